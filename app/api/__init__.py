@@ -1,0 +1,1 @@
+"""HTTP layer: thin routers, dependencies (auth, tenant, session) and problem documents."""

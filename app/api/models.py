@@ -1,0 +1,66 @@
+"""Shared building blocks of request and response models."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.errors import NotFound, Unprocessable
+
+
+class RequestModel(BaseModel):
+    """Request bodies refuse unknown fields: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Human text: no control characters, bounded.
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+Id = Annotated[str, Field(description="An opaque id.", examples=["0b6e5c1e-…"])]
+
+ItemT = TypeVar("ItemT")
+
+MAX_PAGE_SIZE = 500
+
+
+class Page(ResponseModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+def encode_cursor(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if cursor is None:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        value = None
+    if not isinstance(value, dict):
+        raise Unprocessable(
+            "cursor is not one this API handed out",
+            extra={"errors": [{"parameter": "cursor", "detail": "invalid cursor"}]},
+        )
+    return value
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """Ids are opaque to clients; one that cannot be ours simply does not exist."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No {what} with id {value[:64]!r}.") from None

@@ -1,0 +1,74 @@
+"""OAuth 2.0 client credentials: trade a client id and secret for a bearer token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request, Response
+
+from app.api.deps import SessionDep, SettingsDep
+from app.api.models import ResponseModel
+from app.api.problems import problem_responses
+from app.errors import BadRequest, Unauthorized
+from app.services.clients import issue_client_token
+
+router = APIRouter(prefix="/v1/oauth", tags=["auth"])
+
+
+class TokenResponse(ResponseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth token type
+    expires_in: int
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("Malformed HTTP Basic credentials.", code="invalid-client") from None
+    if not sep:
+        raise Unauthorized("Malformed HTTP Basic credentials.", code="invalid-client")
+    return client_id, secret
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses=problem_responses(400, 401, 413, 422),
+    summary="Get an access token (client credentials)",
+)
+async def token(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    grant_type: Annotated[str, Form(max_length=64)],
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+) -> TokenResponse:
+    if grant_type != "client_credentials":
+        raise BadRequest(
+            "Only grant_type=client_credentials is supported.",
+            code="unsupported-grant-type",
+            extra={"error": "unsupported_grant_type"},
+        )
+    basic = _basic_credentials(request)
+    if basic is not None:
+        client_id, client_secret = basic
+    if not client_id or not client_secret:
+        raise Unauthorized(
+            "Give client_id and client_secret as form fields or as HTTP Basic credentials.",
+            code="invalid-client",
+            extra={"error": "invalid_client"},
+        )
+    issued = await issue_client_token(
+        session, settings, client_id=client_id, client_secret=client_secret
+    )
+    # RFC 6749 §5.1: a token response must not be cached anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)

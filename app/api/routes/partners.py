@@ -1,0 +1,96 @@
+"""Partners: created by an admin or the region's admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.deps import Authorized, SessionDep, ensure_tenant
+from app.api.models import Name, RequestModel, ResponseModel, parse_id
+from app.api.problems import problem_responses
+from app.db.partners import PartnerRow
+from app.domain.access import Principal, Role, Tenant
+from app.services import partners as service
+
+router = APIRouter(prefix="/v1/partners", tags=["partners"])
+
+Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+CREATORS = frozenset({Role.ADMIN, Role.REGION_ADMIN})
+READERS = frozenset({Role.ADMIN, Role.REGION_ADMIN, Role.PARTNER_ADMIN, Role.DESK})
+
+
+class PartnerIn(RequestModel):
+    name: Name
+    region_id: Annotated[str, Field(max_length=64)]
+    municipality_nis: Annotated[str, Field(pattern=r"^[0-9]{5}$")]
+    categories: Annotated[list[Category], Field(max_length=20)] = Field(default_factory=list)
+
+
+class PartnerOut(ResponseModel):
+    id: str
+    name: str
+    region_id: str
+    municipality_nis: str
+    categories: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: PartnerRow) -> PartnerOut:
+        return cls(
+            id=row.id,
+            name=row.name,
+            region_id=row.region_id,
+            municipality_nis=row.municipality_nis,
+            categories=list(row.categories),
+            created_at=row.created_at,
+        )
+
+
+async def _tenant_of_partner(request: Request, session: AsyncSession) -> Tenant:
+    partner_id = parse_id(request.path_params["partner_id"], "partner")
+    return await service.partner_tenant(session, partner_id)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PartnerOut,
+    responses=problem_responses(401, 403, 404, 413, 422),
+    summary="Register a partner in a region",
+)
+async def create_partner(
+    body: PartnerIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(*CREATORS))],
+) -> PartnerOut:
+    region_id = parse_id(body.region_id, "region")
+    ensure_tenant(principal, CREATORS, Tenant(region_id=str(region_id)), hide=False)
+    row = await service.create_partner(
+        session,
+        name=body.name,
+        region_id=region_id,
+        municipality_nis=body.municipality_nis,
+        categories=body.categories,
+    )
+    return PartnerOut.of(row)
+
+
+@router.get(
+    "/{partner_id}",
+    response_model=PartnerOut,
+    responses=problem_responses(401, 403, 404),
+    summary="Get one partner",
+)
+async def get_partner(
+    partner_id: str,
+    session: SessionDep,
+    _: Annotated[
+        Principal,
+        Depends(Authorized(*READERS, tenant=_tenant_of_partner, hide_other_tenants=True)),
+    ],
+) -> PartnerOut:
+    return PartnerOut.of(await service.get_partner(session, parse_id(partner_id, "partner")))

@@ -1,0 +1,166 @@
+"""Regions and their municipalities: created by an admin, readable by anyone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field, field_validator, model_validator
+
+from app.api.deps import Authorized, SessionDep
+from app.api.models import (
+    MAX_PAGE_SIZE,
+    Name,
+    Page,
+    RequestModel,
+    ResponseModel,
+    decode_cursor,
+    encode_cursor,
+    parse_id,
+)
+from app.api.problems import problem_responses
+from app.db.regions import MunicipalityRow, RegionRow
+from app.domain.access import Principal, Role
+from app.services import regions as service
+
+router = APIRouter(prefix="/v1/regions", tags=["regions"])
+
+NisCode = Annotated[str, Field(pattern=r"^[0-9]{5}$", description="5-digit NIS code")]
+PostalCode = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="Belgian postal code")]
+RegionCode = Annotated[
+    str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$", description="Stable upper snake case code")
+]
+
+
+class MunicipalityIn(RequestModel):
+    nis_code: NisCode
+    name: Name
+    postal_codes: Annotated[list[PostalCode], Field(min_length=1, max_length=50)]
+
+    @field_validator("postal_codes")
+    @classmethod
+    def _distinct(cls, codes: list[str]) -> list[str]:
+        if len(set(codes)) != len(codes):
+            raise ValueError("postal codes must not repeat")
+        return codes
+
+
+class RegionIn(RequestModel):
+    code: RegionCode
+    name: Name
+    municipalities: Annotated[list[MunicipalityIn], Field(min_length=1, max_length=400)]
+    status_grace_days: Annotated[int, Field(ge=0, le=365)] = 0
+    default_status_end: Annotated[
+        str,
+        Field(
+            pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+            description="MM-DD: a new kansenstatuut ends on this day of next year by default",
+        ),
+    ] = "04-30"
+
+    @field_validator("default_status_end")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        date(2001, month, day)  # raises for 02-30; 02-29 is refused, it is not yearly
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_municipalities(self) -> RegionIn:
+        seen: set[str] = set()
+        for muni in self.municipalities:
+            if muni.nis_code in seen:
+                raise ValueError(f"municipality {muni.nis_code} is listed twice")
+            seen.add(muni.nis_code)
+        return self
+
+
+class MunicipalityOut(ResponseModel):
+    nis_code: str
+    name: str
+    postal_codes: list[str]
+
+
+class RegionOut(ResponseModel):
+    id: str
+    code: str
+    name: str
+    status_grace_days: int
+    default_status_end: str
+    municipalities: list[MunicipalityOut]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: RegionRow) -> RegionOut:
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            status_grace_days=row.status_grace_days,
+            default_status_end=row.default_status_end,
+            municipalities=[
+                MunicipalityOut(nis_code=m.nis_code, name=m.name, postal_codes=list(m.postal_codes))
+                for m in row.municipalities
+            ],
+            created_at=row.created_at,
+        )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RegionOut,
+    responses=problem_responses(401, 403, 409, 413, 422),
+    summary="Create a region with its municipalities",
+)
+async def create_region(
+    body: RegionIn,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(Authorized(Role.ADMIN))],
+) -> RegionOut:
+    row = await service.create_region(
+        session,
+        code=body.code,
+        name=body.name,
+        status_grace_days=body.status_grace_days,
+        default_status_end=body.default_status_end,
+        municipality_rows=[
+            MunicipalityRow(m.nis_code, m.name, tuple(m.postal_codes)) for m in body.municipalities
+        ],
+    )
+    return RegionOut.of(row)
+
+
+@router.get(
+    "",
+    response_model=Page[RegionOut],
+    responses=problem_responses(422),
+    summary="List regions",
+)
+async def list_regions(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[RegionOut]:
+    position = decode_cursor(cursor)
+    after = position.get("code") if position else None
+    rows = await service.list_regions(
+        session, after_code=after if isinstance(after, str) else None, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page[RegionOut](
+        items=[RegionOut.of(row) for row in rows],
+        next_cursor=encode_cursor({"code": rows[-1].code}) if more else None,
+    )
+
+
+@router.get(
+    "/{region_id}",
+    response_model=RegionOut,
+    responses=problem_responses(404),
+    summary="Get one region",
+)
+async def get_region(region_id: str, session: SessionDep) -> RegionOut:
+    return RegionOut.of(await service.get_region(session, parse_id(region_id, "region")))

@@ -1,0 +1,133 @@
+"""The `openpas` command: serve, migrate, demo, clients."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from app.db import migrations
+from app.db.engine import create_engine, create_sessionmaker
+from app.domain.access import Grant, GrantError, Role
+from app.errors import OpenPasError
+from app.settings import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        sys.exit(f"openpas: invalid settings: {messages}")
+
+
+async def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    _settings()  # refuse to start on unsafe settings before forking workers
+    uvicorn.run(
+        "app.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = _settings()
+    migrations.upgrade(settings.database_url, args.revision)
+    print(f"database at migration {args.revision}")
+
+
+def cmd_demo(_: argparse.Namespace) -> None:
+    from app.services.demo import seed_demo
+
+    settings = _settings()
+    if not settings.demo:
+        sys.exit("openpas: the demo seeds published credentials; set OPENPAS_DEMO=1 to allow it")
+    created = asyncio.run(_with_session(settings, seed_demo))
+    print("demo: " + (", ".join(created) if created else "already in place, nothing added"))
+
+
+def cmd_clients_create(args: argparse.Namespace) -> None:
+    from app.services.clients import create_client
+
+    settings = _settings()
+    try:
+        grant = Grant(role=Role(args.role), region_id=args.region_id, partner_id=args.partner_id)
+    except GrantError as error:
+        sys.exit(f"openpas: {error}")
+
+    async def work(session: object) -> tuple[str, str]:
+        created = await create_client(
+            session,  # type: ignore[arg-type]
+            name=args.name,
+            grants=[grant],
+            client_id=args.client_id,
+        )
+        return created.client_id, created.client_secret
+
+    try:
+        client_id, secret = asyncio.run(_with_session(settings, work))
+    except OpenPasError as error:
+        sys.exit(f"openpas: {error.detail}")
+    print(f"client_id={client_id}")
+    print(f"client_secret={secret}")
+    print("The secret is shown once; store it safely.", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openpas", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = commands.add_parser("demo", help="seed the demo data (demo mode only)")
+    demo.set_defaults(func=cmd_demo)
+
+    clients = commands.add_parser("clients", help="manage API clients")
+    clients_commands = clients.add_subparsers(dest="clients_command", required=True)
+    create = clients_commands.add_parser("create", help="create a client and print its secret")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--region-id")
+    create.add_argument("--partner-id")
+    create.add_argument("--client-id", help="choose the id (default: a random one)")
+    create.set_defaults(func=cmd_clients_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Errors that carry their HTTP meaning.
+
+Services raise these; one handler in `app/api/problems.py` turns each into an RFC 9457
+problem document. The `code` is the stable slug clients switch on; the Dutch, French and
+English sentences a desk can read out live beside it, keyed by that code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class OpenPasError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # an instance may narrow its class's code
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+class BadRequest(OpenPasError):
+    pass
+
+
+class Unauthorized(OpenPasError):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(OpenPasError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(OpenPasError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(OpenPasError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unprocessable(OpenPasError):
+    status = 422
+    code = "validation-failed"
+    title = "Validation failed"
+
+
+class ServiceUnavailable(OpenPasError):
+    status = 503
+    code = "service-unavailable"
+    title = "Service unavailable"

@@ -1,0 +1,93 @@
+"""The FastAPI application: routers, error handlers, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from app.api.deps import require_schema_at_head
+from app.api.limits import BodySizeLimitMiddleware
+from app.api.problems import Problem, install_problem_handlers
+from app.api.routes import clients, oauth, ops, partners, regions
+from app.db.engine import create_engine, create_sessionmaker
+from app.observability import RequestContextMiddleware, configure_logging
+from app.settings import Settings, get_settings
+
+# Bulk imports may send large files; every other body stays small.
+LARGE_BODY_PATHS = ("/v1/imports/",)
+
+DESCRIPTION = """
+OpenPas answers one question for a ticket desk, a partner's website or a regional system:
+*does this person get a reduced price here, and what do they pay?*
+
+Money is in integer cents (fields ending `_cents`), dates are ISO 8601, ids are opaque
+strings. Every error is an RFC 9457 `application/problem+json` document with a stable `code`
+and an `end_user_message` in Dutch (French or English with `Accept-Language`).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="OpenPas",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.schema_at_head = False
+    app.state.schema_checked_at = float("-inf")
+
+    install_problem_handlers(app)
+    business = [Depends(require_schema_at_head)]
+    app.include_router(ops.router)
+    for module in (oauth, clients, regions, partners):
+        app.include_router(module.router, dependencies=business)
+
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        large_max_bytes=settings.max_import_body_bytes,
+        large_paths=LARGE_BODY_PATHS,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
+            expose_headers=["X-Request-ID", "ETag"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi_with_problem(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, plus the Problem document every error response refers to."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    app.openapi_schema = schema
+    return schema

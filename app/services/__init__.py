@@ -1,0 +1,1 @@
+"""Use cases: load through app.db, decide through app.domain, write through app.db, commit."""

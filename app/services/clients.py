@@ -1,0 +1,134 @@
+"""API clients: create, revoke, exchange credentials for a token, resolve a principal."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import utcnow
+from app.db import clients as db_clients
+from app.db import partners as db_partners
+from app.db import regions as db_regions
+from app.domain.access import Grant, Principal
+from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from app.services.secrets import hash_secret, needs_rehash, new_secret, verify_secret
+from app.services.tokens import client_of_token, issue_token
+from app.settings import Settings
+
+CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client_id: str
+    client_secret: str
+    name: str
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+async def create_client(
+    session: AsyncSession,
+    *,
+    name: str,
+    grants: Sequence[Grant],
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> NewClient:
+    """Create a client with a random secret (or a given one, for demo and bootstrap)."""
+    client_id = client_id or f"client-{secrets.token_hex(8)}"
+    if not CLIENT_ID_PATTERN.match(client_id):
+        raise Unprocessable("client_id must be 3-64 lowercase letters, digits, '.', '_' or '-'")
+    await _check_tenants_exist(session, grants)
+    if await db_clients.client_exists(session, client_id):
+        raise Conflict(f"client {client_id} already exists", code="already-exists")
+    secret = client_secret or new_secret()
+    await db_clients.insert_client(
+        session,
+        client_id=client_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        grants=tuple(grants),
+        now=utcnow(),
+    )
+    await session.commit()
+    return NewClient(client_id, secret, name, tuple(grants))
+
+
+async def _check_tenants_exist(session: AsyncSession, grants: Sequence[Grant]) -> None:
+    for index, grant in enumerate(grants):
+        if grant.region_id and not await db_regions.get_regions(
+            session, region_ids=[_tenant_uuid(grant.region_id, index, "region_id")]
+        ):
+            raise _unknown_tenant(index, "region_id")
+        if grant.partner_id and not await db_partners.existing_partner_ids(
+            session, [_tenant_uuid(grant.partner_id, index, "partner_id")]
+        ):
+            raise _unknown_tenant(index, "partner_id")
+
+
+def _tenant_uuid(value: str, index: int, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _unknown_tenant(index, field) from None
+
+
+def _unknown_tenant(index: int, field: str) -> Unprocessable:
+    what = field.removesuffix("_id")
+    return Unprocessable(
+        f"grants[{index}].{field} names no existing {what}",
+        extra={"errors": [{"pointer": f"/grants/{index}/{field}", "detail": f"unknown {what}"}]},
+    )
+
+
+async def revoke_client(session: AsyncSession, client_id: str) -> None:
+    if not await db_clients.revoke(session, client_id, utcnow()):
+        raise NotFound(f"no active client {client_id}")
+    await session.commit()
+
+
+async def issue_client_token(
+    session: AsyncSession, settings: Settings, *, client_id: str, client_secret: str
+) -> IssuedToken:
+    secret_hash = await db_clients.secret_hash_of_active(session, client_id)
+    if not verify_secret(secret_hash, client_secret):
+        raise Unauthorized(
+            "Unknown client, wrong secret or revoked client.",
+            code="invalid-client",
+            extra={"error": "invalid_client"},
+            headers={"WWW-Authenticate": 'Basic realm="openpas"'},
+        )
+    assert secret_hash is not None
+    if needs_rehash(secret_hash):
+        await db_clients.update_secret_hash(session, client_id, hash_secret(client_secret))
+        await session.commit()
+    token = issue_token(
+        client_id,
+        key=settings.token_signing_key,
+        ttl_seconds=settings.token_ttl_seconds,
+        now=utcnow(),
+    )
+    return IssuedToken(token, settings.token_ttl_seconds)
+
+
+async def principal_of_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    client_id = client_of_token(token, key=settings.token_signing_key)
+    grants = await db_clients.active_grants(session, client_id)
+    if grants is None:
+        raise Unauthorized(
+            "The client of this token has been revoked.",
+            code="invalid-token",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return Principal(client_id=client_id, grants=grants)

@@ -1,0 +1,178 @@
+"""The demo: two real pass regions (Kortrijk and Brugge), partners and one client per role.
+
+Ids are derived from names (UUID v5), so the README can list them and a second run finds
+everything in place and adds nothing. Demo credentials exist only in demo mode.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import clients as db_clients
+from app.db import partners as db_partners
+from app.db import regions as db_regions
+from app.db.regions import MunicipalityRow
+from app.domain.access import Grant, Role
+from app.services.clients import create_client
+from app.services.partners import create_partner
+from app.services.regions import create_region
+
+DEMO_NAMESPACE = uuid.UUID("6f0c8a4e-2d57-4c36-9d0e-6f70656e7061")
+
+
+def demo_id(kind: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{key}")
+
+
+@dataclass(frozen=True)
+class DemoRegion:
+    code: str
+    name: str
+    grace_days: int
+    municipalities: tuple[MunicipalityRow, ...]
+
+
+REGIONS = (
+    DemoRegion(
+        "REGIO_KORTRIJK",
+        "UiTPAS Regio Kortrijk",
+        30,
+        (
+            MunicipalityRow("34002", "Anzegem", ("8570", "8572", "8573")),
+            MunicipalityRow("34003", "Avelgem", ("8580", "8581", "8582", "8583")),
+            MunicipalityRow("34009", "Deerlijk", ("8540",)),
+            MunicipalityRow("34013", "Harelbeke", ("8530", "8531")),
+            MunicipalityRow("34022", "Kortrijk", ("8500", "8501", "8510", "8511")),
+            MunicipalityRow("34023", "Kuurne", ("8520",)),
+            MunicipalityRow("34025", "Lendelede", ("8860",)),
+            MunicipalityRow("34027", "Menen", ("8930",)),
+            MunicipalityRow("34040", "Waregem", ("8790", "8791", "8792", "8793")),
+            MunicipalityRow("34041", "Wevelgem", ("8560",)),
+            MunicipalityRow("34042", "Zwevegem", ("8550", "8551", "8552", "8553", "8554")),
+            MunicipalityRow("34043", "Spiere-Helkijn", ("8587",)),
+            MunicipalityRow("33029", "Wervik", ("8940",)),
+            MunicipalityRow("36011", "Ledegem", ("8880",)),
+        ),
+    ),
+    DemoRegion(
+        "BRUGGE",
+        "UiTPAS Brugge",
+        0,
+        (MunicipalityRow("31005", "Brugge", ("8000", "8200", "8310", "8380")),),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoPartner:
+    key: str
+    name: str
+    region_code: str
+    municipality_nis: str
+    categories: tuple[str, ...]
+
+
+PARTNERS = (
+    DemoPartner(
+        "schouwburg-kortrijk", "Schouwburg Kortrijk", "REGIO_KORTRIJK", "34022", ("podium",)
+    ),
+    DemoPartner("kv-kortrijk", "KV Kortrijk", "REGIO_KORTRIJK", "34022", ("sport",)),
+    DemoPartner("zwembad-harelbeke", "Zwembad Harelbeke", "REGIO_KORTRIJK", "34013", ("sport",)),
+    DemoPartner(
+        "concertgebouw-brugge", "Concertgebouw Brugge", "BRUGGE", "31005", ("muziek", "podium")
+    ),
+    DemoPartner("musea-brugge", "Musea Brugge", "BRUGGE", "31005", ("museum",)),
+)
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    client_id: str
+    name: str
+    role: Role
+    region_code: str | None = None
+    partner_key: str | None = None
+
+    @property
+    def secret(self) -> str:
+        return f"{self.client_id}-secret"
+
+
+CLIENTS = (
+    DemoClient("demo-admin", "Demo admin", Role.ADMIN),
+    DemoClient(
+        "demo-region-admin",
+        "Demo region admin Kortrijk",
+        Role.REGION_ADMIN,
+        region_code="REGIO_KORTRIJK",
+    ),
+    DemoClient("demo-registry", "Demo OCMW Kortrijk", Role.REGISTRY, region_code="REGIO_KORTRIJK"),
+    DemoClient("demo-registry-brugge", "Demo OCMW Brugge", Role.REGISTRY, region_code="BRUGGE"),
+    DemoClient(
+        "demo-reporter", "Demo reporter Kortrijk", Role.REPORTER, region_code="REGIO_KORTRIJK"
+    ),
+    DemoClient(
+        "demo-partner-admin",
+        "Demo partner admin Schouwburg Kortrijk",
+        Role.PARTNER_ADMIN,
+        partner_key="schouwburg-kortrijk",
+    ),
+    DemoClient(
+        "demo-desk", "Demo desk Schouwburg Kortrijk", Role.DESK, partner_key="schouwburg-kortrijk"
+    ),
+    DemoClient(
+        "demo-desk-brugge",
+        "Demo desk Concertgebouw Brugge",
+        Role.DESK,
+        partner_key="concertgebouw-brugge",
+    ),
+)
+
+
+async def seed_demo(session: AsyncSession) -> list[str]:
+    """Create whatever of the demo is missing; returns what was created."""
+    created: list[str] = []
+    for region in REGIONS:
+        if await db_regions.region_id_by_code(session, region.code) is None:
+            await create_region(
+                session,
+                region_id=demo_id("region", region.code),
+                code=region.code,
+                name=region.name,
+                status_grace_days=region.grace_days,
+                default_status_end="04-30",
+                municipality_rows=region.municipalities,
+            )
+            created.append(f"region {region.code}")
+    for partner in PARTNERS:
+        partner_id = demo_id("partner", partner.key)
+        if not await db_partners.existing_partner_ids(session, [partner_id]):
+            await create_partner(
+                session,
+                partner_id=partner_id,
+                name=partner.name,
+                region_id=demo_id("region", partner.region_code),
+                municipality_nis=partner.municipality_nis,
+                categories=list(partner.categories),
+            )
+            created.append(f"partner {partner.name}")
+    for client in CLIENTS:
+        if await db_clients.client_exists(session, client.client_id):
+            continue
+        grant = Grant(
+            role=client.role,
+            region_id=str(demo_id("region", client.region_code)) if client.region_code else None,
+            partner_id=str(demo_id("partner", client.partner_key)) if client.partner_key else None,
+        )
+        await create_client(
+            session,
+            name=client.name,
+            grants=[grant],
+            client_id=client.client_id,
+            client_secret=client.secret,
+        )
+        created.append(f"client {client.client_id}")
+    return created

@@ -1,0 +1,59 @@
+"""Partners (vrijetijdsaanbieders) of a region."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import utcnow
+from app.db import partners as db
+from app.db import regions as db_regions
+from app.db.partners import PartnerRow
+from app.domain.access import Tenant
+from app.errors import NotFound, Unprocessable
+
+
+async def create_partner(
+    session: AsyncSession,
+    *,
+    name: str,
+    region_id: uuid.UUID,
+    municipality_nis: str,
+    categories: list[str],
+    partner_id: uuid.UUID | None = None,
+) -> PartnerRow:
+    home_region = await db_regions.municipality_region(session, municipality_nis)
+    if home_region != str(region_id):
+        raise Unprocessable(
+            f"Municipality {municipality_nis} is not part of region {region_id}.",
+            extra={
+                "errors": [
+                    {"pointer": "/municipality_nis", "detail": "not a municipality of this region"}
+                ]
+            },
+        )
+    partner_id = partner_id or uuid.uuid4()
+    await db.insert_partner(
+        session,
+        partner_id=partner_id,
+        region_id=str(region_id),
+        municipality_nis=municipality_nis,
+        name=name,
+        categories=sorted(set(categories)),
+        now=utcnow(),
+    )
+    await session.commit()
+    return await get_partner(session, partner_id)
+
+
+async def get_partner(session: AsyncSession, partner_id: uuid.UUID) -> PartnerRow:
+    row = await db.get_partner(session, partner_id)
+    if row is None:
+        raise NotFound(f"No partner with id {partner_id}.")
+    return row
+
+
+async def partner_tenant(session: AsyncSession, partner_id: uuid.UUID) -> Tenant:
+    row = await get_partner(session, partner_id)
+    return Tenant(region_id=row.region_id, partner_id=row.id)

@@ -1,0 +1,46 @@
+"""Alembic environment: async engine, the shared naming convention, batch mode on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy import Connection
+
+from app.db.engine import create_engine
+from app.db.tables import metadata
+from app.settings import DEFAULT_DATABASE_URL, async_database_url
+
+config = context.config
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        # SQLite cannot ALTER constraints; batch mode recreates the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    # From `openpas migrate` (set in code), else the same variable the server reads.
+    url = config.get_main_option("sqlalchemy.url") or async_database_url(
+        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("offline (SQL script) migrations are not supported")
+asyncio.run(_run_online())
