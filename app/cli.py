@@ -41,6 +41,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     _settings()  # refuse to start on unsafe settings before forking workers
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts in its own process; /metrics must add them all up.
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="openpas-metrics-")
     uvicorn.run(
         "app.asgi:app",
         host=args.host,

@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.api.deps import require_schema_at_head
 from app.api.limits import BodySizeLimitMiddleware
-from app.api.problems import Problem, install_problem_handlers
+from app.api.problems import Problem, install_problem_handlers, problem_responses
 from app.api.routes import clients, oauth, ops, partners, regions
 from app.db.engine import create_engine, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
@@ -89,5 +89,22 @@ def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem.pop("$defs", {}))
     components["Problem"] = problem
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            _document_common_problems(path, operation)
     app.openapi_schema = schema
     return schema
+
+
+def _document_common_problems(path: str, operation: dict[str, Any]) -> None:
+    """Errors any operation can answer, documented once here rather than on every route."""
+    statuses = [500]
+    if operation.get("requestBody"):
+        statuses += [400, 413, 422]  # undecodable, too large, invalid
+    elif operation.get("parameters"):
+        statuses += [422]
+    if path.startswith("/v1/"):
+        statuses += [503]  # schema not migrated yet
+    responses = operation.setdefault("responses", {})
+    for status, response in problem_responses(*statuses).items():
+        responses.setdefault(str(status), response)

@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from app.errors import NotFound, Unprocessable
 
@@ -17,6 +17,11 @@ class RequestModel(BaseModel):
     """Request bodies refuse unknown fields: a typo must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# FastAPI validates bodies in Python mode, where pydantic would read `false` or "3" as a
+# number; numbers in bodies use this strict integer instead.
+StrictInt = Annotated[int, Strict()]
 
 
 class ResponseModel(BaseModel):

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.errors import OpenPasError
 
@@ -259,13 +260,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _FALLBACK_CODE_BY_STATUS.get(exc.status_code, "bad-request")
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route on this path; list them all (RFC 9110).
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     return problem_response(
-        request,
-        status=exc.status_code,
-        code=code,
-        detail=detail,
-        headers=exc.headers,
+        request, status=exc.status_code, code=code, detail=detail, headers=headers
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -30,7 +30,9 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     body: dict[str, object] = response.json()
     assert body["status"] == status
     assert body["code"] == code
-    assert body["title"] and body["detail"] and body["end_user_message"]
+    assert body["title"]
+    assert body["detail"]
+    assert body["end_user_message"]
     assert str(body["type"]).endswith(code)
     return body
 
@@ -49,8 +51,9 @@ async def test_a_client_trades_its_secret_for_a_bearer_token_that_opens_admin_ro
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
     headers = {"Authorization": f"Bearer {body['access_token']}"}
-    made = await client.post("/v1/clients", headers=headers, json={
-        "name": "Balie", "grants": [{"role": "admin"}]})
+    made = await client.post(
+        "/v1/clients", headers=headers, json={"name": "Balie", "grants": [{"role": "admin"}]}
+    )
     assert made.status_code == 201
 
 
@@ -90,18 +93,27 @@ async def test_only_the_client_credentials_grant_is_supported(client: httpx.Asyn
     assert_problem(response, 400, "unsupported-grant-type")
 
 
-async def test_an_expired_token_is_refused(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_an_expired_token_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     headers = await bearer_for(session, Role.ADMIN)
     client_id = "expired-one"
     from app.db.clients import insert_client
     from app.domain.access import Grant
 
-    await insert_client(session, client_id=client_id, name="x", secret_hash="-",
-                        grants=(Grant(Role.ADMIN),), now=datetime.now(UTC))
+    await insert_client(
+        session,
+        client_id=client_id,
+        name="x",
+        secret_hash="-",
+        grants=(Grant(Role.ADMIN),),
+        now=datetime.now(UTC),
+    )
     old = datetime.now(UTC) - timedelta(hours=2)
     token = issue_token(client_id, key=TEST_TOKEN_KEY, ttl_seconds=600, now=old)
     response = await client.post(
-        "/v1/clients", headers={"Authorization": f"Bearer {token}"},
+        "/v1/clients",
+        headers={"Authorization": f"Bearer {token}"},
         json={"name": "x", "grants": [{"role": "admin"}]},
     )
     assert_problem(response, 401, "token-expired")
@@ -111,8 +123,12 @@ async def test_an_expired_token_is_refused(client: httpx.AsyncClient, session: A
 async def test_a_token_signed_with_another_key_is_refused(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    forged = issue_token("demo-admin", key="another-key-another-key-another-key!",
-                         ttl_seconds=600, now=datetime.now(UTC))
+    forged = issue_token(
+        "demo-admin",
+        key="another-key-another-key-another-key!",
+        ttl_seconds=600,
+        now=datetime.now(UTC),
+    )
     response = await client.delete(
         "/v1/clients/demo-admin", headers={"Authorization": f"Bearer {forged}"}
     )
@@ -123,7 +139,9 @@ async def test_a_call_without_token_is_unauthorized(client: httpx.AsyncClient) -
     response = await client.post("/v1/clients", json={"name": "x", "grants": [{"role": "admin"}]})
     body = assert_problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
-    assert body["end_user_message"] == "Dit toestel is niet aangemeld bij OpenPas. Meld opnieuw aan."
+    assert (
+        body["end_user_message"] == "Dit toestel is niet aangemeld bij OpenPas. Meld opnieuw aan."
+    )
 
 
 async def test_revoking_a_client_stops_its_issued_tokens_at_once(
@@ -135,15 +153,17 @@ async def test_revoking_a_client_stops_its_issued_tokens_at_once(
     victim = await create_client(session, name="Oude balie", grants=[Grant(Role.ADMIN)])
     token = (await _token(client, victim.client_id, victim.client_secret)).json()["access_token"]
     victim_headers = {"Authorization": f"Bearer {token}"}
-    before = await client.get("/v1/regions/00000000-0000-0000-0000-000000000000",
-                              headers=victim_headers)
+    before = await client.get(
+        "/v1/regions/00000000-0000-0000-0000-000000000000", headers=victim_headers
+    )
     assert before.status_code == 404
 
     revoked = await client.delete(f"/v1/clients/{victim.client_id}", headers=admin)
     assert revoked.status_code == 204
 
-    after = await client.post("/v1/clients", headers=victim_headers,
-                              json={"name": "x", "grants": [{"role": "admin"}]})
+    after = await client.post(
+        "/v1/clients", headers=victim_headers, json={"name": "x", "grants": [{"role": "admin"}]}
+    )
     assert_problem(after, 401, "invalid-token")
     again = await _token(client, victim.client_id, victim.client_secret)
     assert_problem(again, 401, "invalid-client")
@@ -157,8 +177,9 @@ async def test_a_desk_may_not_create_clients(
     region = await a_region(session)
     partner_id = await a_partner(session, region)
     desk = await bearer_for(session, Role.DESK, partner_id=partner_id)
-    response = await client.post("/v1/clients", headers=desk,
-                                 json={"name": "x", "grants": [{"role": "admin"}]})
+    response = await client.post(
+        "/v1/clients", headers=desk, json={"name": "x", "grants": [{"role": "admin"}]}
+    )
     assert_problem(response, 403, "forbidden")
 
 
@@ -179,9 +200,11 @@ async def test_a_client_secret_is_returned_once_and_stored_only_as_a_hash(
     assert response.status_code == 201
     body = response.json()
     assert body["grants"] == [{"role": "registry", "region_id": region.id, "partner_id": None}]
-    stored = (await session.execute(
-        sa.select(api_clients.c.secret_hash).where(api_clients.c.client_id == body["client_id"])
-    )).scalar_one()
+    stored = (
+        await session.execute(
+            sa.select(api_clients.c.secret_hash).where(api_clients.c.client_id == body["client_id"])
+        )
+    ).scalar_one()
     assert body["client_secret"] not in stored
     assert stored.startswith("$argon2")
 
@@ -190,14 +213,18 @@ async def test_a_grant_must_name_the_tenant_its_role_needs(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     admin = await bearer_for(session, Role.ADMIN)
-    missing = await client.post("/v1/clients", headers=admin,
-                                json={"name": "x", "grants": [{"role": "desk"}]})
+    missing = await client.post(
+        "/v1/clients", headers=admin, json={"name": "x", "grants": [{"role": "desk"}]}
+    )
     body = assert_problem(missing, 422, "validation-failed")
     assert body["errors"][0]["pointer"] == "/grants/0"  # type: ignore[index]
     unknown = await client.post(
-        "/v1/clients", headers=admin,
-        json={"name": "x", "grants": [{"role": "registry",
-                                       "region_id": "00000000-0000-0000-0000-000000000001"}]},
+        "/v1/clients",
+        headers=admin,
+        json={
+            "name": "x",
+            "grants": [{"role": "registry", "region_id": "00000000-0000-0000-0000-000000000001"}],
+        },
     )
     body = assert_problem(unknown, 422, "validation-failed")
     assert body["errors"] == [{"pointer": "/grants/0/region_id", "detail": "unknown region"}]
@@ -208,15 +235,18 @@ async def test_a_region_admin_creates_partners_only_in_its_own_region(
 ) -> None:
     own, other = await a_region(session), await a_region(session)
     region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=own.id)
-    body = {"name": "Bib", "municipality_nis": own.municipalities[0].nis_code,
-            "categories": ["bibliotheek"]}
+    body = {
+        "name": "Bib",
+        "municipality_nis": own.municipalities[0].nis_code,
+        "categories": ["bibliotheek"],
+    }
     ok = await client.post("/v1/partners", headers=region_admin, json={**body, "region_id": own.id})
     assert ok.status_code == 201
     assert ok.json()["region_id"] == own.id
     foreign = await client.post(
-        "/v1/partners", headers=region_admin,
-        json={**body, "region_id": other.id,
-              "municipality_nis": other.municipalities[0].nis_code},
+        "/v1/partners",
+        headers=region_admin,
+        json={**body, "region_id": other.id, "municipality_nis": other.municipalities[0].nis_code},
     )
     assert_problem(foreign, 403, "forbidden")
 

@@ -48,7 +48,7 @@ def _pg_bin(name: str) -> str:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -71,7 +71,7 @@ def throwaway_cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres")
         shutil.chown(sockets, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_postgres_user(
             [

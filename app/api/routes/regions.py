@@ -15,6 +15,7 @@ from app.api.models import (
     Page,
     RequestModel,
     ResponseModel,
+    StrictInt,
     decode_cursor,
     encode_cursor,
     parse_id,
@@ -50,7 +51,7 @@ class RegionIn(RequestModel):
     code: RegionCode
     name: Name
     municipalities: Annotated[list[MunicipalityIn], Field(min_length=1, max_length=400)]
-    status_grace_days: Annotated[int, Field(ge=0, le=365)] = 0
+    status_grace_days: Annotated[StrictInt, Field(ge=0, le=365)] = 0
     default_status_end: Annotated[
         str,
         Field(

@@ -1,0 +1,108 @@
+"""Every error is a problem document; nothing leaks a stack trace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.problems import negotiate_language
+from app.domain.access import Role
+from app.main import create_app
+from app.settings import Settings
+from tests.api.test_auth import assert_problem
+from tests.factories import bearer_for
+
+
+async def test_a_body_over_the_limit_is_refused_with_413(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await bearer_for(session, Role.ADMIN)
+    huge = {"name": "x" * 2_000_000, "grants": [{"role": "admin"}]}
+    response = await client.post("/v1/clients", headers=admin, json=huge)
+    assert_problem(response, 413, "payload-too-large")
+
+
+async def test_a_streamed_body_over_the_limit_is_refused_with_413(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await bearer_for(session, Role.ADMIN)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"x" * 65_536
+
+    response = await client.post(
+        "/v1/regions",
+        headers={**admin, "Content-Type": "application/json"},
+        content=chunks(),
+    )
+    assert_problem(response, 413, "payload-too-large")
+
+
+async def test_malformed_json_is_a_validation_problem(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await bearer_for(session, Role.ADMIN)
+    response = await client.post(
+        "/v1/regions", headers={**admin, "Content-Type": "application/json"}, content=b"{nope"
+    )
+    body = assert_problem(response, 422, "validation-failed")
+    assert body["errors"] == [{"pointer": "", "detail": "the body is not valid JSON"}]
+
+
+async def test_an_unknown_route_and_a_wrong_method_are_problems(
+    client: httpx.AsyncClient,
+) -> None:
+    assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
+    assert_problem(await client.put("/v1/regions"), 405, "method-not-allowed")
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_a_trace(settings: Settings) -> None:
+    app: FastAPI = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals /home/app/db.py line 12")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/boom")
+    body = assert_problem(response, 500, "internal-error")
+    assert "secret internals" not in response.text
+    assert "Traceback" not in json.dumps(body)
+    await app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "nl"),
+        ("", "nl"),
+        ("fr", "fr"),
+        ("fr-BE,nl;q=0.5", "fr"),
+        ("de-DE,en;q=0.7,fr;q=0.3", "en"),
+        ("en;q=0.2,fr;q=0.9", "fr"),
+        ("de", "nl"),
+        ("fr;q=0", "nl"),
+        ("*", "nl"),
+        ("en;q=abc", "nl"),
+    ],
+)
+def test_the_end_user_language_follows_accept_language(header: str | None, language: str) -> None:
+    assert negotiate_language(header) == language
+
+
+async def test_each_response_carries_a_request_id_and_echoes_a_good_one(
+    client: httpx.AsyncClient,
+) -> None:
+    generated = await client.get("/health")
+    assert len(generated.headers["x-request-id"]) == 32
+    echoed = await client.get("/health", headers={"X-Request-ID": "desk-42-abcdef"})
+    assert echoed.headers["x-request-id"] == "desk-42-abcdef"
+    replaced = await client.get("/health", headers={"X-Request-ID": "bad id\n"})
+    assert replaced.headers["x-request-id"] != "bad id\n"

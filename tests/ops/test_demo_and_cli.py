@@ -1,0 +1,126 @@
+"""The demo seed, the `openpas` command and the README that documents both."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.services.demo import CLIENTS, PARTNERS, REGIONS, demo_id, seed_demo
+from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY
+from tests.support.postgres import create_database, drop_database
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+async def test_the_demo_seeds_once_and_a_second_run_adds_nothing(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    first = await seed_demo(session)
+    assert "region REGIO_KORTRIJK" in first
+    assert "client demo-desk" in first
+    assert await seed_demo(session) == []
+
+    kortrijk = (await client.get(f"/v1/regions/{demo_id('region', 'REGIO_KORTRIJK')}")).json()
+    names = {m["name"]: m for m in kortrijk["municipalities"]}
+    assert names["Kortrijk"]["nis_code"] == "34022"
+    assert "8500" in names["Kortrijk"]["postal_codes"]
+    assert names["Harelbeke"]["nis_code"] == "34013"
+
+
+async def test_demo_clients_get_tokens_with_their_documented_secrets(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    await seed_demo(session)
+    response = await client.post(
+        "/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-desk",
+            "client_secret": "demo-desk-secret",
+        },
+    )
+    assert response.status_code == 200
+
+
+def test_the_readme_lists_the_real_demo_ids_and_credentials() -> None:
+    for region in REGIONS:
+        assert str(demo_id("region", region.code)) in README, region.code
+    for partner in PARTNERS:
+        assert str(demo_id("partner", partner.key)) in README, partner.name
+    for demo_client in CLIENTS:
+        row = f"| `{demo_client.client_id}` | `{demo_client.secret}` | {demo_client.role.value} |"
+        assert row in README, demo_client.client_id
+    assert re.search(r"^make run\b", README, re.MULTILINE)
+    assert re.search(r"^make test\b", README, re.MULTILINE)
+
+
+@pytest.fixture
+def scratch_database(postgres_admin_url: str) -> Iterator[str]:
+    url = create_database(postgres_admin_url, prefix="openpas_cli")
+    yield url
+    drop_database(postgres_admin_url, url)
+
+
+def _openpas(*args: str, database_url: str, demo: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY,
+        "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY,
+        "OPENPAS_DEMO": "1" if demo else "0",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_cli_migrates_bootstraps_an_admin_and_refuses_the_demo_outside_demo_mode(
+    scratch_database: str,
+) -> None:
+    migrated = _openpas("migrate", database_url=scratch_database)
+    assert migrated.returncode == 0, migrated.stderr
+
+    created = _openpas(
+        "clients", "create", "--name", "Beheer", "--role", "admin", database_url=scratch_database
+    )
+    assert created.returncode == 0, created.stderr
+    values = dict(line.split("=", 1) for line in created.stdout.split())
+    assert values["client_id"].startswith("client-")
+    assert len(values["client_secret"]) >= 40
+
+    refused = _openpas("demo", database_url=scratch_database)
+    assert refused.returncode != 0
+    assert "OPENPAS_DEMO=1" in refused.stderr
+
+    seeded = _openpas("demo", database_url=scratch_database, demo=True)
+    assert seeded.returncode == 0
+    assert "client demo-admin" in seeded.stdout
+    again = _openpas("demo", database_url=scratch_database, demo=True)
+    assert "nothing added" in again.stdout
+
+
+def test_the_server_refuses_to_start_without_secrets_and_names_them(
+    scratch_database: str,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENPAS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "1"],
+        env={**env, "DATABASE_URL": scratch_database},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "OPENPAS_TOKEN_SIGNING_KEY is not set" in result.stderr

@@ -1,0 +1,141 @@
+"""Health, readiness, metrics, logs and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from app.db import migrations
+from app.main import create_app
+from app.observability import configure_logging
+from app.settings import DEMO_INSZ_HMAC_KEY, DEMO_TOKEN_SIGNING_KEY, Settings
+from tests.conftest import make_settings
+from tests.support.postgres import create_database, drop_database
+
+
+@pytest.fixture
+def unmigrated_database(postgres_admin_url: str) -> Iterator[str]:
+    url = create_database(postgres_admin_url, prefix="openpas_unmigrated")
+    yield url
+    drop_database(postgres_admin_url, url)
+
+
+async def test_health_answers_without_the_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_when_the_database_is_at_the_migration_head(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["schema_revision"] == body["expected_revision"] == migrations.head_revision()
+
+
+async def test_an_unmigrated_database_is_not_ready_and_business_routes_wait(
+    unmigrated_database: str,
+) -> None:
+    app = create_app(make_settings(unmigrated_database))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        ready = await client.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json()["schema_revision"] is None
+        assert "openpas migrate" in ready.json()["reason"]
+        business = await client.get("/v1/regions")
+        assert business.status_code == 503
+        assert business.json()["code"] == "schema-not-migrated"
+        assert business.headers["retry-after"] == "5"
+        assert (await client.get("/health")).status_code == 200
+    await app.state.engine.dispose()
+
+
+async def test_an_unreachable_database_is_not_ready() -> None:
+    app = create_app(make_settings("postgresql://nobody@127.0.0.1:1/none"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        ready = await client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "unreachable"
+    await app.state.engine.dispose()
+
+
+async def test_metrics_count_requests_per_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/v1/regions/11111111-2222-4333-8444-555555555555")
+    text = (await client.get("/metrics")).text
+    assert (
+        'openpas_http_requests_total{method="GET",route="/v1/regions/{region_id}",status="404"}'
+        in text
+    )
+    assert "11111111-2222" not in text
+    assert "openpas_http_request_duration_seconds_bucket" in text
+
+
+async def test_log_lines_are_json_with_the_route_template_and_never_the_body(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    app = create_app(make_settings(database_url, log_level="INFO"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await client.post(
+            "/v1/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "x",
+                "client_secret": "s3cr3t-x",
+            },
+        )
+    await app.state.engine.dispose()
+    configure_logging("WARNING")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    access = [line for line in lines if line.get("event") == "request"]
+    assert access
+    assert access[-1]["route"] == "/v1/oauth/token"
+    assert access[-1]["status"] == 401
+    assert "s3cr3t-x" not in json.dumps(lines)
+
+
+def test_outside_demo_mode_a_missing_secret_is_refused_by_name() -> None:
+    with pytest.raises(ValidationError, match="OPENPAS_TOKEN_SIGNING_KEY is not set"):
+        Settings(demo=False, insz_hmac_key="k" * 40)
+    with pytest.raises(ValidationError, match="OPENPAS_INSZ_HMAC_KEY is not set"):
+        Settings(demo=False, token_signing_key="k" * 40)
+
+
+def test_outside_demo_mode_the_published_demo_keys_are_refused() -> None:
+    with pytest.raises(ValidationError, match="OPENPAS_TOKEN_SIGNING_KEY is the published"):
+        Settings(demo=False, token_signing_key=DEMO_TOKEN_SIGNING_KEY, insz_hmac_key="k" * 40)
+    with pytest.raises(ValidationError, match="OPENPAS_INSZ_HMAC_KEY is the published"):
+        Settings(demo=False, token_signing_key="k" * 40, insz_hmac_key=DEMO_INSZ_HMAC_KEY)
+    with pytest.raises(ValidationError, match="shorter than 32"):
+        Settings(demo=False, token_signing_key="short", insz_hmac_key="k" * 40)
+
+
+def test_demo_mode_runs_on_the_published_keys() -> None:
+    settings = Settings(demo=True)
+    assert settings.token_signing_key == DEMO_TOKEN_SIGNING_KEY
+    assert settings.insz_hmac_key == DEMO_INSZ_HMAC_KEY
+
+
+def test_database_urls_people_paste_get_the_async_driver() -> None:
+    base = {"demo": True}
+    assert Settings(**base, database_url="postgresql://u@h/db").database_url == (  # type: ignore[arg-type]
+        "postgresql+asyncpg://u@h/db"
+    )
+    assert Settings(**base, database_url="sqlite:///x.db").database_url == (  # type: ignore[arg-type]
+        "sqlite+aiosqlite:///x.db"
+    )
+    with pytest.raises(ValidationError):
+        Settings(**base, database_url="mysql://u@h/db")  # type: ignore[arg-type]
+
+
+def test_settings_keep_secrets_out_of_their_repr() -> None:
+    settings = Settings(demo=False, token_signing_key="t" * 40, insz_hmac_key="i" * 40)
+    assert "t" * 40 not in repr(settings)
+    assert "i" * 40 not in repr(settings)
