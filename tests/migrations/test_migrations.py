@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,4 +79,4 @@ def test_the_migrated_schema_matches_the_tables_in_code(empty_database: str) -> 
 def test_there_is_one_head_and_file_names_are_dated() -> None:
     assert migrations.head_revision()
     for path in (migrations.MIGRATIONS_DIR / "versions").glob("*.py"):
-        assert path.name[:4].isdigit() and path.name[4] == "_", path.name
+        assert re.match(r"^\d{4}_\d{2}_\d{2}_\d{4}-\w+\.py$", path.name), path.name
