@@ -69,7 +69,7 @@ def cmd_demo(_: argparse.Namespace) -> None:
     settings = _settings()
     if not settings.demo:
         sys.exit("openpas: the demo seeds published credentials; set OPENPAS_DEMO=1 to allow it")
-    created = asyncio.run(_with_session(settings, seed_demo))
+    created = asyncio.run(_with_session(settings, lambda session: seed_demo(session, settings)))
     print("demo: " + (", ".join(created) if created else "already in place, nothing added"))
 
 
@@ -100,6 +100,55 @@ def cmd_clients_create(args: argparse.Namespace) -> None:
     print("The secret is shown once; store it safely.", file=sys.stderr)
 
 
+def cmd_import_entitlements(args: argparse.Namespace) -> None:
+    """Import a list as the operator (admin), with a progress bar on the terminal."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from app.domain.access import Principal
+    from app.services import imports
+
+    settings = _settings()
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        sys.exit(f"openpas: cannot read {path}: {error}")
+    is_csv = path.suffix.lower() in (".csv", ".txt")
+    total = max(text.count("\n") - (1 if is_csv else 0), 1)
+    operator = Principal(client_id="cli-import", grants=(Grant(Role.ADMIN),))
+
+    with Progress(
+        TextColumn("[bold]import"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("rows", total=total)
+
+        async def work(session: object) -> imports.ImportReport:
+            rows = imports.read_csv(text) if is_csv else imports.read_json_lines(text)
+            return await imports.import_entitlements(
+                session,  # type: ignore[arg-type]
+                principal=operator,
+                insz_key=settings.insz_hmac_key,
+                region_id=args.region_id,
+                source=f"import:{args.source}",
+                rows=rows,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+
+        try:
+            report = asyncio.run(_with_session(settings, work))
+        except OpenPasError as error:
+            sys.exit(f"openpas: {error.detail}")
+    print(
+        f"rows={report.rows} granted={report.granted} renewed={report.renewed} "
+        f"unchanged={report.unchanged} pending={report.pending} "
+        f"already_pending={report.already_pending} rejected={report.rejected}"
+    )
+    for row, reason in report.rejections:
+        print(f"row {row}: {reason}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openpas", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--partner-id")
     create.add_argument("--client-id", help="choose the id (default: a random one)")
     create.set_defaults(func=cmd_clients_create)
+
+    import_ = commands.add_parser("import", help="bulk imports")
+    import_commands = import_.add_subparsers(dest="import_command", required=True)
+    entitlements = import_commands.add_parser(
+        "entitlements", help="grant statuses from a CSV or JSON-lines list, matched by INSZ"
+    )
+    entitlements.add_argument("file", help="a .csv (insz,type,valid_from,…) or .jsonl file")
+    entitlements.add_argument("--region-id", required=True)
+    entitlements.add_argument("--source", default="import", help="a name for the list")
+    entitlements.set_defaults(func=cmd_import_entitlements)
     return parser
 
 

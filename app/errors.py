@@ -70,3 +70,9 @@ class ServiceUnavailable(OpenPasError):
     status = 503
     code = "service-unavailable"
     title = "Service unavailable"
+
+
+class UnsupportedMediaType(OpenPasError):
+    status = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"

@@ -13,7 +13,16 @@ from fastapi.openapi.utils import get_openapi
 from app.api.deps import require_schema_at_head
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.problems import Problem, install_problem_handlers, problem_responses
-from app.api.routes import clients, oauth, ops, partners, regions
+from app.api.routes import (
+    clients,
+    feeds,
+    imports,
+    oauth,
+    ops,
+    partners,
+    passholders,
+    regions,
+)
 from app.db.engine import create_engine, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
 from app.settings import Settings, get_settings
@@ -56,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     business = [Depends(require_schema_at_head)]
     app.include_router(ops.router)
-    for module in (oauth, clients, regions, partners):
+    for module in (oauth, clients, regions, partners, passholders, imports, feeds):
         app.include_router(module.router, dependencies=business)
 
     app.add_middleware(
@@ -107,4 +116,8 @@ def _document_common_problems(path: str, operation: dict[str, Any]) -> None:
         statuses += [503]  # schema not migrated yet
     responses = operation.setdefault("responses", {})
     for status, response in problem_responses(*statuses).items():
-        responses.setdefault(str(status), response)
+        if status == 422:
+            # Replaces FastAPI's default 422 schema: ours is a problem document.
+            responses[str(status)] = response
+        else:
+            responses.setdefault(str(status), response)

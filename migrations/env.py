@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Literal
 
 from alembic import context
 from sqlalchemy import Connection
 
 from app.db.engine import create_engine
-from app.db.tables import metadata
+from app.db.tables import UtcDateTime, metadata
 from app.settings import DEFAULT_DATABASE_URL, async_database_url
 
 config = context.config
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:
+    # Revisions must not import application code: our UTC wrapper is a plain DateTime there.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -22,6 +30,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER constraints; batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

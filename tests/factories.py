@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,3 +75,30 @@ async def bearer_for(
     await session.commit()
     token = issue_token(client_id, key=TEST_TOKEN_KEY, ttl_seconds=600, now=now)
     return {"Authorization": f"Bearer {token}"}
+
+
+def an_insz(birth_date: date, counter: int = 1) -> str:
+    """A valid INSZ for this birth date (the modulo-97 rule, with a 2 prefix from 2000)."""
+    body = f"{birth_date:%y%m%d}{counter:03d}"
+    base = int(("2" if birth_date.year >= 2000 else "") + body)
+    return f"{body}{97 - base % 97:02d}"
+
+
+def passholder_body(
+    region: RegionRow,
+    *,
+    first_name: str = "Sofie",
+    last_name: str = "Desmet",
+    birth_date: date = date(1985, 7, 30),
+    insz: str | None = None,
+) -> dict[str, object]:
+    body: dict[str, object] = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "birth_date": birth_date.isoformat(),
+        "postal_code": region.municipalities[0].postal_codes[0],
+        "municipality_nis": region.municipalities[0].nis_code,
+    }
+    if insz is not None:
+        body["insz"] = insz
+    return body

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.migrations import current_revision, head_revision
 from app.domain.access import Principal, Role, Tenant
-from app.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from app.errors import Forbidden, ServiceUnavailable, Unauthorized
+from app.services.access import ensure
 from app.services.clients import principal_of_token
 from app.settings import Settings
 
@@ -89,21 +90,8 @@ class Authorized:
             raise Forbidden("Your client has no role that allows this call.")
         if self.tenant is not None:
             tenant = await self.tenant(request, session)
-            if not principal.may(self.roles, tenant):
-                if self.hide_other_tenants:
-                    raise NotFound("No such resource.")
-                raise Forbidden("This resource belongs to another tenant.")
+            ensure(principal, self.roles, tenant, hide=self.hide_other_tenants)
         return principal
-
-
-def ensure_tenant(
-    principal: Principal, roles: frozenset[Role] | set[Role], tenant: Tenant, *, hide: bool
-) -> None:
-    """The same tenant check, for tenants that follow from a request body."""
-    if not principal.may(roles, tenant):
-        if hide:
-            raise NotFound("No such resource.")
-        raise Forbidden("This resource belongs to another tenant.")
 
 
 _SCHEMA_RECHECK_SECONDS = 2.0

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from app.errors import NotFound, Unprocessable
 
@@ -17,6 +19,18 @@ class RequestModel(BaseModel):
     """Request bodies refuse unknown fields: a typo must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _iso_date_only(value: object) -> object:
+    # Pydantic would read 0 or "0.5" as a Unix timestamp; a date here is "YYYY-MM-DD".
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 # FastAPI validates bodies in Python mode, where pydantic would read `false` or "3" as a
@@ -64,8 +78,20 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:
-    """Ids are opaque to clients; one that cannot be ours simply does not exist."""
+    """Ids in a path are opaque to clients; one that cannot be ours simply does not exist."""
     try:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"No {what} with id {value[:64]!r}.") from None
+
+
+def parse_reference(value: str, *, parameter: str | None = None, pointer: str | None = None) -> str:
+    """An id given as a query parameter or body field: malformed is a validation error."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        where = {"parameter": parameter} if parameter else {"pointer": pointer or ""}
+        raise Unprocessable(
+            f"{parameter or pointer}: not an id this API handed out",
+            extra={"errors": [{**where, "detail": "not a valid id"}]},
+        ) from None

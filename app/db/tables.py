@@ -113,3 +113,117 @@ client_grants = sa.Table(
     sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=True),
     sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=True),
 )
+
+passholders = sa.Table(
+    "passholders",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    # The home region follows from the residence; it decides which registry may see them.
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=False),
+    sa.Column("first_name", sa.String(100), nullable=False),
+    sa.Column("last_name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.String(210), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("postal_code", sa.String(4), nullable=False),
+    sa.Column(
+        "municipality_nis", sa.String(5), sa.ForeignKey("municipalities.nis_code"), nullable=False
+    ),
+    sa.Column("email", sa.String(254), nullable=True),
+    # HMAC of the INSZ under the pseudonym key; the number itself is never stored.
+    sa.Column("insz_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("region_id", "name_key", "birth_date"),
+    sa.Index("ix_passholders_region_id_birth_date", "region_id", "birth_date"),
+)
+
+cards = sa.Table(
+    "cards",
+    metadata,
+    sa.Column("number", sa.String(13), primary_key=True),
+    sa.Column(
+        "passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=False, index=True
+    ),
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.Column("blocked_at", Timestamp, nullable=True),
+    sa.Column("block_reason", sa.String(10), nullable=True),
+    sa.Column("replaced_by", sa.String(13), nullable=True),
+    # One active card per passholder per region, enforced by the database itself.
+    sa.Index(
+        "uq_cards_active_per_passholder_region",
+        "passholder_id",
+        "region_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'active'"),
+        sqlite_where=sa.text("status = 'active'"),
+    ),
+)
+
+entitlements = sa.Table(
+    "entitlements",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=False, index=True
+    ),
+    sa.Column("type", sa.String(40), nullable=False),
+    # None: the status counts in every region.
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=True),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("suspended_until", sa.Date, nullable=True),
+    sa.Column("ended_on", sa.Date, nullable=True),
+    sa.Column("evidence", sa.String(200), nullable=True),
+    sa.Column("source", sa.String(60), nullable=False),
+    # A renewal is a new period that follows on from this one; history is never rewritten.
+    sa.Column("renews_id", sa.Uuid, sa.ForeignKey("entitlements.id"), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+pending_entitlements = sa.Table(
+    "pending_entitlements",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("insz_hash", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("evidence", sa.String(200), nullable=True),
+    sa.Column("source", sa.String(60), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("applied_at", Timestamp, nullable=True),
+    sa.UniqueConstraint("insz_hash", "type", "region_id", "valid_from"),
+    sa.Index("ix_pending_entitlements_region_id_applied_at", "region_id", "applied_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("passholder_id", sa.Uuid, nullable=False),
+    sa.Column("region_id", sa.Uuid, nullable=False),
+    sa.Index("ix_audit_log_passholder_id_at", "passholder_id", "at"),
+    sa.Index("ix_audit_log_region_id_at", "region_id", "at"),
+)
+
+change_events = sa.Table(
+    "change_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    # The writing transaction's id (PostgreSQL); readers only pass events whose transaction
+    # is older than every transaction still running, so a late commit is never skipped.
+    sa.Column("txid", sa.BigInteger, nullable=False),
+    sa.Column("region_id", sa.Uuid, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Index("ix_change_events_region_id_txid_seq", "region_id", "txid", "seq"),
+)

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import today_in_brussels
 from app.db import clients as db_clients
 from app.db import partners as db_partners
+from app.db import passholders as db_passholders
 from app.db import regions as db_regions
 from app.db.regions import MunicipalityRow
-from app.domain.access import Grant, Role
+from app.domain.access import Grant, Principal, Role
+from app.domain.cards import new_card_number
+from app.services.cards import issue_card
 from app.services.clients import create_client
+from app.services.entitlements import grant_entitlement
 from app.services.partners import create_partner
+from app.services.passholders import PassholderInput, register_passholder
 from app.services.regions import create_region
+from app.settings import Settings
 
 DEMO_NAMESPACE = uuid.UUID("6f0c8a4e-2d57-4c36-9d0e-6f70656e7061")
 
@@ -132,7 +140,84 @@ CLIENTS = (
 )
 
 
-async def seed_demo(session: AsyncSession) -> list[str]:
+@dataclass(frozen=True)
+class DemoHolder:
+    key: str
+    first_name: str
+    last_name: str
+    birth_date: date
+    postal_code: str
+    municipality_nis: str
+    # (type, region code or None for everywhere)
+    statuses: tuple[tuple[str, str | None], ...]
+
+    @property
+    def card_number(self) -> str:
+        digits = f"{demo_id('card', self.key).int % 10**12:012d}"
+        return new_card_number(digits)
+
+    @property
+    def insz(self) -> str:
+        """A synthetic, valid INSZ for this demo person (no real person has it)."""
+        body = f"{self.birth_date:%y%m%d}{demo_id('insz', self.key).int % 997 + 1:03d}"
+        base = int(("2" if self.birth_date.year >= 2000 else "") + body)
+        return f"{body}{97 - base % 97:02d}"
+
+
+HOLDERS = (
+    DemoHolder(
+        "sofie",
+        "Sofie",
+        "Desmet",
+        date(1985, 7, 30),
+        "8500",
+        "34022",
+        (("kansenstatuut", "REGIO_KORTRIJK"),),
+    ),
+    DemoHolder(
+        "mohamed",
+        "Mohamed",
+        "El Amrani",
+        date(2015, 3, 12),
+        "8530",
+        "34013",
+        (("kansenstatuut", "REGIO_KORTRIJK"),),
+    ),
+    DemoHolder("els", "Els", "Vandenberghe", date(1950, 11, 2), "8520", "34023", ()),
+    DemoHolder(
+        "tom",
+        "Tom",
+        "Claeys",
+        date(1979, 4, 18),
+        "8500",
+        "34022",
+        (("european_disability_card", None),),
+    ),
+    DemoHolder(
+        "an",
+        "An",
+        "Peeters",
+        date(1988, 1, 25),
+        "8550",
+        "34042",
+        (("kansenstatuut", "REGIO_KORTRIJK"), ("large_family", None)),
+    ),
+    DemoHolder(
+        "lotte", "Lotte", "Maes", date(1992, 9, 14), "8000", "31005", (("kansenstatuut", "BRUGGE"),)
+    ),
+    DemoHolder(
+        "jonas",
+        "Jonas",
+        "Wouters",
+        date(2012, 6, 1),
+        "8310",
+        "31005",
+        (("kansenstatuut", "BRUGGE"),),
+    ),
+)
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
     """Create whatever of the demo is missing; returns what was created."""
     created: list[str] = []
     for region in REGIONS:
@@ -175,4 +260,41 @@ async def seed_demo(session: AsyncSession) -> list[str]:
             client_secret=client.secret,
         )
         created.append(f"client {client.client_id}")
+    created += await _seed_holders(session, settings)
+    return created
+
+
+async def _seed_holders(session: AsyncSession, settings: Settings) -> list[str]:
+    system = Principal(client_id="demo-seed", grants=(Grant(Role.ADMIN),))
+    today = today_in_brussels()
+    created: list[str] = []
+    for holder in HOLDERS:
+        if await db_passholders.card_number_taken(session, holder.card_number):
+            continue
+        row = await register_passholder(
+            session,
+            settings,
+            system,
+            PassholderInput(
+                first_name=holder.first_name,
+                last_name=holder.last_name,
+                birth_date=holder.birth_date,
+                postal_code=holder.postal_code,
+                municipality_nis=holder.municipality_nis,
+                insz=holder.insz,
+            ),
+        )
+        await issue_card(session, system, row.id, number=holder.card_number)
+        for type_, region_code in holder.statuses:
+            await grant_entitlement(
+                session,
+                system,
+                row.id,
+                type_=type_,
+                region_id=str(demo_id("region", region_code)) if region_code else None,
+                valid_from=date(today.year, 1, 1),
+                valid_until=None,
+                evidence="demo",
+            )
+        created.append(f"passholder {holder.first_name} {holder.last_name[0]}.")
     return created

@@ -51,7 +51,7 @@ def admin_headers(server: LiveServer) -> dict[str, str]:
         engine = create_engine(server.database_url)
         try:
             async with create_sessionmaker(engine)() as session:
-                await seed_demo(session)
+                await seed_demo(session, make_settings(server.database_url))
                 created = await create_client(session, name="fuzz", grants=[Grant(Role.ADMIN)])
                 return created.client_id, created.client_secret
         finally:

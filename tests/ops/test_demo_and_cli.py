@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.services.demo import CLIENTS, PARTNERS, REGIONS, demo_id, seed_demo
+from app.settings import Settings
 from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY
 from tests.support.postgres import create_database, drop_database
 
@@ -21,12 +22,12 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 async def test_the_demo_seeds_once_and_a_second_run_adds_nothing(
-    session: AsyncSession, client: httpx.AsyncClient
+    session: AsyncSession, client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    first = await seed_demo(session)
+    first = await seed_demo(session, settings)
     assert "region REGIO_KORTRIJK" in first
     assert "client demo-desk" in first
-    assert await seed_demo(session) == []
+    assert await seed_demo(session, settings) == []
 
     kortrijk = (await client.get(f"/v1/regions/{demo_id('region', 'REGIO_KORTRIJK')}")).json()
     names = {m["name"]: m for m in kortrijk["municipalities"]}
@@ -36,9 +37,9 @@ async def test_the_demo_seeds_once_and_a_second_run_adds_nothing(
 
 
 async def test_demo_clients_get_tokens_with_their_documented_secrets(
-    session: AsyncSession, client: httpx.AsyncClient
+    session: AsyncSession, client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await seed_demo(session)
+    await seed_demo(session, settings)
     response = await client.post(
         "/v1/oauth/token",
         data={

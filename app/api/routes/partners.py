@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -9,12 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import Authorized, SessionDep, ensure_tenant
-from app.api.models import Name, RequestModel, ResponseModel, parse_id
+from app.api.deps import Authorized, SessionDep
+from app.api.models import Name, RequestModel, ResponseModel, parse_id, parse_reference
 from app.api.problems import problem_responses
 from app.db.partners import PartnerRow
 from app.domain.access import Principal, Role, Tenant
 from app.services import partners as service
+from app.services.access import ensure
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
@@ -67,8 +69,8 @@ async def create_partner(
     session: SessionDep,
     principal: Annotated[Principal, Depends(Authorized(*CREATORS))],
 ) -> PartnerOut:
-    region_id = parse_id(body.region_id, "region")
-    ensure_tenant(principal, CREATORS, Tenant(region_id=str(region_id)), hide=False)
+    region_id = uuid.UUID(parse_reference(body.region_id, pointer="/region_id"))
+    ensure(principal, CREATORS, Tenant(region_id=str(region_id)), hide=False)
     row = await service.create_partner(
         session,
         name=body.name,

@@ -1,0 +1,167 @@
+"""The change feed for regional systems and the audit log of reads of personal data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from app.api.deps import Authorized, SessionDep
+from app.api.models import (
+    MAX_PAGE_SIZE,
+    IsoDate,
+    ResponseModel,
+    decode_cursor,
+    encode_cursor,
+    parse_reference,
+)
+from app.api.problems import problem_responses
+from app.clock import BRUSSELS
+from app.db import audit as db_audit
+from app.domain.access import Principal, Role, Tenant
+from app.errors import Unprocessable
+from app.services import changes as change_service
+from app.services.access import ensure
+
+router = APIRouter(prefix="/v1", tags=["feeds"])
+
+
+class ChangeOut(ResponseModel):
+    cursor: str
+    kind: str
+    entity_id: str
+    region_id: str
+    data: dict[str, Any]
+    occurred_at: datetime
+
+
+class ChangePage(ResponseModel):
+    items: list[ChangeOut]
+    next_cursor: str | None
+
+
+def _position(cursor: str | None) -> tuple[int, int] | None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    txid, seq = position.get("t"), position.get("s")
+    if not isinstance(txid, int) or not isinstance(seq, int):
+        raise Unprocessable(
+            "cursor is not one this API handed out",
+            extra={"errors": [{"parameter": "after", "detail": "invalid cursor"}]},
+        )
+    return txid, seq
+
+
+@router.get(
+    "/changes",
+    response_model=ChangePage,
+    responses=problem_responses(401, 403),
+    summary="Ordered change events of a region; poll again with next_cursor",
+)
+async def changes(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(Role.REGISTRY, Role.REGION_ADMIN))],
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+    region_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> ChangePage:
+    position = _position(after)
+    if region_id is not None:
+        region_id = parse_reference(region_id, parameter="region_id")
+    events = await change_service.read_changes(
+        session, principal, region_id=region_id, after=position, limit=limit
+    )
+    items = [
+        ChangeOut(
+            cursor=encode_cursor({"t": event.txid, "s": event.seq}),
+            kind=event.kind,
+            entity_id=event.entity_id,
+            region_id=event.region_id,
+            data=event.data,
+            occurred_at=event.occurred_at,
+        )
+        for event in events
+    ]
+    # The cursor to poll from next: the last event seen, or where the caller already was.
+    next_cursor = items[-1].cursor if items else after
+    return ChangePage(items=items, next_cursor=next_cursor)
+
+
+class AuditOut(ResponseModel):
+    id: int
+    at: datetime
+    client_id: str
+    action: str
+    passholder_id: str
+    region_id: str
+
+
+class AuditPage(ResponseModel):
+    items: list[AuditOut]
+    next_cursor: str | None
+
+
+AUDITORS = frozenset({Role.REGION_ADMIN})
+
+
+def _start_of(day: date | None) -> datetime | None:
+    """Midnight at the start of `day` in Brussels, the calendar the audit is read in."""
+    return datetime.combine(day, time.min, tzinfo=BRUSSELS) if day else None
+
+
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    responses=problem_responses(401, 403),
+    summary="Who read whose personal data, newest first",
+)
+async def audit(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(*AUDITORS))],
+    passholder_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="first day")] = None,
+    to: Annotated[IsoDate | None, Query(description="day after the last")] = None,
+    region_id: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+) -> AuditPage:
+    regions: list[str] | None
+    if region_id is not None:
+        region_id = parse_reference(region_id, parameter="region_id")
+        ensure(principal, AUDITORS, Tenant(region_id=region_id), hide=False)
+        regions = [region_id]
+    elif principal.is_admin:
+        regions = None
+    else:
+        regions = sorted(principal.region_ids(AUDITORS))
+    position = decode_cursor(cursor)
+    before = position.get("before") if position else None
+    rows = await db_audit.read(
+        session,
+        region_ids=regions,
+        passholder_id=(
+            parse_reference(passholder_id, parameter="passholder_id") if passholder_id else None
+        ),
+        since=_start_of(from_),
+        until=_start_of(to),
+        before_id=before if isinstance(before, int) else None,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AuditPage(
+        items=[
+            AuditOut(
+                id=row.id,
+                at=row.at,
+                client_id=row.client_id,
+                action=row.action,
+                passholder_id=row.passholder_id,
+                region_id=row.region_id,
+            )
+            for row in rows
+        ],
+        next_cursor=encode_cursor({"before": rows[-1].id}) if more else None,
+    )

@@ -1,0 +1,531 @@
+"""The price calculation: for one sale, every tariff the holder may get and why others not.
+
+`price(offer, price_class, holder, at, quantity, usage, schemes) -> Quote` follows the
+semantics of DESIGN.md ("The heart: one price calculation"), in this order per scheme:
+
+1. valid on the sale day `at`, and `applies_to` covers the offer — else
+   `not_valid_at_date` / `not_applicable_to_offer`;
+2. the holder meets the eligibility on the activity date (the offer's date, else `at`) —
+   else `entitlement_expired` when a status that expired or ended would have made the
+   difference, `not_eligible` otherwise;
+3. the count limits leave tickets and the budget leaves reduction — else `limit_reached`,
+   `quantity_exceeds_limit` or `budget_exhausted`.
+
+Exclusive schemes that pass become tariffs, best first: lowest unit price for the holder,
+then higher priority, then code, then version. `on_top` schemes (highest priority first,
+then code) are then applied on top of *each* exclusive tariff — or, when no exclusive
+scheme applies, on the regular price — each taking its reduction from the price left by
+the schemes before it, never below 0. An on_top scheme that takes nothing off anywhere is
+listed as `no_reduction` and not applied, so a welcome coupon is not wasted on a free ticket.
+A card that is not active gets no tariff: every scheme is `card_blocked`.
+
+Without a holder (public price lists) each scheme is answered on its own, for a holder who
+meets its conditions and has used none of its limits: every applicable scheme, exclusive or
+on_top, is one tariff on the regular price, funded by the key for holders living elsewhere.
+
+Money decisions (see also price_rules and funding):
+
+- A discount budget caps the reduction per ticket at floor(budget left / quantity), so the
+  unit price of a line stays one number; up to quantity − 1 cents of a budget may stay
+  unused when a line of several tickets exhausts it.
+- Each scheme's part of a tariff's reduction is funded by that scheme's own key: a welcome
+  coupon on top of the social tariff is paid by the coupon's funders, and the social
+  tariff's funders pay exactly what they would have paid without the coupon. Every
+  `FundingShare` carries its `scheme_code`; together they add up to the whole reduction.
+- Companions pay the base scheme's companion price on the regular price; they are not
+  counted in the holder's limits and on_top schemes do not apply to them.
+
+Speed: schemes are compiled once (conditions into predicates, limits into buckets) and
+cached by object identity, and so is a list of schemes, with the answers that depend only
+on the day, the partner and the category (which turn most of a large catalogue away). A
+service should therefore keep its parsed schemes alive between quotes, ideally in one
+tuple per catalogue version; see docs/performance.md for the figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.domain.conditions import Predicate, Subject, compile_condition, subject_of
+from app.domain.entitlements import PAST_STATUSES, USABLE_STATUSES
+from app.domain.facts import HolderFacts, OfferFacts, PriceClass
+from app.domain.funding import FundingShare, PayerRefs, split_discount
+from app.domain.limits import (
+    Bucket,
+    UsageAmount,
+    UsageClaim,
+    activity_day,
+    allowance,
+    bucket_plan,
+    claims,
+)
+from app.domain.localized import LocalizedText
+from app.domain.reasons import Reason
+from app.domain.schemes import SchemeDefinition
+
+# A label for a tariff made of several schemes: "Kansentarief + Welkomstbon".
+LABEL_SEPARATOR = " + "
+
+
+@dataclass(frozen=True, slots=True)
+class NotApplicable:
+    scheme_code: str
+    reason: Reason
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TariffPart:
+    """One scheme's contribution to a tariff: its version and its reduction per ticket."""
+
+    scheme_code: str
+    scheme_version: int
+    discount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """One priced option for the sale.
+
+    `scheme_code`/`scheme_version` name the exclusive scheme the tariff is built on (or,
+    when no exclusive scheme applies, the first on_top scheme); `on_top` lists the codes
+    applied on top of it and `parts` the reduction of each, all of them in order.
+    `discount_cents` is per ticket; `funding` and `usage_claims` cover the whole line.
+    `remaining` is how many tickets the count limits still allow before this sale (None:
+    no count limit).
+    """
+
+    tariff_id: str
+    scheme_code: str
+    scheme_version: int
+    label: LocalizedText
+    unit_price_cents: int
+    discount_cents: int
+    quantity: int
+    total_cents: int
+    remaining: int | None
+    funding: tuple[FundingShare, ...]
+    on_top: tuple[str, ...]
+    parts: tuple[TariffPart, ...]
+    usage_claims: tuple[UsageClaim, ...]
+    companion_max: int = 0
+    companion_unit_price_cents: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    regular_price_cents: int
+    tariffs: tuple[Tariff, ...]
+    best_tariff_id: str | None
+    not_applicable: tuple[NotApplicable, ...]
+
+    @property
+    def best(self) -> Tariff | None:
+        return self.tariffs[0] if self.tariffs else None
+
+
+def price(
+    offer: OfferFacts,
+    price_class: PriceClass,
+    holder: HolderFacts | None,
+    at: date,
+    quantity: int,
+    usage: Mapping[str, UsageAmount],
+    schemes: Sequence[SchemeDefinition],
+) -> Quote:
+    """Price `quantity` tickets of `price_class` for `holder` (None: a public price list).
+
+    `at` is the sale day (Europe/Brussels); `usage` holds the holder's buckets, as listed
+    by `limits.buckets_for` for these schemes (a missing bucket is unused). `not_applicable`
+    comes in the order of scheme code (then version), whatever the order of `schemes`.
+    """
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    regular = price_class.regular_price_cents
+    if regular < 0:
+        raise ValueError("a regular price cannot be negative")
+    catalogue = _catalogue_of(schemes)
+    if holder is not None and holder.card_status != "active":
+        return Quote(regular, (), None, catalogue.all_blocked)
+
+    sale = _Sale(offer, price_class, holder, at, quantity, {} if holder is None else usage)
+    # One refusal per plan, in catalogue order, None where the scheme applies. Most are
+    # known from the partner and the day alone; only the others are looked at here.
+    known, to_consider = catalogue.answers_for(offer, at)
+    refusals = list(known)
+    exclusive: list[_Candidate] = []
+    on_top: list[_Candidate] = []
+    for position in to_consider:
+        plan = catalogue.plans[position]
+        outcome = plan.consider(sale, position)
+        if isinstance(outcome, NotApplicable):
+            refusals[position] = outcome
+        else:
+            (on_top if plan.on_top else exclusive).append(outcome)
+
+    if holder is None:
+        lines = _each_alone(exclusive + on_top, regular)
+    else:
+        lines = _stacked(exclusive, on_top, regular)
+    applied = {candidate.position for line in lines for candidate, _ in line.parts}
+    for candidate in on_top:
+        if candidate.position not in applied:
+            refusals[candidate.position] = candidate.plan.refusals[Reason.NO_REDUCTION]
+    tariffs = tuple(_tariff(line, sale) for line in lines)
+    return Quote(
+        regular,
+        tariffs,
+        tariffs[0].tariff_id if tariffs else None,
+        tuple(refusal for refusal in refusals if refusal is not None),
+    )
+
+
+# --- one sale, shared by every scheme -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Sale:
+    offer: OfferFacts
+    price_class: PriceClass
+    holder: HolderFacts | None
+    at: date
+    quantity: int
+    usage: Mapping[str, UsageAmount]
+    day: date = field(init=False)
+    subject: Subject | None = field(init=False)
+    _renewed: Subject | None = field(init=False, default=None)
+    _renewed_known: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.day = activity_day(self.offer, self.at)
+        self.subject = None if self.holder is None else subject_of(self.holder, self.day)
+
+    def renewed_subject(self) -> Subject | None:
+        """The holder as if statuses that expired or ended still counted; None when the
+        holder has no such status (then nothing would change). Only needed for a scheme
+        the holder is not eligible for, so computed at most once and only then."""
+        if not self._renewed_known:
+            self._renewed_known = True
+            if self.holder is not None and self.subject is not None:
+                renewed = subject_of(self.holder, self.day, USABLE_STATUSES | PAST_STATUSES)
+                if renewed.entitlements != self.subject.entitlements:
+                    self._renewed = renewed
+        return self._renewed
+
+    @property
+    def same_municipality(self) -> bool:
+        return (
+            self.holder is not None
+            and self.holder.municipality_nis == self.offer.partner_municipality_nis
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A scheme that applies to the sale, with what its limits leave."""
+
+    plan: _Plan
+    position: int  # in the catalogue, to tell candidates apart and keep the output order
+    bucket_keys: tuple[str, ...]
+    tickets_left: int | None
+    budget_per_ticket: int | None
+
+    def reduced(self, base_cents: int) -> int:
+        """The unit price after this scheme, starting from `base_cents`."""
+        unit = self.plan.scheme.price.unit_price(base_cents)
+        if self.budget_per_ticket is not None and base_cents - unit > self.budget_per_ticket:
+            return base_cents - self.budget_per_ticket
+        return unit
+
+
+# --- compiled schemes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A scheme prepared for pricing: what can be computed once is computed once."""
+
+    scheme: SchemeDefinition
+    code: str
+    on_top: bool
+    partner_region: str | None
+    partners: frozenset[str] | None
+    categories: frozenset[str] | None
+    price_classes: frozenset[str] | None
+    max_regular_price_cents: int | None
+    eligible: Predicate
+    buckets: tuple[Bucket, ...]
+    # The same answers come back quote after quote; build them once.
+    refusals: Mapping[Reason, NotApplicable]
+    uncovered: Mapping[str, NotApplicable]
+
+    @staticmethod
+    def compile(scheme: SchemeDefinition) -> _Plan:
+        applies_to = scheme.applies_to
+        partners = applies_to.partners
+        return _Plan(
+            scheme=scheme,
+            code=scheme.code,
+            on_top=scheme.stacking == "on_top",
+            partner_region=scheme.owner_region if partners == "owner_region" else None,
+            partners=None if isinstance(partners, str) else frozenset(partners),
+            categories=_optional_set(applies_to.categories),
+            price_classes=_optional_set(applies_to.price_classes),
+            max_regular_price_cents=applies_to.max_regular_price_cents,
+            eligible=compile_condition(scheme.eligibility, scheme.owner_region),
+            buckets=bucket_plan(scheme.limits),
+            refusals={reason: NotApplicable(scheme.code, reason) for reason in Reason},
+            uncovered={
+                what: NotApplicable(
+                    scheme.code, Reason.NOT_APPLICABLE_TO_OFFER, f"{what} not covered"
+                )
+                for what in ("partner", "category", "price class", "regular price")
+            },
+        )
+
+    def refusal_for(self, offer: OfferFacts, at: date) -> NotApplicable | None:
+        """The refusal that depends only on the day and the offer's partner and category.
+
+        These are the checks that turn most of a large catalogue away (other regions, other
+        partners), so `_Catalogue` caches their answers per day, partner and category.
+        """
+        if not self.scheme.is_valid_on(at):
+            return self.refusals[Reason.NOT_VALID_AT_DATE]
+        if self.partner_region is not None and offer.partner_region != self.partner_region:
+            return self.uncovered["partner"]
+        if self.partners is not None and offer.partner_id not in self.partners:
+            return self.uncovered["partner"]
+        if self.categories is not None and offer.category not in self.categories:
+            return self.uncovered["category"]
+        return None
+
+    def consider(self, sale: _Sale, position: int) -> _Candidate | NotApplicable:
+        """The rest of the checks, for a scheme that `refusal_for` let through."""
+        price_class = sale.price_class
+        if self.price_classes is not None and price_class.code not in self.price_classes:
+            return self.uncovered["price class"]
+        most = self.max_regular_price_cents
+        if most is not None and price_class.regular_price_cents > most:
+            return self.uncovered["regular price"]
+        if sale.subject is not None and not self.eligible(sale.subject):
+            renewed = sale.renewed_subject()
+            if renewed is not None and self.eligible(renewed):
+                return self.refusals[Reason.ENTITLEMENT_EXPIRED]
+            return self.refusals[Reason.NOT_ELIGIBLE]
+
+        keys = tuple(bucket.key(self.code, sale.offer, sale.day) for bucket in self.buckets)
+        left = allowance(self.buckets, keys, sale.usage)
+        if left.tickets is not None:
+            if left.tickets <= 0:
+                return self.refusals[Reason.LIMIT_REACHED]
+            if sale.quantity > left.tickets:
+                return NotApplicable(
+                    self.code, Reason.QUANTITY_EXCEEDS_LIMIT, f"{left.tickets} left"
+                )
+        budget_per_ticket = None
+        if left.discount_cents is not None:
+            budget_per_ticket = max(0, left.discount_cents) // sale.quantity
+            if budget_per_ticket == 0:
+                return self.refusals[Reason.BUDGET_EXHAUSTED]
+        return _Candidate(self, position, keys, left.tickets, budget_per_ticket)
+
+    @property
+    def rank(self) -> tuple[int, str, int]:
+        """Higher priority first, then code, then version: a total, stable order."""
+        return (-self.scheme.priority, self.code, self.scheme.version)
+
+
+def _optional_set(items: tuple[str, ...] | None) -> frozenset[str] | None:
+    return None if items is None else frozenset(items)
+
+
+class _Catalogue:
+    """The plans of one list of schemes, in output order, with per-partner answers cached.
+
+    A quote is mostly about turning away schemes of other regions and partners; those
+    answers depend only on the day, the partner and the category, and are the same for
+    every quote of that partner that day, so they are computed once per such key.
+    """
+
+    __slots__ = ("_answers", "all_blocked", "plans", "schemes")
+
+    def __init__(self, schemes: Sequence[SchemeDefinition]) -> None:
+        self.schemes = tuple(schemes)  # keeps the schemes, so their ids stay theirs
+        self.plans = tuple(
+            sorted(
+                (_plan_of(scheme) for scheme in schemes),
+                key=lambda plan: (plan.code, plan.scheme.version),
+            )
+        )
+        self.all_blocked = tuple(plan.refusals[Reason.CARD_BLOCKED] for plan in self.plans)
+        self._answers: dict[
+            tuple[date, str, str, str], tuple[tuple[NotApplicable | None, ...], tuple[int, ...]]
+        ] = {}
+
+    def answers_for(
+        self, offer: OfferFacts, at: date
+    ) -> tuple[tuple[NotApplicable | None, ...], tuple[int, ...]]:
+        """Per plan, its refusal by day, partner and category (or None); and the positions
+        of the plans that pass, which the quote must look at further."""
+        key = (at, offer.partner_region, offer.partner_id, offer.category)
+        found = self._answers.get(key)
+        if found is None:
+            if len(self._answers) >= _MAX_CACHED_ANSWERS:
+                self._answers.clear()
+            known = tuple(plan.refusal_for(offer, at) for plan in self.plans)
+            passing = tuple(i for i, refusal in enumerate(known) if refusal is None)
+            found = self._answers[key] = (known, passing)
+        return found
+
+
+# Caches by identity: hashing whole definitions on every quote would cost more than the
+# compilation saves. An entry holds its schemes, so their ids cannot be reused while it is
+# cached; the bounds only stop a process that keeps loading new versions from growing.
+_PLANS: dict[int, _Plan] = {}
+_CATALOGUES: dict[object, _Catalogue] = {}
+_MAX_CACHED_PLANS = 10_000
+_MAX_CACHED_CATALOGUES = 256
+_MAX_CACHED_ANSWERS = 4096
+
+
+def _plan_of(scheme: SchemeDefinition) -> _Plan:
+    plan = _PLANS.get(id(scheme))
+    if plan is None or plan.scheme is not scheme:
+        if len(_PLANS) >= _MAX_CACHED_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[id(scheme)] = _Plan.compile(scheme)
+    return plan
+
+
+def _catalogue_of(schemes: Sequence[SchemeDefinition]) -> _Catalogue:
+    # A tuple cannot change, so its own id is key enough (the cached catalogue holds it,
+    # so the id stays its own); any other sequence is keyed by the ids of its schemes.
+    key: object = id(schemes) if type(schemes) is tuple else tuple(map(id, schemes))
+    catalogue = _CATALOGUES.get(key)
+    if catalogue is None or (type(key) is int and catalogue.schemes is not schemes):
+        if len(_CATALOGUES) >= _MAX_CACHED_CATALOGUES:
+            _CATALOGUES.clear()
+        catalogue = _CATALOGUES[key] = _Catalogue(schemes)
+    return catalogue
+
+
+# --- from candidates to tariffs -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """The schemes of one tariff in the order applied, each with its reduction per ticket."""
+
+    parts: tuple[tuple[_Candidate, int], ...]
+    unit_price_cents: int
+
+    @property
+    def on_top(self) -> bool:
+        return self.parts[0][0].plan.on_top
+
+
+def _stacked(exclusive: list[_Candidate], on_top: list[_Candidate], regular: int) -> list[_Line]:
+    # Each exclusive scheme on its own, best first; with none, on_top starts from the
+    # regular price.
+    bases = sorted((_alone(candidate, regular) for candidate in exclusive), key=_best_first)
+    if not bases:
+        bases = [_Line((), regular)]
+    layers = sorted(on_top, key=lambda candidate: candidate.plan.rank)
+    lines = []
+    for line in bases:
+        parts, unit = list(line.parts), line.unit_price_cents
+        for layer in layers:
+            reduced = layer.reduced(unit)
+            if reduced < unit:
+                parts.append((layer, unit - reduced))
+                unit = reduced
+        if parts:
+            lines.append(_Line(tuple(parts), unit))
+    return lines
+
+
+def _each_alone(candidates: list[_Candidate], regular: int) -> list[_Line]:
+    lines = (_alone(candidate, regular) for candidate in candidates)
+    # As in a stacked quote, an on_top scheme that takes nothing off is not a tariff.
+    kept = [line for line in lines if line.unit_price_cents < regular or not line.on_top]
+    return sorted(kept, key=_best_first)
+
+
+def _alone(candidate: _Candidate, regular: int) -> _Line:
+    unit = candidate.reduced(regular)
+    return _Line(((candidate, regular - unit),), unit)
+
+
+def _best_first(line: _Line) -> tuple[int, int, str, int]:
+    """Lowest price for the holder first, then by the rank of the scheme it is built on."""
+    return (line.unit_price_cents, *line.parts[0][0].plan.rank)
+
+
+def _tariff(line: _Line, sale: _Sale) -> Tariff:
+    quantity = sale.quantity
+    regular = sale.price_class.regular_price_cents
+    base = line.parts[0][0].plan.scheme
+    home = None if sale.holder is None else sale.holder.municipality_nis
+    funding: list[FundingShare] = []
+    usage_claims: list[UsageClaim] = []
+    parts = []
+    for candidate, discount in line.parts:
+        scheme = candidate.plan.scheme
+        funding += split_discount(
+            discount * quantity,
+            scheme.funding_key(sale.same_municipality),
+            quantity=quantity,
+            refs=PayerRefs(sale.offer.partner_id, home, scheme.owner_region),
+            scheme_code=scheme.code,
+        )
+        usage_claims += claims(
+            candidate.plan.buckets, candidate.bucket_keys, quantity, discount * quantity
+        )
+        parts.append(TariffPart(scheme.code, scheme.version, discount))
+    remaining = [c.tickets_left for c, _ in line.parts if c.tickets_left is not None]
+    companions = base.companions
+    return Tariff(
+        tariff_id=_tariff_id(sale, line.unit_price_cents, parts),
+        scheme_code=base.code,
+        scheme_version=base.version,
+        label=(
+            base.name
+            if len(parts) == 1
+            else LocalizedText.join((c.plan.scheme.name for c, _ in line.parts), LABEL_SEPARATOR)
+        ),
+        unit_price_cents=line.unit_price_cents,
+        discount_cents=regular - line.unit_price_cents,
+        quantity=quantity,
+        total_cents=line.unit_price_cents * quantity,
+        remaining=min(remaining) if remaining else None,
+        funding=tuple(funding),
+        on_top=tuple(part.scheme_code for part in parts[1:]),
+        parts=tuple(parts),
+        usage_claims=tuple(usage_claims),
+        companion_max=0 if companions is None else companions.max,
+        companion_unit_price_cents=(
+            None if companions is None else companions.price.unit_price(regular)
+        ),
+    )
+
+
+def _tariff_id(sale: _Sale, unit_price_cents: int, parts: Iterable[TariffPart]) -> str:
+    """A digest of everything that makes the tariff what it is.
+
+    A sale recomputes the quote and looks for the id it was given: if a scheme version,
+    the regular price, the quantity or the holder's usage changed the price or its split,
+    the id is gone and the sale answers `price-changed` instead of charging something else.
+    """
+    fields = [
+        sale.offer.offer_id,
+        sale.price_class.code,
+        str(sale.price_class.regular_price_cents),
+        str(sale.quantity),
+        str(unit_price_cents),
+        *(f"{p.scheme_code}:{p.scheme_version}:{p.discount_cents}" for p in parts),
+    ]
+    payload = "\x1f".join(fields).encode()
+    return hashlib.blake2b(payload, digest_size=10).hexdigest()
