@@ -1,4 +1,5 @@
 # OpenPas API image. Build: docker build -t openpas .
+# Installed in editable mode: migrations/ and catalog/ are read from /srv/openpas.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,7 +18,7 @@ COPY app app
 COPY migrations migrations
 COPY catalog catalog
 COPY docker/entrypoint.sh /usr/local/bin/openpas-entrypoint
-RUN pip install --no-deps . \
+RUN pip install --no-deps -e . \
     && chmod +x /usr/local/bin/openpas-entrypoint \
     && useradd --system --uid 10001 --home-dir /srv/openpas openpas \
     && mkdir -p /srv/openpas/var && chown openpas /srv/openpas/var

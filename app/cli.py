@@ -149,6 +149,28 @@ def cmd_import_entitlements(args: argparse.Namespace) -> None:
         print(f"row {row}: {reason}", file=sys.stderr)
 
 
+def cmd_schemes_import(args: argparse.Namespace) -> None:
+    from app.domain.access import Principal
+    from app.services.catalog_files import CatalogFileError, load_scheme_files
+    from app.services.schemes import import_definitions
+
+    settings = _settings()
+    try:
+        definitions = load_scheme_files(args.paths)
+    except CatalogFileError as error:
+        sys.exit(f"openpas: {error}")
+    operator = Principal(client_id="cli-schemes-import", grants=(Grant(Role.ADMIN),))
+    try:
+        changed = asyncio.run(
+            _with_session(
+                settings, lambda session: import_definitions(session, operator, definitions)
+            )
+        )
+    except OpenPasError as error:
+        sys.exit(f"openpas: {error.detail}")
+    print(f"schemes: {len(definitions)} read; " + (", ".join(changed) or "nothing changed"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openpas", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--partner-id")
     create.add_argument("--client-id", help="choose the id (default: a random one)")
     create.set_defaults(func=cmd_clients_create)
+
+    schemes = commands.add_parser("schemes", help="the scheme catalogue")
+    schemes_commands = schemes.add_subparsers(dest="schemes_command", required=True)
+    schemes_import = schemes_commands.add_parser(
+        "import", help="load scheme files (YAML/JSON); a second run changes nothing"
+    )
+    schemes_import.add_argument("paths", nargs="+", help="files or directories, e.g. catalog/")
+    schemes_import.set_defaults(func=cmd_schemes_import)
 
     import_ = commands.add_parser("import", help="bulk imports")
     import_commands = import_.add_subparsers(dest="import_command", required=True)

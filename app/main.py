@@ -22,6 +22,7 @@ from app.api.routes import (
     partners,
     passholders,
     regions,
+    schemes,
 )
 from app.db.engine import create_engine, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     business = [Depends(require_schema_at_head)]
     app.include_router(ops.router)
-    for module in (oauth, clients, regions, partners, passholders, imports, feeds):
+    for module in (oauth, clients, regions, schemes, partners, passholders, imports, feeds):
         app.include_router(module.router, dependencies=business)
 
     app.add_middleware(

@@ -227,3 +227,26 @@ change_events = sa.Table(
     sa.Column("occurred_at", Timestamp, nullable=False),
     sa.Index("ix_change_events_region_id_txid_seq", "region_id", "txid", "seq"),
 )
+
+schemes = sa.Table(
+    "schemes",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    # Every change is a new version; old ones stay, because sales name the one they used.
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("owner_region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=True),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.UniqueConstraint("code", "version"),
+)
+
+# One row: bumped in the same transaction as every scheme change, read by every quote, so
+# each server process knows when its cached catalogue is stale.
+catalog_state = sa.Table(
+    "catalog_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,13 +22,16 @@ from app.db.regions import MunicipalityRow
 from app.domain.access import Grant, Principal, Role
 from app.domain.cards import new_card_number
 from app.services.cards import issue_card
+from app.services.catalog_files import load_scheme_files
 from app.services.clients import create_client
 from app.services.entitlements import grant_entitlement
 from app.services.partners import create_partner
 from app.services.passholders import PassholderInput, register_passholder
 from app.services.regions import create_region
+from app.services.schemes import import_definitions
 from app.settings import Settings
 
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalog"
 DEMO_NAMESPACE = uuid.UUID("6f0c8a4e-2d57-4c36-9d0e-6f70656e7061")
 
 
@@ -261,11 +265,18 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         )
         created.append(f"client {client.client_id}")
     created += await _seed_holders(session, settings)
+    created += await import_definitions(
+        session, system_principal(), load_scheme_files([CATALOG_DIR])
+    )
     return created
 
 
+def system_principal() -> Principal:
+    return Principal(client_id="demo-seed", grants=(Grant(Role.ADMIN),))
+
+
 async def _seed_holders(session: AsyncSession, settings: Settings) -> list[str]:
-    system = Principal(client_id="demo-seed", grants=(Grant(Role.ADMIN),))
+    system = system_principal()
     today = today_in_brussels()
     created: list[str] = []
     for holder in HOLDERS:
