@@ -85,6 +85,8 @@ partners = sa.Table(
     ),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("categories", sa.JSON, nullable=False),
+    # How long after a sale the partner accepts a cancellation (usage goes back).
+    sa.Column("cancellation_window_hours", sa.Integer, nullable=False, server_default="168"),
     sa.Column("created_at", Timestamp, nullable=False),
 )
 
@@ -249,4 +251,138 @@ catalog_state = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("category", sa.String(40), nullable=False),
+    # one_off (a date), period (a run of dates), permanent (a museum ticket)
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("starts_at", Timestamp, nullable=True),
+    sa.Column("ends_at", Timestamp, nullable=True),
+    sa.Column("external_ref", sa.String(100), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+price_classes = sa.Table(
+    "price_classes",
+    metadata,
+    sa.Column(
+        "offer_id", sa.Uuid, sa.ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("code", sa.String(40), primary_key=True),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+sales = sa.Table(
+    "sales",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    # held (usage reserved until hold_expires_at), confirmed, cancelled, expired
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("hold_expires_at", Timestamp, nullable=True),
+    sa.Column("confirmed_at", Timestamp, nullable=True),
+    sa.Column("cancelled_at", Timestamp, nullable=True),
+    sa.Index("ix_sales_partner_id_created_at", "partner_id", "created_at"),
+    sa.Index("ix_sales_status_hold_expires_at", "status", "hold_expires_at"),
+)
+
+sale_items = sa.Table(
+    "sale_items",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "sale_id",
+        sa.Uuid,
+        sa.ForeignKey("sales.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=False, index=True
+    ),
+    sa.Column("card_number", sa.String(13), nullable=False),
+    sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), nullable=False),
+    sa.Column("price_class", sa.String(40), nullable=False),
+    # The holder's residence at the time of the sale, for participation figures.
+    sa.Column("municipality_nis", sa.String(5), nullable=False),
+    sa.Column("scheme_code", sa.String(64), nullable=False),
+    sa.Column("scheme_version", sa.Integer, nullable=False),
+    # Every scheme in the tariff (an on_top coupon too): [{"code", "version", "discount_cents"}]
+    sa.Column("parts", sa.JSON, nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("regular_price_cents", sa.Integer, nullable=False),
+    sa.Column("unit_price_cents", sa.Integer, nullable=False),
+    sa.Column("total_cents", sa.Integer, nullable=False),
+    sa.Column("discount_cents", sa.Integer, nullable=False),
+    # The day the sale counts in (activity date, else the sale date): periods and reports.
+    sa.Column("activity_date", sa.Date, nullable=False),
+)
+
+sale_item_funding = sa.Table(
+    "sale_item_funding",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "sale_item_id",
+        sa.Uuid,
+        sa.ForeignKey("sale_items.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("scheme_code", sa.String(64), nullable=False),
+    sa.Column("payer", sa.String(64), nullable=False),
+    sa.Column("payer_ref", sa.String(64), nullable=True),
+    sa.Column("amount_cents", sa.Integer, nullable=False),
+)
+
+# What each sale item took from each usage bucket, so a cancel gives back exactly that.
+sale_usage = sa.Table(
+    "sale_usage",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "sale_item_id",
+        sa.Uuid,
+        sa.ForeignKey("sale_items.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("passholder_id", sa.Uuid, nullable=False),
+    sa.Column("bucket_key", sa.String(300), nullable=False),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("discount_cents", sa.Integer, nullable=False),
+)
+
+# Tickets and discount used per passholder and limit bucket: confirmed sales and live holds.
+usage_counters = sa.Table(
+    "usage_counters",
+    metadata,
+    sa.Column("passholder_id", sa.Uuid, primary_key=True),
+    sa.Column("bucket_key", sa.String(300), primary_key=True),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("discount_cents", sa.Integer, nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    # in_progress while the first request runs; done with the response to replay
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column("response_body", sa.JSON, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
 )
