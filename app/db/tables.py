@@ -358,7 +358,7 @@ sale_usage = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column("passholder_id", sa.Uuid, nullable=False),
+    sa.Column("passholder_id", sa.Uuid, nullable=False, index=True),
     sa.Column("bucket_key", sa.String(300), nullable=False),
     sa.Column("tickets", sa.Integer, nullable=False),
     sa.Column("discount_cents", sa.Integer, nullable=False),

@@ -128,6 +128,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sale_usage', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sale_usage_sale_item_id'), ['sale_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sale_usage_passholder_id'), ['passholder_id'], unique=False)
 
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cancellation_window_hours', sa.Integer(), server_default='168', nullable=False))
@@ -141,6 +142,7 @@ def downgrade() -> None:
         batch_op.drop_column('cancellation_window_hours')
 
     with op.batch_alter_table('sale_usage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sale_usage_passholder_id'))
         batch_op.drop_index(batch_op.f('ix_sale_usage_sale_item_id'))
 
     op.drop_table('sale_usage')
