@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,13 +16,17 @@ from app.api.limits import BodySizeLimitMiddleware
 from app.api.problems import Problem, install_problem_handlers, problem_responses
 from app.api.routes import (
     clients,
+    eligibility,
     feeds,
     imports,
     oauth,
+    offers,
     ops,
     partners,
     passholders,
+    quotes,
     regions,
+    sales,
     schemes,
 )
 from app.db.engine import create_engine, create_sessionmaker
@@ -62,11 +67,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.schema_at_head = False
     app.state.schema_checked_at = float("-inf")
+    app.state.schema_lock = asyncio.Lock()
 
     install_problem_handlers(app)
     business = [Depends(require_schema_at_head)]
     app.include_router(ops.router)
-    for module in (oauth, clients, regions, schemes, partners, passholders, imports, feeds):
+    for module in (
+        oauth,
+        clients,
+        regions,
+        schemes,
+        partners,
+        offers,
+        quotes,
+        sales,
+        eligibility,
+        passholders,
+        imports,
+        feeds,
+    ):
         app.include_router(module.router, dependencies=business)
 
     app.add_middleware(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import clients as db_clients
 from app.db.regions import MunicipalityRow, RegionRow
 from app.domain.access import Grant, Role
+from app.domain.schemes import SchemeDefinition, parse_scheme
 from app.services.partners import create_partner
 from app.services.regions import create_region
 from app.services.tokens import issue_token
@@ -102,3 +105,94 @@ def passholder_body(
     if insz is not None:
         body["insz"] = insz
     return body
+
+
+def catalog_scheme(code: str, owner_region: str | None, **changes: object) -> SchemeDefinition:
+    """A scheme of the shipped catalogue, moved to `owner_region` (a region code)."""
+    from app.services.catalog_files import load_scheme_files
+    from app.services.demo import CATALOG_DIR
+
+    [found] = [s for s in load_scheme_files([CATALOG_DIR]) if s.code == code]
+    data = found.to_dict() | {"owner_region": owner_region} | dict(changes)
+    return parse_scheme(data)
+
+
+async def with_schemes(session: AsyncSession, *definitions: SchemeDefinition) -> None:
+    from app.domain.access import Principal
+    from app.services.schemes import import_definitions
+
+    await import_definitions(session, Principal("test-schemes", (Grant(Role.ADMIN),)), definitions)
+
+
+@dataclass
+class DeskWorld:
+    """A region with a partner, an offer, a desk, a registry and one passholder with a card."""
+
+    region: RegionRow
+    partner_id: str
+    offer_id: str
+    desk: dict[str, str]
+    registry: dict[str, str]
+    passholder_id: str
+    card_number: str
+
+
+async def a_desk_world(
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    *,
+    price_cents: int = 11_900,
+    birth_date: date = date(1985, 7, 30),
+    statuses: tuple[str, ...] = ("kansenstatuut",),
+    starts_at: datetime | None = None,
+    kind: str = "permanent",
+) -> DeskWorld:
+    region = await a_region(session, grace_days=0)
+    partner_id = await a_partner(session, region)
+    desk = await bearer_for(session, Role.DESK, partner_id=partner_id)
+    partner_admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner_id)
+    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
+    offer = await client.post(
+        f"/v1/partners/{partner_id}/offers",
+        headers=partner_admin,
+        json={
+            "title": "Seizoensabonnement",
+            "category": "podium",
+            "kind": kind,
+            "starts_at": starts_at.isoformat() if starts_at else None,
+            "price_classes": [
+                {"code": "standard", "label": "Standaard", "price_cents": price_cents},
+                {"code": "reduced", "label": "Reductie", "price_cents": price_cents // 2},
+            ],
+        },
+    )
+    assert offer.status_code == 201, offer.text
+    holder = (
+        await client.post(
+            "/v1/passholders",
+            headers=registry,
+            json=passholder_body(region, birth_date=birth_date),
+        )
+    ).json()
+    card = (await client.post(f"/v1/passholders/{holder['id']}/cards", headers=registry)).json()
+    for status in statuses:
+        granted = await client.post(
+            f"/v1/passholders/{holder['id']}/entitlements",
+            headers=registry,
+            json={
+                "type": status,
+                "region_id": region.id,
+                "valid_from": "2020-01-01",
+                "valid_until": "2099-12-31",
+            },
+        )
+        assert granted.status_code == 201, granted.text
+    return DeskWorld(
+        region=region,
+        partner_id=partner_id,
+        offer_id=offer.json()["id"],
+        desk=desk,
+        registry=registry,
+        passholder_id=holder["id"],
+        card_number=card["number"],
+    )

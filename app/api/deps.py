@@ -106,13 +106,15 @@ async def require_schema_at_head(request: Request) -> None:
     state = request.app.state
     if state.schema_at_head:
         return
-    now = time.monotonic()
-    if now - state.schema_checked_at >= _SCHEMA_RECHECK_SECONDS:
-        state.schema_checked_at = now
-        try:
-            state.schema_at_head = await current_revision(state.engine) == head_revision()
-        except Exception:
-            state.schema_at_head = False
+    # Concurrent first requests wait for one check instead of failing while it runs.
+    async with state.schema_lock:
+        now = time.monotonic()
+        if not state.schema_at_head and now - state.schema_checked_at >= _SCHEMA_RECHECK_SECONDS:
+            state.schema_checked_at = now
+            try:
+                state.schema_at_head = await current_revision(state.engine) == head_revision()
+            except Exception:  # any database failure means: not ready
+                state.schema_at_head = False
     if not state.schema_at_head:
         raise ServiceUnavailable(
             "The database schema is not at the current migration; run `openpas migrate`.",

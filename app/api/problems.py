@@ -8,7 +8,7 @@ when `Accept-Language` asks. Stack traces never leave the process.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import structlog
 from fastapi import FastAPI, Request
@@ -22,7 +22,8 @@ from app.errors import OpenPasError
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_BASE: Final = "https://openpas.example/problems/"
-LANGUAGES: Final = ("nl", "fr", "en")
+Language = Literal["nl", "fr", "en"]
+_LANGUAGES: Final[Mapping[str, Language]] = {"nl": "nl", "fr": "fr", "en": "en"}
 
 log = structlog.get_logger("openpas.problems")
 
@@ -148,7 +149,7 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def negotiate_language(accept_language: str | None) -> str:
+def negotiate_language(accept_language: str | None) -> Language:
     """The first of nl/fr/en the client prefers (by q-value); Dutch when it names none."""
     if not accept_language:
         return "nl"
@@ -163,8 +164,8 @@ def negotiate_language(accept_language: str | None) -> str:
                 quality = 0.0
         ranked.append((-quality, position, tag.split("-")[0].strip().lower()))
     for negative_quality, _, language in sorted(ranked):
-        if negative_quality < 0 and language in LANGUAGES:
-            return language
+        if negative_quality < 0 and language in _LANGUAGES:
+            return _LANGUAGES[language]
     return "nl"
 
 

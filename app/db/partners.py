@@ -19,6 +19,7 @@ class PartnerRow:
     municipality_nis: str
     name: str
     categories: tuple[str, ...]
+    cancellation_window_hours: int
     created_at: datetime
 
 
@@ -30,6 +31,7 @@ async def insert_partner(
     municipality_nis: str,
     name: str,
     categories: list[str],
+    cancellation_window_hours: int,
     now: datetime,
 ) -> None:
     await session.execute(
@@ -39,6 +41,7 @@ async def insert_partner(
             municipality_nis=municipality_nis,
             name=name,
             categories=categories,
+            cancellation_window_hours=cancellation_window_hours,
             created_at=now,
         )
     )
@@ -54,6 +57,7 @@ async def get_partner(session: AsyncSession, partner_id: uuid.UUID) -> PartnerRo
         municipality_nis=row.municipality_nis,
         name=row.name,
         categories=tuple(row.categories),
+        cancellation_window_hours=row.cancellation_window_hours,
         created_at=row.created_at,
     )
 

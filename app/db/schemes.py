@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,11 +55,13 @@ async def insert_version(
             created_by=created_by,
         )
     )
-    # Atomic in SQL on both engines; concurrent writers serialise on this row.
+    # A fresh random generation rather than a counter: a change that is rolled back must
+    # never leave behind a number that a later change would reuse, or a cache keyed on it
+    # would serve the rolled-back catalogue.
     await session.execute(
         sa.update(catalog_state)
         .where(catalog_state.c.id == 1)
-        .values(version=catalog_state.c.version + 1)
+        .values(version=secrets.randbits(62) + 1)
     )
 
 

@@ -45,7 +45,7 @@ tuple per catalogue version; see docs/performance.md for the figures.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -512,12 +512,14 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
     )
 
 
-def _tariff_id(sale: _Sale, unit_price_cents: int, parts: Iterable[TariffPart]) -> str:
+def _tariff_id(sale: _Sale, unit_price_cents: int, parts: Sequence[TariffPart]) -> str:
     """A digest of everything that makes the tariff what it is.
 
     A sale recomputes the quote and looks for the id it was given: if a scheme version,
     the regular price, the quantity or the holder's usage changed the price or its split,
     the id is gone and the sale answers `price-changed` instead of charging something else.
+    The id starts with the scheme's code, so that a sale whose tariff vanished can tell a
+    limit used up by another desk in the meantime (`limit-reached`) from a price change.
     """
     fields = [
         sale.offer.offer_id,
@@ -528,4 +530,5 @@ def _tariff_id(sale: _Sale, unit_price_cents: int, parts: Iterable[TariffPart]) 
         *(f"{p.scheme_code}:{p.scheme_version}:{p.discount_cents}" for p in parts),
     ]
     payload = "\x1f".join(fields).encode()
-    return hashlib.blake2b(payload, digest_size=10).hexdigest()
+    primary = parts[0].scheme_code if parts else "NONE"
+    return f"{primary}.{hashlib.blake2b(payload, digest_size=10).hexdigest()}"

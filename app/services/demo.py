@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import today_in_brussels
+from app.clock import BRUSSELS, today_in_brussels, utcnow
 from app.db import clients as db_clients
+from app.db import offers as db_offers
 from app.db import partners as db_partners
 from app.db import passholders as db_passholders
 from app.db import regions as db_regions
+from app.db.offers import PriceClassRow
 from app.db.regions import MunicipalityRow
 from app.domain.access import Grant, Principal, Role
 from app.domain.cards import new_card_number
@@ -25,6 +27,7 @@ from app.services.cards import issue_card
 from app.services.catalog_files import load_scheme_files
 from app.services.clients import create_client
 from app.services.entitlements import grant_entitlement
+from app.services.offers import NewOffer, create_offer
 from app.services.partners import create_partner
 from app.services.passholders import PassholderInput, register_passholder
 from app.services.regions import create_region
@@ -101,6 +104,67 @@ PARTNERS = (
 
 
 @dataclass(frozen=True)
+class DemoOffer:
+    key: str
+    partner_key: str
+    title: str
+    category: str
+    kind: str
+    # A one-off activity takes place this many days after the demo was seeded.
+    days_ahead: int | None
+    price_classes: tuple[tuple[str, str, int], ...]
+
+
+OFFERS = (
+    DemoOffer(
+        "kersentuin",
+        "schouwburg-kortrijk",
+        "De Kersentuin (toneel)",
+        "podium",
+        "one_off",
+        30,
+        (("standard", "Standaard", 2_200), ("reduced", "-26 jaar", 1_800)),
+    ),
+    DemoOffer(
+        "kv-seizoen",
+        "kv-kortrijk",
+        "Seizoensabonnement KV Kortrijk",
+        "sport",
+        "period",
+        None,
+        (("standard", "Staanplaats", 11_900),),
+    ),
+    DemoOffer(
+        "zwembeurt",
+        "zwembad-harelbeke",
+        "Zwembeurt",
+        "sport",
+        "permanent",
+        None,
+        (("standard", "Volwassene", 450), ("child", "Kind", 300)),
+    ),
+    DemoOffer(
+        "kamerorkest",
+        "concertgebouw-brugge",
+        "Brugs Kamerorkest",
+        "muziek",
+        "one_off",
+        45,
+        (("standard", "Standaard", 3_000),),
+    ),
+    DemoOffer(
+        "groeninge",
+        "musea-brugge",
+        "Groeningemuseum",
+        "museum",
+        "permanent",
+        None,
+        (("standard", "Volwassene", 1_500), ("child", "Kind", 0)),
+    ),
+)
+
+
+@dataclass(frozen=True)
 class DemoClient:
     client_id: str
     name: str
@@ -135,6 +199,7 @@ CLIENTS = (
     DemoClient(
         "demo-desk", "Demo desk Schouwburg Kortrijk", Role.DESK, partner_key="schouwburg-kortrijk"
     ),
+    DemoClient("demo-desk-kv", "Demo desk KV Kortrijk", Role.DESK, partner_key="kv-kortrijk"),
     DemoClient(
         "demo-desk-brugge",
         "Demo desk Concertgebouw Brugge",
@@ -265,9 +330,40 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         )
         created.append(f"client {client.client_id}")
     created += await _seed_holders(session, settings)
+    created += await _seed_offers(session)
     created += await import_definitions(
         session, system_principal(), load_scheme_files([CATALOG_DIR])
     )
+    return created
+
+
+async def _seed_offers(session: AsyncSession) -> list[str]:
+    created: list[str] = []
+    now = utcnow()
+    for offer in OFFERS:
+        offer_id = demo_id("offer", offer.key)
+        if await db_offers.get_offer(session, offer_id) is not None:
+            continue
+        starts_at = None
+        if offer.days_ahead is not None:
+            day = (now + timedelta(days=offer.days_ahead)).date()
+            starts_at = datetime.combine(day, time(20, 0), tzinfo=BRUSSELS)
+        await create_offer(
+            session,
+            system_principal(),
+            str(demo_id("partner", offer.partner_key)),
+            NewOffer(
+                title=offer.title,
+                category=offer.category,
+                kind=offer.kind,
+                starts_at=starts_at,
+                ends_at=None,
+                external_ref=None,
+                price_classes=tuple(PriceClassRow(*pc) for pc in offer.price_classes),
+            ),
+            offer_id=offer_id,
+        )
+        created.append(f"offer {offer.title}")
     return created
 
 

@@ -21,6 +21,7 @@ async def create_partner(
     region_id: uuid.UUID,
     municipality_nis: str,
     categories: list[str],
+    cancellation_window_hours: int = 168,
     partner_id: uuid.UUID | None = None,
 ) -> PartnerRow:
     home_region = await db_regions.municipality_region(session, municipality_nis)
@@ -41,6 +42,7 @@ async def create_partner(
         municipality_nis=municipality_nis,
         name=name,
         categories=sorted(set(categories)),
+        cancellation_window_hours=cancellation_window_hours,
         now=utcnow(),
     )
     await session.commit()

@@ -11,7 +11,14 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Authorized, SessionDep
-from app.api.models import Name, RequestModel, ResponseModel, parse_id, parse_reference
+from app.api.models import (
+    Name,
+    RequestModel,
+    ResponseModel,
+    StrictInt,
+    parse_id,
+    parse_reference,
+)
 from app.api.problems import problem_responses
 from app.db.partners import PartnerRow
 from app.domain.access import Principal, Role, Tenant
@@ -30,6 +37,9 @@ class PartnerIn(RequestModel):
     region_id: Annotated[str, Field(max_length=64)]
     municipality_nis: Annotated[str, Field(pattern=r"^[0-9]{5}$")]
     categories: Annotated[list[Category], Field(max_length=20)] = Field(default_factory=list)
+    cancellation_window_hours: Annotated[StrictInt, Field(ge=0, le=24 * 365)] = Field(
+        default=168, description="How long after a sale a cancellation gives usage back"
+    )
 
 
 class PartnerOut(ResponseModel):
@@ -38,6 +48,7 @@ class PartnerOut(ResponseModel):
     region_id: str
     municipality_nis: str
     categories: list[str]
+    cancellation_window_hours: int
     created_at: datetime
 
     @classmethod
@@ -48,6 +59,7 @@ class PartnerOut(ResponseModel):
             region_id=row.region_id,
             municipality_nis=row.municipality_nis,
             categories=list(row.categories),
+            cancellation_window_hours=row.cancellation_window_hours,
             created_at=row.created_at,
         )
 
@@ -77,6 +89,7 @@ async def create_partner(
         region_id=region_id,
         municipality_nis=body.municipality_nis,
         categories=body.categories,
+        cancellation_window_hours=body.cancellation_window_hours,
     )
     return PartnerOut.of(row)
 

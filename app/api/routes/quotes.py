@@ -1,0 +1,147 @@
+"""The desk's question: what does this card holder pay here?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+
+from app.api.deps import Authorized, SessionDep
+from app.api.models import RequestModel, ResponseModel, StrictInt
+from app.api.problems import Language, negotiate_language, problem_responses
+from app.domain.access import Principal, Role
+from app.domain.people import display_name
+from app.domain.pricing import Tariff
+from app.domain.reasons import Reason
+from app.services import quotes as service
+from app.services.quotes import MAX_QUANTITY
+
+router = APIRouter(prefix="/v1", tags=["desk"])
+
+Desk = Annotated[Principal, Depends(Authorized(Role.DESK, Role.PARTNER_ADMIN))]
+CardNumber = Annotated[str, Field(min_length=13, max_length=20, pattern=r"^[0-9 \-]+$")]
+
+# The desk learns which tariff applies, never why: a reason that reveals a person's status
+# history is reported as plain "not eligible".
+_DESK_REASON = {Reason.ENTITLEMENT_EXPIRED: Reason.NOT_ELIGIBLE}
+
+
+class QuoteIn(RequestModel):
+    card_number: CardNumber
+    offer_id: Annotated[str, Field(max_length=64)]
+    price_class: Annotated[str, Field(min_length=1, max_length=40)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+
+
+class HolderOut(ResponseModel):
+    display_name: str = Field(description='First name and initial, e.g. "Sofie D."')
+    card_status: str
+
+
+class FundingOut(ResponseModel):
+    payer: str
+    scheme_code: str
+    amount_cents: int
+
+
+class CompanionsOut(ResponseModel):
+    max: int
+    unit_price_cents: int
+
+
+class TariffOut(ResponseModel):
+    tariff_id: str
+    scheme_code: str
+    scheme_version: int
+    label: str
+    unit_price_cents: int
+    discount_cents: int = Field(description="Per ticket")
+    quantity: int
+    total_cents: int
+    remaining: int | None = Field(description="Tickets left under the limits; null: no limit")
+    on_top: list[str]
+    funding: list[FundingOut]
+    companions: CompanionsOut | None
+
+    @classmethod
+    def of(cls, tariff: Tariff, language: Language) -> TariffOut:
+        return cls(
+            tariff_id=tariff.tariff_id,
+            scheme_code=tariff.scheme_code,
+            scheme_version=tariff.scheme_version,
+            label=tariff.label.get(language),
+            unit_price_cents=tariff.unit_price_cents,
+            discount_cents=tariff.discount_cents,
+            quantity=tariff.quantity,
+            total_cents=tariff.total_cents,
+            remaining=tariff.remaining,
+            on_top=list(tariff.on_top),
+            # Who pays, never which municipality: that would tell the desk where the holder lives.
+            funding=[
+                FundingOut(payer=s.payer, scheme_code=s.scheme_code, amount_cents=s.amount_cents)
+                for s in tariff.funding
+            ],
+            companions=(
+                CompanionsOut(
+                    max=tariff.companion_max, unit_price_cents=tariff.companion_unit_price_cents
+                )
+                if tariff.companion_max and tariff.companion_unit_price_cents is not None
+                else None
+            ),
+        )
+
+
+class NotApplicableOut(ResponseModel):
+    scheme_code: str
+    reason: str
+    detail: str | None
+
+
+class QuoteOut(ResponseModel):
+    holder: HolderOut
+    offer_id: str
+    price_class: str
+    quantity: int
+    regular_price_cents: int
+    tariffs: list[TariffOut]
+    best_tariff_id: str | None
+    not_applicable: list[NotApplicableOut]
+
+
+@router.post(
+    "/quotes",
+    response_model=QuoteOut,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Quote: the tariffs this card holder gets for this offer",
+)
+async def quote(body: QuoteIn, request: Request, session: SessionDep, principal: Desk) -> QuoteOut:
+    language = negotiate_language(request.headers.get("accept-language"))
+    result = await service.quote_for_desk(
+        session,
+        principal,
+        card_number=body.card_number,
+        offer_id=body.offer_id,
+        price_class=body.price_class,
+        quantity=body.quantity,
+    )
+    return QuoteOut(
+        holder=HolderOut(
+            display_name=display_name(result.holder.first_name, result.holder.last_name),
+            card_status=result.holder.card_status,
+        ),
+        offer_id=result.offer.id,
+        price_class=result.price_class.code,
+        quantity=result.quantity,
+        regular_price_cents=result.quote.regular_price_cents,
+        tariffs=[TariffOut.of(t, language) for t in result.quote.tariffs],
+        best_tariff_id=result.quote.best_tariff_id,
+        not_applicable=[
+            NotApplicableOut(
+                scheme_code=n.scheme_code,
+                reason=_DESK_REASON.get(n.reason, n.reason).value,
+                detail=None if n.reason in _DESK_REASON else n.detail,
+            )
+            for n in result.quote.not_applicable
+        ],
+    )

@@ -1,0 +1,242 @@
+"""Sales at the desk: register (idempotent), confirm a hold, cancel, list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from app.api.deps import Authorized, SessionDep, SettingsDep
+from app.api.models import (
+    MAX_PAGE_SIZE,
+    IsoDate,
+    RequestModel,
+    ResponseModel,
+    StrictInt,
+    decode_cursor,
+    encode_cursor,
+    parse_reference,
+)
+from app.api.problems import problem_responses
+from app.api.routes.quotes import CardNumber
+from app.clock import BRUSSELS
+from app.db.sales import SaleRow
+from app.domain.access import Principal, Role
+from app.errors import Unprocessable
+from app.services import sales as service
+from app.services.quotes import MAX_QUANTITY
+
+router = APIRouter(prefix="/v1/sales", tags=["desk"])
+
+Desk = Annotated[Principal, Depends(Authorized(Role.DESK, Role.PARTNER_ADMIN))]
+
+
+class SaleItemIn(RequestModel):
+    card_number: CardNumber
+    offer_id: Annotated[str, Field(max_length=64)]
+    price_class: Annotated[str, Field(min_length=1, max_length=40)]
+    tariff_id: Annotated[str, Field(min_length=1, max_length=100)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+
+
+class SaleIn(RequestModel):
+    items: Annotated[list[SaleItemIn], Field(min_length=1, max_length=20)]
+    hold: bool = Field(default=False, description="Reserve until hold_expires_at, then confirm")
+
+
+class FundingOut(ResponseModel):
+    payer: str
+    scheme_code: str
+    amount_cents: int
+
+
+class SaleItemOut(ResponseModel):
+    id: str
+    card_number: str
+    offer_id: str
+    price_class: str
+    scheme_code: str
+    scheme_version: int
+    label: str
+    regular_price_cents: int
+    unit_price_cents: int
+    discount_cents: int
+    quantity: int
+    total_cents: int
+    activity_date: date
+    funding: list[FundingOut]
+
+
+class SaleOut(ResponseModel):
+    id: str
+    partner_id: str
+    status: Literal["held", "confirmed", "cancelled", "expired"]
+    created_at: datetime
+    hold_expires_at: datetime | None
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    total_cents: int
+    items: list[SaleItemOut]
+
+    @classmethod
+    def of(cls, sale: SaleRow) -> SaleOut:
+        return cls(
+            id=sale.id,
+            partner_id=sale.partner_id,
+            status=sale.status,
+            created_at=sale.created_at,
+            hold_expires_at=sale.hold_expires_at,
+            confirmed_at=sale.confirmed_at,
+            cancelled_at=sale.cancelled_at,
+            total_cents=sum(item.total_cents for item in sale.items),
+            items=[
+                SaleItemOut(
+                    id=item.id,
+                    card_number=item.card_number,
+                    offer_id=item.offer_id,
+                    price_class=item.price_class,
+                    scheme_code=item.scheme_code,
+                    scheme_version=item.scheme_version,
+                    label=item.label,
+                    regular_price_cents=item.regular_price_cents,
+                    unit_price_cents=item.unit_price_cents,
+                    discount_cents=item.discount_cents,
+                    quantity=item.quantity,
+                    total_cents=item.total_cents,
+                    activity_date=item.activity_date,
+                    funding=[
+                        FundingOut(
+                            payer=f.payer, scheme_code=f.scheme_code, amount_cents=f.amount_cents
+                        )
+                        for f in item.funding
+                    ],
+                )
+                for item in sale.items
+            ],
+        )
+
+
+def _render(sale: SaleRow) -> Any:
+    return SaleOut.of(sale).model_dump(mode="json")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SaleOut,
+    responses=problem_responses(400, 401, 403, 404, 409),
+    summary="Register a sale: all items or none; a retry with the same key is answered once",
+)
+async def register_sale(
+    body: SaleIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Desk,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=100,
+            pattern=r"^[\x21-\x7e]+$",
+            description="A fresh random value per sale; a retry sends the same one",
+        ),
+    ] = None,
+) -> JSONResponse:
+    outcome = await service.register_sale(
+        session,
+        settings,
+        principal,
+        idempotency_key=idempotency_key,
+        body_hash=service.request_hash(body.model_dump(mode="json")),
+        request=service.SaleRequest(
+            items=tuple(
+                service.SaleItemRequest(
+                    card_number=i.card_number,
+                    offer_id=i.offer_id,
+                    price_class=i.price_class,
+                    tariff_id=i.tariff_id,
+                    quantity=i.quantity,
+                )
+                for i in body.items
+            ),
+            hold=body.hold,
+        ),
+        render=_render,
+    )
+    return JSONResponse(outcome.body, status_code=outcome.status)
+
+
+@router.post(
+    "/{sale_id}/confirm",
+    response_model=SaleOut,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Confirm a hold before it expires",
+)
+async def confirm_sale(sale_id: str, session: SessionDep, principal: Desk) -> SaleOut:
+    return SaleOut.of(await service.confirm_sale(session, principal, sale_id))
+
+
+@router.post(
+    "/{sale_id}/cancel",
+    response_model=SaleOut,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Cancel a sale within the partner's window; its usage and budget go back",
+)
+async def cancel_sale(sale_id: str, session: SessionDep, principal: Desk) -> SaleOut:
+    return SaleOut.of(await service.cancel_sale(session, principal, sale_id))
+
+
+class SalePage(ResponseModel):
+    items: list[SaleOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "",
+    response_model=SalePage,
+    responses=problem_responses(401, 403, 404),
+    summary="The partner's own sales, newest first",
+)
+async def list_sales(
+    session: SessionDep,
+    principal: Desk,
+    partner_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[Literal["held", "confirmed", "cancelled", "expired"] | None, Query()] = None,
+    offer_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to: Annotated[IsoDate | None, Query(description="day after the last")] = None,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+) -> SalePage:
+    position = decode_cursor(cursor)
+    before = None
+    if position is not None:
+        try:
+            before = (datetime.fromisoformat(position["at"]), uuid.UUID(position["id"]))
+        except (KeyError, TypeError, ValueError):
+            raise Unprocessable(
+                "cursor is not one this API handed out",
+                extra={"errors": [{"parameter": "cursor", "detail": "invalid cursor"}]},
+            ) from None
+    page = await service.list_sales(
+        session,
+        principal,
+        partner_id=parse_reference(partner_id, parameter="partner_id") if partner_id else None,
+        status=status,
+        offer_id=parse_reference(offer_id, parameter="offer_id") if offer_id else None,
+        since=datetime.combine(from_, time.min, tzinfo=BRUSSELS) if from_ else None,
+        until=datetime.combine(to, time.min, tzinfo=BRUSSELS) if to else None,
+        before=before,
+        limit=limit,
+    )
+    return SalePage(
+        items=[SaleOut.of(sale) for sale in page.sales],
+        next_cursor=(
+            encode_cursor({"at": page.next_position[0].isoformat(), "id": page.next_position[1]})
+            if page.next_position
+            else None
+        ),
+    )

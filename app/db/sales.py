@@ -1,0 +1,396 @@
+"""Sales, their items, funding and usage; counters changed atomically in SQL.
+
+Every change to a usage counter is one statement that checks the limit and changes the
+counter together (`… WHERE tickets + :n <= :max`), so two desks selling the last ticket at
+the same moment cannot both succeed, on one server process or many.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import (
+    idempotency_keys,
+    sale_item_funding,
+    sale_items,
+    sale_usage,
+    sales,
+    usage_counters,
+)
+from app.domain.limits import UsageClaim
+
+
+def _insert(session: AsyncSession, table: sa.Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- usage counters --------------------------------------------------------------------
+
+
+async def claim_usage(session: AsyncSession, passholder_id: str, claim: UsageClaim) -> bool:
+    """Add a claim to its bucket if the bucket stays within its maxima; False if not."""
+    holder = uuid.UUID(passholder_id)
+    await session.execute(
+        _insert(session, usage_counters)
+        .values(passholder_id=holder, bucket_key=claim.bucket_key, tickets=0, discount_cents=0)
+        .on_conflict_do_nothing(index_elements=["passholder_id", "bucket_key"])
+    )
+    conditions = [
+        usage_counters.c.passholder_id == holder,
+        usage_counters.c.bucket_key == claim.bucket_key,
+    ]
+    if claim.max_tickets is not None:
+        conditions.append(usage_counters.c.tickets + claim.tickets <= claim.max_tickets)
+    if claim.max_discount_cents is not None:
+        conditions.append(
+            usage_counters.c.discount_cents + claim.discount_cents <= claim.max_discount_cents
+        )
+    result = await session.execute(
+        sa.update(usage_counters)
+        .where(*conditions)
+        .values(
+            tickets=usage_counters.c.tickets + claim.tickets,
+            discount_cents=usage_counters.c.discount_cents + claim.discount_cents,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def counter(session: AsyncSession, passholder_id: str, bucket_key: str) -> tuple[int, int]:
+    row = (
+        await session.execute(
+            sa.select(usage_counters.c.tickets, usage_counters.c.discount_cents).where(
+                usage_counters.c.passholder_id == uuid.UUID(passholder_id),
+                usage_counters.c.bucket_key == bucket_key,
+            )
+        )
+    ).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+async def give_back_usage(session: AsyncSession, sale_id: uuid.UUID) -> None:
+    """Return what a sale's items took from their buckets."""
+    taken = (
+        await session.execute(
+            sa.select(
+                sale_usage.c.passholder_id,
+                sale_usage.c.bucket_key,
+                sale_usage.c.tickets,
+                sale_usage.c.discount_cents,
+            )
+            .join(sale_items, sale_items.c.id == sale_usage.c.sale_item_id)
+            .where(sale_items.c.sale_id == sale_id)
+        )
+    ).all()
+    for row in taken:
+        await session.execute(
+            sa.update(usage_counters)
+            .where(
+                usage_counters.c.passholder_id == row.passholder_id,
+                usage_counters.c.bucket_key == row.bucket_key,
+            )
+            .values(
+                tickets=usage_counters.c.tickets - row.tickets,
+                discount_cents=usage_counters.c.discount_cents - row.discount_cents,
+            )
+        )
+
+
+# --- sales -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRow:
+    scheme_code: str
+    payer: str
+    payer_ref: str | None
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    id: str
+    passholder_id: str
+    card_number: str
+    offer_id: str
+    price_class: str
+    scheme_code: str
+    scheme_version: int
+    parts: list[dict[str, Any]]
+    label: str
+    quantity: int
+    regular_price_cents: int
+    unit_price_cents: int
+    total_cents: int
+    discount_cents: int
+    activity_date: date
+    funding: tuple[FundingRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRow:
+    id: str
+    partner_id: str
+    client_id: str
+    status: str
+    created_at: datetime
+    hold_expires_at: datetime | None
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    items: tuple[ItemRow, ...]
+
+
+async def insert_sale(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    await session.execute(sa.insert(sales).values(**values))
+
+
+async def insert_item(
+    session: AsyncSession,
+    item: Mapping[str, Any],
+    funding: Sequence[Mapping[str, Any]],
+    usage: Sequence[Mapping[str, Any]],
+) -> None:
+    await session.execute(sa.insert(sale_items).values(**item))
+    if funding:
+        await session.execute(sa.insert(sale_item_funding), [dict(f) for f in funding])
+    if usage:
+        await session.execute(sa.insert(sale_usage), [dict(u) for u in usage])
+
+
+async def set_status(
+    session: AsyncSession,
+    sale_id: uuid.UUID,
+    *,
+    from_statuses: Sequence[str],
+    values: Mapping[str, Any],
+    held_until_after: datetime | None = None,
+) -> bool:
+    """Move a sale on only from the statuses given: one mover wins, never two."""
+    conditions = [sales.c.id == sale_id, sales.c.status.in_(list(from_statuses))]
+    if held_until_after is not None:
+        conditions.append(sales.c.hold_expires_at > held_until_after)
+    result = await session.execute(sa.update(sales).where(*conditions).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def expired_holds_of(
+    session: AsyncSession, passholder_id: str, now: datetime
+) -> list[uuid.UUID]:
+    rows = await session.execute(
+        sa.select(sales.c.id)
+        .distinct()
+        .join(sale_items, sale_items.c.sale_id == sales.c.id)
+        .where(
+            sale_items.c.passholder_id == uuid.UUID(passholder_id),
+            sales.c.status == "held",
+            sales.c.hold_expires_at <= now,
+        )
+    )
+    return list(rows.scalars())
+
+
+async def expired_holds_of_partner(
+    session: AsyncSession, partner_id: str, now: datetime
+) -> list[uuid.UUID]:
+    rows = await session.execute(
+        sa.select(sales.c.id).where(
+            sales.c.partner_id == uuid.UUID(partner_id),
+            sales.c.status == "held",
+            sales.c.hold_expires_at <= now,
+        )
+    )
+    return list(rows.scalars())
+
+
+async def get_sales(session: AsyncSession, sale_ids: Sequence[uuid.UUID]) -> list[SaleRow]:
+    """Sales with their items and funding, in the order of `sale_ids`."""
+    if not sale_ids:
+        return []
+    sale_rows = {
+        row.id: row
+        for row in (await session.execute(sa.select(sales).where(sales.c.id.in_(sale_ids)))).all()
+    }
+    item_rows = (
+        await session.execute(
+            sa.select(sale_items)
+            .where(sale_items.c.sale_id.in_(sale_ids))
+            .order_by(sale_items.c.sale_id, sale_items.c.id)
+        )
+    ).all()
+    funding_rows = (
+        await session.execute(
+            sa.select(sale_item_funding)
+            .join(sale_items, sale_items.c.id == sale_item_funding.c.sale_item_id)
+            .where(sale_items.c.sale_id.in_(sale_ids))
+            .order_by(sale_item_funding.c.id)
+        )
+    ).all()
+    funding: dict[uuid.UUID, list[FundingRow]] = {}
+    for f in funding_rows:
+        funding.setdefault(f.sale_item_id, []).append(
+            FundingRow(f.scheme_code, f.payer, f.payer_ref, f.amount_cents)
+        )
+    items: dict[uuid.UUID, list[ItemRow]] = {}
+    for i in item_rows:
+        items.setdefault(i.sale_id, []).append(
+            ItemRow(
+                id=str(i.id),
+                passholder_id=str(i.passholder_id),
+                card_number=i.card_number,
+                offer_id=str(i.offer_id),
+                price_class=i.price_class,
+                scheme_code=i.scheme_code,
+                scheme_version=i.scheme_version,
+                parts=list(i.parts),
+                label=i.label,
+                quantity=i.quantity,
+                regular_price_cents=i.regular_price_cents,
+                unit_price_cents=i.unit_price_cents,
+                total_cents=i.total_cents,
+                discount_cents=i.discount_cents,
+                activity_date=i.activity_date,
+                funding=tuple(funding.get(i.id, ())),
+            )
+        )
+    return [
+        SaleRow(
+            id=str(row.id),
+            partner_id=str(row.partner_id),
+            client_id=row.client_id,
+            status=row.status,
+            created_at=row.created_at,
+            hold_expires_at=row.hold_expires_at,
+            confirmed_at=row.confirmed_at,
+            cancelled_at=row.cancelled_at,
+            items=tuple(items.get(row.id, ())),
+        )
+        for sale_id in sale_ids
+        if (row := sale_rows.get(sale_id)) is not None
+    ]
+
+
+async def list_sale_ids(
+    session: AsyncSession,
+    *,
+    partner_id: str,
+    status: str | None,
+    offer_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[datetime, uuid.UUID]]:
+    """Newest first, keyset-paged on (created_at, id)."""
+    query = (
+        sa.select(sales.c.created_at, sales.c.id)
+        .where(sales.c.partner_id == uuid.UUID(partner_id))
+        .order_by(sales.c.created_at.desc(), sales.c.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(sales.c.status == status)
+    if offer_id is not None:
+        query = query.where(
+            sales.c.id.in_(
+                sa.select(sale_items.c.sale_id).where(sale_items.c.offer_id == uuid.UUID(offer_id))
+            )
+        )
+    if since is not None:
+        query = query.where(sales.c.created_at >= since)
+    if until is not None:
+        query = query.where(sales.c.created_at < until)
+    if before is not None:
+        query = query.where(sa.tuple_(sales.c.created_at, sales.c.id) < sa.tuple_(*before))
+    return [(row.created_at, row.id) for row in (await session.execute(query)).all()]
+
+
+# --- idempotency keys ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRow:
+    request_hash: str
+    state: str
+    response_status: int | None
+    response_body: Any
+    created_at: datetime
+
+
+async def try_begin(
+    session: AsyncSession, client_id: str, key: str, request_hash: str, now: datetime
+) -> bool:
+    """Record the key as in progress; False when it was there already."""
+    result = await session.execute(
+        _insert(session, idempotency_keys)
+        .values(
+            client_id=client_id,
+            key=key,
+            request_hash=request_hash,
+            state="in_progress",
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["client_id", "key"])
+        .returning(idempotency_keys.c.key)
+    )
+    return result.first() is not None
+
+
+async def get_key(session: AsyncSession, client_id: str, key: str) -> IdempotencyRow | None:
+    row = (
+        await session.execute(
+            sa.select(idempotency_keys).where(
+                idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return IdempotencyRow(
+        row.request_hash, row.state, row.response_status, row.response_body, row.created_at
+    )
+
+
+async def take_over_stale(
+    session: AsyncSession, client_id: str, key: str, stale_before: datetime, now: datetime
+) -> bool:
+    """Claim a key whose first request died mid-way (in progress for too long)."""
+    result = await session.execute(
+        sa.update(idempotency_keys)
+        .where(
+            idempotency_keys.c.client_id == client_id,
+            idempotency_keys.c.key == key,
+            idempotency_keys.c.state == "in_progress",
+            idempotency_keys.c.created_at < stale_before,
+        )
+        .values(created_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish_key(
+    session: AsyncSession, client_id: str, key: str, status: int, body: Any
+) -> None:
+    await session.execute(
+        sa.update(idempotency_keys)
+        .where(idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key)
+        .values(state="done", response_status=status, response_body=body)
+    )
+
+
+async def drop_key(session: AsyncSession, client_id: str, key: str) -> None:
+    await session.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.client_id == client_id,
+            idempotency_keys.c.key == key,
+            idempotency_keys.c.state == "in_progress",
+        )
+    )

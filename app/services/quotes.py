@@ -1,0 +1,156 @@
+"""Quote: what does this card holder pay for this offer, at every scheme that applies.
+
+Load the facts (card and holder, statuses, usage), decide with the pure price calculation,
+and tell the desk the tariffs — never why the holder qualifies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import BRUSSELS, today_in_brussels, utcnow
+from app.db import offers as db_offers
+from app.db import pricing as db
+from app.db.offers import OfferRow, PriceClassRow
+from app.db.pricing import CardHolder
+from app.domain.access import Principal, Role, Tenant
+from app.domain.cards import CardStatus
+from app.domain.facts import HolderFacts, OfferFacts, PriceClass
+from app.domain.limits import buckets_for
+from app.domain.pricing import Quote, price
+from app.domain.schemes import SchemeDefinition
+from app.errors import Conflict, NotFound, Unprocessable
+from app.services.access import ensure
+from app.services.audit import record_reads
+from app.services.catalog import CATALOG
+from app.services.lookup import parse_card_field
+
+DESKS = frozenset({Role.DESK, Role.PARTNER_ADMIN})
+MAX_QUANTITY = 20
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteResult:
+    holder: CardHolder
+    offer: OfferRow
+    price_class: PriceClassRow
+    quantity: int
+    at: date
+    quote: Quote
+    schemes: tuple[SchemeDefinition, ...]
+
+
+def activity_date(offer: OfferRow) -> date | None:
+    """A one-off activity counts on its (Brussels) date; other offers on the day of sale."""
+    if offer.kind == "one_off" and offer.starts_at is not None:
+        return offer.starts_at.astimezone(BRUSSELS).date()
+    return None
+
+
+def offer_facts(offer: OfferRow) -> OfferFacts:
+    return OfferFacts(
+        offer_id=offer.id,
+        partner_id=offer.partner_id,
+        partner_region=offer.partner_region_code,
+        partner_municipality_nis=offer.partner_municipality_nis,
+        category=offer.category,
+        activity_date=activity_date(offer),
+    )
+
+
+async def load_offer(session: AsyncSession, offer_id: str) -> OfferRow:
+    try:
+        key = uuid.UUID(offer_id)
+    except ValueError:
+        key = None
+    offer = await db_offers.get_offer(session, key) if key else None
+    if offer is None:
+        raise NotFound(f"No offer {offer_id[:64]!r}.", code="offer-not-found")
+    return offer
+
+
+def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
+    chosen = offer.price_class(code)
+    if chosen is None:
+        raise Unprocessable(
+            f"The offer has no price class {code!r}; it has "
+            + ", ".join(pc.code for pc in offer.price_classes),
+            code="unknown-price-class",
+            extra={"errors": [{"pointer": "/price_class", "detail": "unknown price class"}]},
+        )
+    return chosen
+
+
+async def load_card_holder(session: AsyncSession, card_number: str) -> CardHolder:
+    number = parse_card_field(card_number)
+    holder = await db.card_holder(session, number)
+    if holder is None:
+        raise NotFound("No card with this number.", code="card-not-found")
+    if holder.card_status == CardStatus.BLOCKED:
+        raise Conflict("This card is blocked.", code="card-blocked")
+    if holder.card_status == CardStatus.REPLACED:
+        raise Conflict("This card was replaced by a newer one.", code="card-replaced")
+    return holder
+
+
+async def compute_quote(
+    session: AsyncSession,
+    holder: CardHolder,
+    offer: OfferRow,
+    price_class: PriceClassRow,
+    quantity: int,
+    now: datetime,
+) -> QuoteResult:
+    """The pure calculation over freshly loaded facts (also used to re-check a sale)."""
+    catalog = await CATALOG.get(session, holder.catalog_generation)
+    facts = offer_facts(offer)
+    at = today_in_brussels()
+    keys = sorted({key for scheme in catalog.schemes for key in buckets_for(scheme, facts, at)})
+    usage = await db.usage(session, holder.passholder_id, keys, now)
+    holder_facts = HolderFacts(
+        passholder_id=holder.passholder_id,
+        birth_date=holder.birth_date,
+        municipality_nis=holder.municipality_nis,
+        region=holder.region_code,
+        entitlements=await db.entitlement_facts(session, holder.passholder_id),
+        card_status=holder.card_status,
+    )
+    quote = price(
+        facts,
+        PriceClass(price_class.code, price_class.price_cents),
+        holder_facts,
+        at,
+        quantity,
+        usage,
+        catalog.schemes,
+    )
+    return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.schemes)
+
+
+async def quote_for_desk(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    card_number: str,
+    offer_id: str,
+    price_class: str,
+    quantity: int,
+) -> QuoteResult:
+    offer = await load_offer(session, offer_id)
+    ensure(
+        principal,
+        DESKS,
+        Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
+        hide=False,
+    )
+    chosen = pick_price_class(offer, price_class)
+    holder = await load_card_holder(session, card_number)
+    result = await compute_quote(session, holder, offer, chosen, quantity, utcnow())
+    # The desk saw a display name and tariffs derived from personal data: audited.
+    await record_reads(session, principal, "quote", [(holder.passholder_id, holder.region_id)])
+    await session.commit()
+    return result

@@ -1,0 +1,449 @@
+"""Register a sale: all items or none, limits consumed atomically, idempotent by key.
+
+A sale re-computes each item's quote and sells only at the tariff the desk chose: if that
+tariff no longer holds the desk gets `price-changed` with the fresh quote, or
+`limit-reached` when another desk used up the limit in the meantime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import utcnow
+from app.db import changes
+from app.db import partners as db_partners
+from app.db import sales as db
+from app.db.changes import NewEvent
+from app.db.partners import PartnerRow
+from app.db.sales import SaleRow
+from app.domain.access import Principal, Tenant
+from app.domain.pricing import Tariff
+from app.domain.reasons import Reason
+from app.errors import BadRequest, Conflict, NotFound, Unprocessable
+from app.services.access import ensure
+from app.services.audit import record_reads
+from app.services.quotes import (
+    DESKS,
+    QuoteResult,
+    activity_date,
+    compute_quote,
+    load_card_holder,
+    load_offer,
+    pick_price_class,
+)
+from app.settings import Settings
+
+# A first request that has not finished after this long has died; its key may be reused.
+STALE_REQUEST = timedelta(minutes=5)
+LIMIT_REASONS = {Reason.LIMIT_REACHED, Reason.QUANTITY_EXCEEDS_LIMIT}
+
+
+@dataclass(frozen=True, slots=True)
+class SaleItemRequest:
+    card_number: str
+    offer_id: str
+    price_class: str
+    tariff_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRequest:
+    items: tuple[SaleItemRequest, ...]
+    hold: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status: int
+    body: Any
+
+
+Render = Callable[[SaleRow], Any]
+
+
+def request_hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def register_sale(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    *,
+    idempotency_key: str | None,
+    body_hash: str,
+    request: SaleRequest,
+    render: Render,
+) -> Replay:
+    """Run a sale once per idempotency key; a retry gets the first answer back."""
+    if not idempotency_key:
+        raise BadRequest(
+            "POST /v1/sales needs an Idempotency-Key header (a fresh random value per sale).",
+            code="idempotency-key-missing",
+        )
+    client_id = principal.client_id
+    now = utcnow()
+    if not await db.try_begin(session, client_id, idempotency_key, body_hash, now):
+        existing = await db.get_key(session, client_id, idempotency_key)
+        if existing is not None and existing.request_hash != body_hash:
+            raise Unprocessable(
+                "This Idempotency-Key was used for a different request.",
+                code="idempotency-key-reused",
+            )
+        if existing is not None and existing.state == "done":
+            return Replay(int(existing.response_status or 201), existing.response_body)
+        if not await db.take_over_stale(
+            session, client_id, idempotency_key, now - STALE_REQUEST, now
+        ):
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed.",
+                code="request-in-progress",
+                headers={"Retry-After": "1"},
+            )
+    # The key is ours: make that visible to concurrent retries before doing the work.
+    await session.commit()
+    try:
+        sale = await _sell(session, settings, principal, request)
+        body = render(sale)
+        await db.finish_key(session, client_id, idempotency_key, 201, body)
+        await session.commit()
+        return Replay(201, body)
+    except BaseException:
+        # Nothing of the sale stays; the key is released, so the desk may retry with it
+        # (only a sale that happened is replayed).
+        await session.rollback()
+        await db.drop_key(session, client_id, idempotency_key)
+        await session.commit()
+        raise
+
+
+async def _sell(
+    session: AsyncSession, settings: Settings, principal: Principal, request: SaleRequest
+) -> SaleRow:
+    now = utcnow()
+    sale_id = uuid.uuid4()
+    lines: list[tuple[QuoteResult, Tariff]] = []
+    for index, item in enumerate(request.items):
+        offer = await load_offer(session, item.offer_id)
+        ensure(
+            principal,
+            DESKS,
+            Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
+            hide=False,
+        )
+        if lines and offer.partner_id != lines[0][0].offer.partner_id:
+            raise Unprocessable(
+                "All items of one sale are for the same partner.",
+                extra={
+                    "errors": [{"pointer": f"/items/{index}/offer_id", "detail": "another partner"}]
+                },
+            )
+        price_class = pick_price_class(offer, item.price_class)
+        holder = await load_card_holder(session, item.card_number)
+        await release_expired_holds(session, holder.passholder_id, now)
+        # Items are checked one after the other: a second item for the same holder sees
+        # the usage the first one just claimed.
+        result = await compute_quote(session, holder, offer, price_class, item.quantity, now)
+        tariff = _chosen(result, item.tariff_id, index)
+        for claim in tariff.usage_claims:
+            if not await db.claim_usage(session, holder.passholder_id, claim):
+                tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
+                count_limit = (
+                    claim.max_tickets is not None and tickets + claim.tickets > claim.max_tickets
+                )
+                raise _limit_error(count_limit, index)
+        lines.append((result, tariff))
+
+    partner_id = lines[0][0].offer.partner_id
+    await db.insert_sale(
+        session,
+        {
+            "id": sale_id,
+            "partner_id": uuid.UUID(partner_id),
+            "client_id": principal.client_id,
+            "status": "held" if request.hold else "confirmed",
+            "created_at": now,
+            "hold_expires_at": (
+                now + timedelta(minutes=settings.hold_minutes) if request.hold else None
+            ),
+            "confirmed_at": None if request.hold else now,
+        },
+    )
+    for result, tariff in lines:
+        await _insert_line(session, sale_id, result, tariff)
+    holders = [(r.holder.passholder_id, r.holder.region_id) for r, _ in lines]
+    await record_reads(session, principal, "sale", holders)
+    offer = lines[0][0].offer
+    await changes.record(
+        session,
+        [
+            NewEvent(
+                offer.partner_region_id,
+                "sale.held" if request.hold else "sale.confirmed",
+                str(sale_id),
+                {
+                    "partner_id": partner_id,
+                    "passholder_ids": sorted({holder for holder, _ in holders}),
+                    "total_cents": sum(t.total_cents for _, t in lines),
+                },
+            )
+        ],
+        now,
+    )
+    [sale] = await db.get_sales(session, [sale_id])
+    return sale
+
+
+def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
+    for tariff in result.quote.tariffs:
+        if tariff.tariff_id == tariff_id:
+            return tariff
+    # The id starts with its scheme's code: was that scheme's limit used up meanwhile?
+    scheme_code = tariff_id.split(".", 1)[0]
+    for missing in result.quote.not_applicable:
+        if missing.scheme_code == scheme_code and missing.reason in LIMIT_REASONS:
+            raise _limit_error(True, index)
+        if missing.scheme_code == scheme_code and missing.reason == Reason.BUDGET_EXHAUSTED:
+            raise _limit_error(False, index)
+    raise Conflict(
+        "The chosen tariff no longer holds; quote again and sell at the new price.",
+        code="price-changed",
+        extra={"item": index, "best_tariff_id": result.quote.best_tariff_id},
+    )
+
+
+def _limit_error(count_limit: bool, index: int) -> Conflict:
+    if count_limit:
+        return Conflict(
+            "The holder has no tickets left under this tariff's limit.",
+            code="limit-reached",
+            extra={"item": index},
+        )
+    return Conflict(
+        "The holder's discount budget does not cover this sale.",
+        code="budget-exhausted",
+        extra={"item": index},
+    )
+
+
+async def _insert_line(
+    session: AsyncSession, sale_id: uuid.UUID, result: QuoteResult, tariff: Tariff
+) -> None:
+    item_id = uuid.uuid4()
+    holder = result.holder
+    await db.insert_item(
+        session,
+        {
+            "id": item_id,
+            "sale_id": sale_id,
+            "passholder_id": uuid.UUID(holder.passholder_id),
+            "card_number": holder.card_number,
+            "offer_id": uuid.UUID(result.offer.id),
+            "price_class": result.price_class.code,
+            "municipality_nis": holder.municipality_nis,
+            "scheme_code": tariff.scheme_code,
+            "scheme_version": tariff.scheme_version,
+            "parts": [
+                {
+                    "code": p.scheme_code,
+                    "version": p.scheme_version,
+                    "discount_cents": p.discount_cents,
+                }
+                for p in tariff.parts
+            ],
+            "label": tariff.label.nl,
+            "quantity": tariff.quantity,
+            "regular_price_cents": result.quote.regular_price_cents,
+            "unit_price_cents": tariff.unit_price_cents,
+            "total_cents": tariff.total_cents,
+            "discount_cents": tariff.discount_cents,
+            "activity_date": activity_date(result.offer) or result.at,
+        },
+        [
+            {
+                "sale_item_id": item_id,
+                "scheme_code": share.scheme_code,
+                "payer": share.payer,
+                "payer_ref": share.payer_ref,
+                "amount_cents": share.amount_cents,
+            }
+            for share in tariff.funding
+        ],
+        [
+            {
+                "sale_item_id": item_id,
+                "passholder_id": uuid.UUID(holder.passholder_id),
+                "bucket_key": claim.bucket_key,
+                "tickets": claim.tickets,
+                "discount_cents": claim.discount_cents,
+            }
+            for claim in tariff.usage_claims
+        ],
+    )
+
+
+async def release_expired_holds(session: AsyncSession, passholder_id: str, now: datetime) -> None:
+    for sale_id in await db.expired_holds_of(session, passholder_id, now):
+        await _release(session, sale_id, "expired", now, from_statuses=("held",))
+
+
+async def _release(
+    session: AsyncSession,
+    sale_id: uuid.UUID,
+    status: str,
+    now: datetime,
+    *,
+    from_statuses: Sequence[str],
+) -> bool:
+    """Move the sale to `status` and give its usage back, exactly once."""
+    values: dict[str, Any] = {"status": status}
+    if status == "cancelled":
+        values["cancelled_at"] = now
+    if not await db.set_status(session, sale_id, from_statuses=from_statuses, values=values):
+        return False
+    await db.give_back_usage(session, sale_id)
+    return True
+
+
+async def _load_own_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+    try:
+        key = uuid.UUID(sale_id)
+    except ValueError:
+        raise NotFound(f"No sale {sale_id[:64]!r}.") from None
+    found = await db.get_sales(session, [key])
+    if not found:
+        raise NotFound(f"No sale {sale_id}.")
+    sale = found[0]
+    ensure(principal, DESKS, Tenant(partner_id=sale.partner_id), hide=True)
+    return sale
+
+
+async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+    sale = await _load_own_sale(session, principal, sale_id)
+    now = utcnow()
+    if sale.status == "confirmed":
+        return sale  # confirming twice is harmless
+    if sale.status != "held":
+        raise Conflict(
+            f"The sale is {sale.status}; only a hold can be confirmed.", code="sale-not-held"
+        )
+    key = uuid.UUID(sale.id)
+    if not await db.set_status(
+        session,
+        key,
+        from_statuses=("held",),
+        values={"status": "confirmed", "confirmed_at": now},
+        held_until_after=now,
+    ):
+        await _release(session, key, "expired", now, from_statuses=("held",))
+        await session.commit()
+        raise Conflict(
+            "The hold expired; its tickets were released. Sell again.", code="hold-expired"
+        )
+    partner = await _partner(session, sale)
+    await changes.record(
+        session,
+        [NewEvent(partner.region_id, "sale.confirmed", sale.id, {"partner_id": partner.id})],
+        now,
+    )
+    await session.commit()
+    [confirmed] = await db.get_sales(session, [key])
+    return confirmed
+
+
+async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+    sale = await _load_own_sale(session, principal, sale_id)
+    now = utcnow()
+    if sale.status == "cancelled":
+        return sale
+    if sale.status not in ("confirmed", "held"):
+        raise Conflict(
+            f"The sale is {sale.status}; there is nothing to cancel.", code="sale-not-active"
+        )
+    partner = await _partner(session, sale)
+    if now > sale.created_at + timedelta(hours=partner.cancellation_window_hours):
+        raise Conflict(
+            "The partner's cancellation window for this sale has passed.",
+            code="cancellation-window-passed",
+        )
+    key = uuid.UUID(sale.id)
+    if not await _release(session, key, "cancelled", now, from_statuses=("confirmed", "held")):
+        raise Conflict("The sale changed at the same moment; read it again.", code="conflict")
+    await changes.record(
+        session,
+        [NewEvent(partner.region_id, "sale.cancelled", sale.id, {"partner_id": partner.id})],
+        now,
+    )
+    await session.commit()
+    [cancelled] = await db.get_sales(session, [key])
+    return cancelled
+
+
+async def _partner(session: AsyncSession, sale: SaleRow) -> PartnerRow:
+    partner = await db_partners.get_partner(session, uuid.UUID(sale.partner_id))
+    assert partner is not None  # a sale's partner is a foreign key
+    return partner
+
+
+@dataclass(frozen=True, slots=True)
+class SalesPage:
+    sales: list[SaleRow]
+    next_position: tuple[datetime, str] | None
+
+
+async def list_sales(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    partner_id: str | None,
+    status: str | None,
+    offer_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> SalesPage:
+    """A partner's own sales, newest first; expired holds are released on the way."""
+    if partner_id is None:
+        own = principal.partner_ids(DESKS)
+        if len(own) != 1:
+            raise Unprocessable(
+                "Give partner_id: this client is not tied to exactly one partner.",
+                extra={"errors": [{"parameter": "partner_id", "detail": "required"}]},
+            )
+        [partner_id] = own
+    partner = await db_partners.get_partner(session, uuid.UUID(partner_id))
+    if partner is None:
+        raise NotFound(f"No partner {partner_id}.")
+    ensure(principal, DESKS, Tenant(region_id=partner.region_id, partner_id=partner.id), hide=False)
+    now = utcnow()
+    expired = await db.expired_holds_of_partner(session, partner.id, now)
+    for sale_id in expired:
+        await _release(session, sale_id, "expired", now, from_statuses=("held",))
+    if expired:
+        await session.commit()
+    found = await db.list_sale_ids(
+        session,
+        partner_id=partner.id,
+        status=status,
+        offer_id=offer_id,
+        since=since,
+        until=until,
+        before=before,
+        limit=limit + 1,
+    )
+    more = len(found) > limit
+    found = found[:limit]
+    sales = await db.get_sales(session, [sale_id for _, sale_id in found])
+    last = (found[-1][0], str(found[-1][1])) if more and found else None
+    return SalesPage(sales, last)

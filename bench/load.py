@@ -1,0 +1,261 @@
+"""Load benchmark: quotes and sales against a bare JSON endpoint of the same server.
+
+    .venv/bin/python bench/load.py --summary var/bench-dataset.json [--workers 2] [--seconds 20]
+
+Needs `wrk` (Debian: apt-get install wrk) and a database filled by bench/dataset.py. It
+starts `uvicorn app.asgi:app` with the given number of worker processes on that database,
+then drives, from a separate wrk process on loopback:
+
+1. GET /health           — the bare JSON endpoint: the ceiling of this server on this machine;
+2. POST /v1/quotes       — real quotes for holders with a kansenstatuut, across partners;
+3. POST /v1/sales        — sales at the quoted tariff, each with a fresh Idempotency-Key;
+4. POST /v1/quotes again, paced at half the maximum quote throughput, for its p99.
+
+Throughput is reported as a ratio to /health measured in the same run, because the machine
+is shared and absolute numbers move with its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.db.engine import create_engine, create_sessionmaker
+from app.domain.access import Grant, Role
+from app.services.clients import create_client
+
+LUA = Path(__file__).resolve().parent / "wrk" / "post_lines.lua"
+TOKEN_KEY = "bench-token-signing-key-0123456789abcdef"
+INSZ_KEY = "bench-insz-hmac-key-0123456789abcdef012345"
+
+
+@dataclass
+class Run:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[int, int]
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(name: str, output: str) -> Run:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    percentiles = {
+        int(p): _ms(v, u) for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", output)
+    }
+    statuses = {int(c): int(n) for c, n in re.findall(r"status (\d+): (\d+)", output)}
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if not statuses and non_2xx:
+        statuses = {0: int(non_2xx.group(1))}
+    return Run(name, rps, percentiles.get(50, 0.0), percentiles.get(99, 0.0), statuses)
+
+
+def wrk(
+    name: str, url: str, *, seconds: int, connections: int, env: dict[str, str] | None = None
+) -> Run:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if env is not None:
+        command[1:1] = ["-s", str(LUA)]
+    result = subprocess.run(
+        command, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True
+    )
+    run = parse_wrk(name, result.stdout)
+    print(
+        f"{name}: {run.requests_per_second:,.0f} req/s, p50 {run.p50_ms:.1f} ms, "
+        f"p99 {run.p99_ms:.1f} ms, statuses {run.statuses or 'all 2xx'}",
+        flush=True,
+    )
+    return run
+
+
+async def bench_client(database_url: str) -> tuple[str, str]:
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            created = await create_client(
+                session,
+                name="load benchmark",
+                grants=[Grant(Role.ADMIN)],
+                client_id=f"bench-{uuid.uuid4().hex[:8]}",
+            )
+            return created.client_id, created.client_secret
+    finally:
+        await engine.dispose()
+
+
+def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "OPENPAS_TOKEN_SIGNING_KEY": TOKEN_KEY,
+        "OPENPAS_INSZ_HMAC_KEY": INSZ_KEY,
+        "OPENPAS_TOKEN_TTL_SECONDS": "3600",
+        "OPENPAS_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("server did not become ready")
+
+
+def sale_bodies(base: str, token: str, samples: list[Any], limit: int) -> list[str]:
+    """Quote each sample once to learn the tariff a desk would sell at."""
+    bodies = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        for card, offer, price_class in samples[:limit]:
+            quote = client.post(
+                "/v1/quotes",
+                json={"card_number": card, "offer_id": offer, "price_class": price_class},
+            )
+            tariff = quote.json().get("best_tariff_id") if quote.status_code == 200 else None
+            if tariff:
+                bodies.append(
+                    json.dumps(
+                        {
+                            "items": [
+                                {
+                                    "card_number": card,
+                                    "offer_id": offer,
+                                    "price_class": price_class,
+                                    "tariff_id": tariff,
+                                    "quantity": 1,
+                                }
+                            ]
+                        }
+                    )
+                )
+    return bodies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--summary", default="var/bench-dataset.json")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--port", type=int, default=8391)
+    args = parser.parse_args()
+
+    summary = json.loads(Path(args.summary).read_text())
+    database_url: str = summary["database_url"]
+    samples = summary["quote_samples"]
+    client_id, secret = asyncio.run(bench_client(database_url))
+    server = start_server(database_url, args.port, args.workers)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        token = httpx.post(
+            f"{base}/v1/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        ).json()["access_token"]
+        workdir = Path(tempfile.mkdtemp(prefix="openpas-load-"))
+        quotes = workdir / "quotes.jsonl"
+        quotes.write_text(
+            "\n".join(
+                json.dumps({"card_number": c, "offer_id": o, "price_class": p})
+                for c, o, p in samples
+            )
+            + "\n"
+        )
+        sales = workdir / "sales.jsonl"
+        sales.write_text("\n".join(sale_bodies(base, token, samples, 4000)) + "\n")
+        common = {"TOKEN": token}
+        seconds, conns = args.seconds, args.connections
+        health = wrk("GET /health", f"{base}/health", seconds=seconds, connections=conns)
+        quote = wrk(
+            "POST /v1/quotes",
+            base,
+            seconds=seconds,
+            connections=conns,
+            env={**common, "BODIES": str(quotes), "TARGET_PATH": "/v1/quotes"},
+        )
+        sale = wrk(
+            "POST /v1/sales",
+            base,
+            seconds=seconds,
+            connections=conns,
+            env={**common, "BODIES": str(sales), "TARGET_PATH": "/v1/sales", "IDEMPOTENT": "1"},
+        )
+        half_rate = quote.requests_per_second / 2
+        paced_connections = 16
+        pace_ms = int(paced_connections / half_rate * 1000)
+        paced = wrk(
+            f"POST /v1/quotes at {half_rate:,.0f} req/s",
+            base,
+            seconds=seconds,
+            connections=paced_connections,
+            env={
+                **common,
+                "BODIES": str(quotes),
+                "TARGET_PATH": "/v1/quotes",
+                "RATE_PER_CONNECTION_MS": str(pace_ms),
+            },
+        )
+        print()
+        print(
+            f"quote / bare  = {quote.requests_per_second / health.requests_per_second:.0%} "
+            "(target >= 40 %)"
+        )
+        print(
+            f"sale  / bare  = {sale.requests_per_second / health.requests_per_second:.0%} "
+            "(target >= 15 %)"
+        )
+        print(
+            f"quote p99 at half the maximum throughput = {paced.p99_ms:.1f} ms "
+            f"(measured rate {paced.requests_per_second:,.0f} req/s; target < 25 ms)"
+        )
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

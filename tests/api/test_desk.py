@@ -1,0 +1,430 @@
+"""The ticket desk: quote, sell, hold, confirm, cancel — with limits that hold under retries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import sales as sales_table
+from app.db.tables import usage_counters
+from tests.api.test_auth import assert_problem
+from tests.factories import DeskWorld, a_desk_world, catalog_scheme, with_schemes
+
+
+async def kortrijk_world(
+    session: AsyncSession, client: httpx.AsyncClient, **kwargs: Any
+) -> DeskWorld:
+    world = await a_desk_world(session, client, **kwargs)
+    await with_schemes(
+        session,
+        catalog_scheme("KORTRIJK_KANSENTARIEF", world.region.code),
+        catalog_scheme("KORTRIJK_JONGER_DAN_12", world.region.code),
+    )
+    return world
+
+
+async def quote(
+    client: httpx.AsyncClient, world: DeskWorld, quantity: int = 1, price_class: str = "standard"
+) -> httpx.Response:
+    return await client.post(
+        "/v1/quotes",
+        headers=world.desk,
+        json={
+            "card_number": world.card_number,
+            "offer_id": world.offer_id,
+            "price_class": price_class,
+            "quantity": quantity,
+        },
+    )
+
+
+async def sell(
+    client: httpx.AsyncClient,
+    world: DeskWorld,
+    tariff_id: str,
+    *,
+    key: str | None = None,
+    hold: bool = False,
+    quantity: int = 1,
+) -> httpx.Response:
+    return await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": key or uuid.uuid4().hex},
+        json={
+            "items": [
+                {
+                    "card_number": world.card_number,
+                    "offer_id": world.offer_id,
+                    "price_class": "standard",
+                    "tariff_id": tariff_id,
+                    "quantity": quantity,
+                }
+            ],
+            "hold": hold,
+        },
+    )
+
+
+async def test_a_119_euro_season_ticket_costs_23_80_at_the_kortrijk_kansentarief(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    response = await quote(client, world)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["holder"] == {"display_name": "Sofie D.", "card_status": "active"}
+    assert body["regular_price_cents"] == 11_900
+    [tariff] = body["tariffs"]
+    assert tariff["scheme_code"] == "KORTRIJK_KANSENTARIEF"
+    assert tariff["unit_price_cents"] == 2_380
+    assert tariff["discount_cents"] == 9_520
+    assert tariff["remaining"] == 1
+    assert tariff["funding"] == [
+        {"payer": "partner", "scheme_code": "KORTRIJK_KANSENTARIEF", "amount_cents": 4_760},
+        {"payer": "scheme_owner", "scheme_code": "KORTRIJK_KANSENTARIEF", "amount_cents": 4_760},
+    ]
+    assert body["best_tariff_id"] == tariff["tariff_id"]
+    assert {"scheme_code": "KORTRIJK_JONGER_DAN_12", "reason": "not_eligible", "detail": None} in (
+        body["not_applicable"]
+    )
+
+
+async def test_the_desk_never_sees_birth_date_address_insz_or_statuses(
+    client: httpx.AsyncClient, session: AsyncSession, app: Any
+) -> None:
+    world = await kortrijk_world(session, client)
+    text = (await quote(client, world)).text
+    for secret in (
+        "1985-07-30",
+        "8500",
+        "kansenstatuut",
+        world.region.municipalities[0].nis_code,
+        "Desmet",
+        "insz",
+        "birth",
+    ):
+        assert secret not in text, secret
+    schema = app.openapi()["components"]["schemas"]
+    quote_fields = set(schema["QuoteOut"]["properties"]) | set(schema["HolderOut"]["properties"])
+    quote_fields |= set(schema["TariffOut"]["properties"]) | set(schema["FundingOut"]["properties"])
+    for forbidden in (
+        "birth_date",
+        "postal_code",
+        "municipality_nis",
+        "insz",
+        "last_name",
+        "entitlements",
+        "payer_ref",
+        "email",
+    ):
+        assert forbidden not in quote_fields
+
+
+async def test_a_sale_at_the_quoted_tariff_uses_the_limit_and_a_cancel_gives_it_back(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    response = await sell(client, world, tariff_id)
+    assert response.status_code == 201, response.text
+    sale = response.json()
+    assert sale["status"] == "confirmed"
+    assert sale["total_cents"] == 2_380
+    [item] = sale["items"]
+    assert (item["scheme_code"], item["scheme_version"], item["unit_price_cents"]) == (
+        "KORTRIJK_KANSENTARIEF",
+        1,
+        2_380,
+    )
+    assert sum(f["amount_cents"] for f in item["funding"]) == 9_520
+
+    after = (await quote(client, world)).json()
+    assert after["tariffs"] == []
+    assert {"scheme_code": "KORTRIJK_KANSENTARIEF", "reason": "limit_reached", "detail": None} in (
+        after["not_applicable"]
+    )
+    again = await sell(client, world, tariff_id)
+    assert_problem(again, 409, "limit-reached")
+
+    cancelled = await client.post(f"/v1/sales/{sale['id']}/cancel", headers=world.desk)
+    assert cancelled.json()["status"] == "cancelled"
+    assert (await quote(client, world)).json()["tariffs"][0]["remaining"] == 1
+    assert (await sell(client, world, tariff_id)).status_code == 201
+
+
+async def test_a_retry_with_the_same_key_is_answered_with_the_first_sale(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    first = await sell(client, world, tariff_id, key="desk-1-sale-42")
+    retry = await sell(client, world, tariff_id, key="desk-1-sale-42")
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    count = (
+        await session.execute(
+            sa.select(sa.func.count())
+            .select_from(sales_table)
+            .where(sales_table.c.partner_id == uuid.UUID(world.partner_id))
+        )
+    ).scalar_one()
+    assert count == 1
+    other_body = await sell(client, world, tariff_id, key="desk-1-sale-42", quantity=2)
+    assert_problem(other_body, 422, "idempotency-key-reused")
+
+
+async def test_a_sale_without_idempotency_key_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    response = await client.post(
+        "/v1/sales",
+        headers=world.desk,
+        json={
+            "items": [
+                {
+                    "card_number": world.card_number,
+                    "offer_id": world.offer_id,
+                    "price_class": "standard",
+                    "tariff_id": tariff_id,
+                }
+            ]
+        },
+    )
+    assert_problem(response, 400, "idempotency-key-missing")
+
+
+async def test_a_tariff_that_no_longer_holds_is_refused_with_price_changed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    await with_schemes(
+        session,
+        catalog_scheme(
+            "KORTRIJK_KANSENTARIEF", world.region.code, price={"type": "pay_percent", "percent": 25}
+        ),
+    )
+    response = await sell(client, world, tariff_id)
+    problem = assert_problem(response, 409, "price-changed")
+    fresh = (await quote(client, world)).json()
+    assert problem["best_tariff_id"] == fresh["best_tariff_id"]
+    assert fresh["tariffs"][0]["unit_price_cents"] == 2_975
+    assert fresh["tariffs"][0]["scheme_version"] == 2
+
+
+async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    assert held["status"] == "held"
+    expires = datetime.fromisoformat(held["hold_expires_at"])
+    assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
+    assert (await quote(client, world)).json()["tariffs"] == []
+
+    await session.execute(
+        sa.update(sales_table)
+        .where(sales_table.c.id == uuid.UUID(held["id"]))
+        .values(hold_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    assert (await quote(client, world)).json()["tariffs"][0]["remaining"] == 1
+    late = await client.post(f"/v1/sales/{held['id']}/confirm", headers=world.desk)
+    assert_problem(late, 409, "hold-expired")
+    tickets = (
+        (
+            await session.execute(
+                sa.select(usage_counters.c.tickets).where(
+                    usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert tickets == [0]
+
+
+async def test_a_confirmed_hold_counts_like_a_sale(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    confirmed = await client.post(f"/v1/sales/{held['id']}/confirm", headers=world.desk)
+    assert confirmed.json()["status"] == "confirmed"
+    assert confirmed.json()["confirmed_at"] is not None
+    assert_problem(await sell(client, world, tariff_id), 409, "limit-reached")
+
+
+async def test_items_of_a_sale_are_all_or_nothing(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    good = {
+        "card_number": world.card_number,
+        "offer_id": world.offer_id,
+        "price_class": "standard",
+        "tariff_id": tariff_id,
+    }
+    response = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": "all-or-nothing"},
+        json={"items": [good, {**good, "tariff_id": "KORTRIJK_KANSENTARIEF.0000"}]},
+    )
+    assert response.status_code == 409
+    assert (await quote(client, world)).json()["tariffs"][0]["remaining"] == 1
+    count = (
+        await session.execute(
+            sa.select(sa.func.count())
+            .select_from(sales_table)
+            .where(sales_table.c.partner_id == uuid.UUID(world.partner_id))
+        )
+    ).scalar_one()
+    assert count == 0
+
+
+async def test_a_refund_budget_is_never_overspent(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_desk_world(session, client, price_cents=30_000)
+    await with_schemes(
+        session, catalog_scheme("BRUGGE_TERUGBETALING_VOLWASSENE", world.region.code)
+    )
+    reductions = []
+    for _ in range(3):
+        offered = (await quote(client, world)).json()
+        if not offered["tariffs"]:
+            break
+        tariff = offered["tariffs"][0]
+        assert (await sell(client, world, tariff["tariff_id"])).status_code == 201
+        reductions.append(tariff["discount_cents"])
+    # 80 % of €300 is €240: the year's whole budget goes to the first ticket.
+    assert reductions == [24_000]
+    last = (await quote(client, world)).json()
+    assert {
+        "scheme_code": "BRUGGE_TERUGBETALING_VOLWASSENE",
+        "reason": "budget_exhausted",
+        "detail": None,
+    } in last["not_applicable"]
+
+
+async def test_blocked_unknown_and_malformed_cards_get_no_tariffs(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    await client.post(
+        f"/v1/cards/{world.card_number}/block", headers=world.registry, json={"reason": "stolen"}
+    )
+    blocked = assert_problem(await quote(client, world), 409, "card-blocked")
+    assert "tariffs" not in blocked
+    assert blocked["end_user_message"]
+
+    from stdnum import luhn
+
+    unknown = "987654321098" + luhn.calc_check_digit("987654321098")
+    world.card_number = unknown
+    assert_problem(await quote(client, world), 404, "card-not-found")
+    world.card_number = "1234567890123"
+    assert_problem(await quote(client, world), 422, "invalid-card-number")
+
+
+async def test_a_one_off_activity_judges_age_on_its_own_date(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    today = date.today()
+    birthday_12 = today.replace(year=today.year - 12) + timedelta(days=10)
+    world = await a_desk_world(
+        session,
+        client,
+        birth_date=birthday_12,
+        statuses=(),
+        kind="one_off",
+        starts_at=datetime.now(UTC) + timedelta(days=30),
+    )
+    await with_schemes(session, catalog_scheme("KORTRIJK_JONGER_DAN_12", world.region.code))
+    body = (await quote(client, world)).json()
+    # Eleven today, twelve on the day of the activity: no under-12 reduction.
+    assert body["tariffs"] == []
+    assert body["not_applicable"][0]["reason"] == "not_eligible"
+
+
+async def test_the_public_price_list_has_an_etag_and_a_who_in_plain_language(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    response = await client.get(f"/v1/offers/{world.offer_id}/prices")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=60"
+    body = response.json()
+    standard = body["price_classes"][0]
+    assert standard["regular_price_cents"] == 11_900
+    by_code = {t["scheme_code"]: t for t in standard["tariffs"]}
+    assert by_code["KORTRIJK_KANSENTARIEF"]["unit_price_cents"] == 2_380
+    assert by_code["KORTRIJK_KANSENTARIEF"]["who"].startswith("Met kansenstatuut")
+    cached = await client.get(
+        f"/v1/offers/{world.offer_id}/prices", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert cached.status_code == 304
+    english = await client.get(
+        f"/v1/offers/{world.offer_id}/prices", headers={"Accept-Language": "en"}
+    )
+    assert english.headers["etag"] != response.headers["etag"]
+    assert english.json()["language"] == "en"
+
+
+async def test_an_anonymous_self_check_names_the_schemes_and_how_to_apply(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    nis = world.region.municipalities[0].nis_code
+    child = await client.post(
+        "/v1/eligibility/check",
+        json={
+            "municipality_nis": nis,
+            "birth_date": (date.today() - timedelta(days=365 * 8)).isoformat(),
+            "statuses": [],
+        },
+    )
+    assert [s["scheme_code"] for s in child.json()["schemes"]] == ["KORTRIJK_JONGER_DAN_12"]
+    adult = await client.post(
+        "/v1/eligibility/check",
+        json={"municipality_nis": nis, "birth_date": "1985-07-30", "statuses": ["kansenstatuut"]},
+    )
+    [match] = adult.json()["schemes"]
+    assert match["scheme_code"] == "KORTRIJK_KANSENTARIEF"
+    assert match["how_to_apply"].startswith("Vraag je kansenstatuut aan")
+    nowhere = await client.post(
+        "/v1/eligibility/check", json={"postal_code": "9999", "birth_date": "1985-07-30"}
+    )
+    assert_problem(nowhere, 422, "not-in-a-pass-region")
+
+
+async def test_the_sales_list_shows_the_partners_own_sales_newest_first(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    first = (await sell(client, world, tariff_id)).json()
+    await client.post(f"/v1/sales/{first['id']}/cancel", headers=world.desk)
+    second = (await sell(client, world, tariff_id)).json()
+    page = (await client.get("/v1/sales", headers=world.desk, params={"limit": 1})).json()
+    assert [s["id"] for s in page["items"]] == [second["id"]]
+    rest = (
+        await client.get(
+            "/v1/sales", headers=world.desk, params={"limit": 1, "cursor": page["next_cursor"]}
+        )
+    ).json()
+    assert [s["id"] for s in rest["items"]] == [first["id"]]
+    cancelled = (
+        await client.get("/v1/sales", headers=world.desk, params={"status": "cancelled"})
+    ).json()
+    assert [s["id"] for s in cancelled["items"]] == [first["id"]]
