@@ -44,7 +44,10 @@ def main() -> None:
             if result.returncode != 0 or '"status":500' in result.stdout:
                 print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")
                 sys.exit(f"README walk-through under {heading!r} failed")
-            if '"type":"https://openpas.example/problems/' in result.stdout and "Accept-Language" not in block:
+            if (
+                '"type":"https://openpas.example/problems/' in result.stdout
+                and "Accept-Language" not in block
+            ):
                 print(result.stdout[-3000:])
                 sys.exit(f"README walk-through under {heading!r} answered a problem")
     quote = json.loads((workdir / "quote.json").read_text())

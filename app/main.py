@@ -26,6 +26,7 @@ from app.api.routes import (
     passholders,
     quotes,
     regions,
+    reports,
     sales,
     schemes,
 )
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         passholders,
         imports,
         feeds,
+        reports,
     ):
         app.include_router(module.router, dependencies=business)
 

@@ -29,13 +29,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from app.db.engine import create_engine, create_sessionmaker
 from app.domain.access import Grant, Role
 from app.services.clients import create_client
+from app.settings import async_database_url
 
 LUA = Path(__file__).resolve().parent / "wrk" / "post_lines.lua"
 TOKEN_KEY = "bench-token-signing-key-0123456789abcdef"
@@ -141,7 +141,9 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
     raise RuntimeError("server did not become ready")
 
 
-def sale_bodies(base: str, token: str, samples: list[Any], limit: int) -> list[str]:
+def sale_bodies(
+    base: str, token: str, samples: list[tuple[str, str, str]], limit: int
+) -> list[str]:
     """Quote each sample once to learn the tariff a desk would sell at."""
     bodies = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -182,8 +184,10 @@ def main() -> None:
     args = parser.parse_args()
 
     summary = json.loads(Path(args.summary).read_text())
-    database_url: str = summary["database_url"]
-    samples = summary["quote_samples"]
+    database_url = async_database_url(summary["database_url"])
+    samples = [
+        (s["card_number"], s["offer_id"], s["price_class"]) for s in summary["quote_samples"]
+    ]
     client_id, secret = asyncio.run(bench_client(database_url))
     server = start_server(database_url, args.port, args.workers)
     base = f"http://127.0.0.1:{args.port}"

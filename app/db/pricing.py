@@ -20,9 +20,7 @@ from app.db.tables import (
     entitlements,
     passholders,
     regions,
-    sale_items,
     sale_usage,
-    sales,
     usage_counters,
 )
 from app.domain.entitlements import EntitlementFact
@@ -41,10 +39,14 @@ class CardHolder:
     region_id: str
     region_code: str
     catalog_generation: int
+    entitlements: tuple[EntitlementFact, ...]
 
 
 _home = regions.alias("home")
+_status_region = regions.alias("status_region")
 
+# Card, holder, home region, every status (with its region's code and grace days) and the
+# catalogue generation: one round trip, one row per status.
 _CARD_HOLDER = (
     sa.select(
         cards.c.number,
@@ -60,17 +62,29 @@ _CARD_HOLDER = (
         .where(catalog_state.c.id == 1)
         .scalar_subquery()
         .label("generation"),
+        entitlements.c.type.label("e_type"),
+        _status_region.c.code.label("e_region"),
+        entitlements.c.valid_from.label("e_from"),
+        entitlements.c.valid_until.label("e_until"),
+        entitlements.c.suspended_until.label("e_suspended_until"),
+        entitlements.c.ended_on.label("e_ended_on"),
+        # Grace follows the status's region; a status valid everywhere uses the home one.
+        sa.func.coalesce(_status_region.c.status_grace_days, _home.c.status_grace_days).label(
+            "e_grace"
+        ),
     )
     .join(passholders, passholders.c.id == cards.c.passholder_id)
     .join(_home, _home.c.id == passholders.c.region_id)
+    .outerjoin(entitlements, entitlements.c.passholder_id == passholders.c.id)
+    .outerjoin(_status_region, _status_region.c.id == entitlements.c.region_id)
 )
 
 
 async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
-    """The card, its holder and the catalogue generation, in one round trip."""
-    row = (await session.execute(_CARD_HOLDER.where(cards.c.number == number))).first()
-    if row is None:
+    rows = (await session.execute(_CARD_HOLDER.where(cards.c.number == number))).all()
+    if not rows:
         return None
+    row = rows[0]
     return CardHolder(
         card_number=row.number,
         card_status=row.status,
@@ -82,81 +96,48 @@ async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
         region_id=str(row.region_id),
         region_code=row.code,
         catalog_generation=int(row.generation),
-    )
-
-
-_status_region = regions.alias("status_region")
-
-
-async def entitlement_facts(
-    session: AsyncSession, passholder_id: str
-) -> tuple[EntitlementFact, ...]:
-    """Statuses with region codes and the grace days of their region (home region when none)."""
-    holder = uuid.UUID(passholder_id)
-    home = regions.alias("holder_home")
-    rows = await session.execute(
-        sa.select(
-            entitlements.c.type,
-            _status_region.c.code,
-            entitlements.c.valid_from,
-            entitlements.c.valid_until,
-            entitlements.c.suspended_until,
-            entitlements.c.ended_on,
-            sa.func.coalesce(_status_region.c.status_grace_days, home.c.status_grace_days),
-        )
-        .select_from(entitlements)
-        .join(passholders, passholders.c.id == entitlements.c.passholder_id)
-        .join(home, home.c.id == passholders.c.region_id)
-        .outerjoin(_status_region, _status_region.c.id == entitlements.c.region_id)
-        .where(entitlements.c.passholder_id == holder)
-    )
-    return tuple(
-        EntitlementFact(
-            type=row[0],
-            region=row[1],
-            valid_from=row[2],
-            valid_until=row[3],
-            suspended_until=row[4],
-            ended_on=row[5],
-            grace_days=int(row[6]),
-        )
-        for row in rows.all()
+        entitlements=tuple(
+            EntitlementFact(
+                type=r.e_type,
+                region=r.e_region,
+                valid_from=r.e_from,
+                valid_until=r.e_until,
+                suspended_until=r.e_suspended_until,
+                ended_on=r.e_ended_on,
+                grace_days=int(r.e_grace),
+            )
+            for r in rows
+            if r.e_type is not None
+        ),
     )
 
 
 async def usage(
     session: AsyncSession, passholder_id: str, bucket_keys: Sequence[str], now: datetime
 ) -> dict[str, UsageAmount]:
-    """Usage per bucket, leaving out holds that expired but were not released yet."""
+    """Usage per bucket, less the holds that expired but were not released yet."""
     if not bucket_keys:
         return {}
     holder = uuid.UUID(passholder_id)
-    expired = (
-        sa.select(
-            sale_usage.c.bucket_key,
-            sa.func.sum(sale_usage.c.tickets).label("tickets"),
-            sa.func.sum(sale_usage.c.discount_cents).label("discount_cents"),
-        )
-        .join(sale_items, sale_items.c.id == sale_usage.c.sale_item_id)
-        .join(sales, sales.c.id == sale_items.c.sale_id)
-        .where(
-            sale_usage.c.passholder_id == holder,
-            sales.c.status == "held",
-            sales.c.hold_expires_at <= now,
-        )
-        .group_by(sale_usage.c.bucket_key)
-        .subquery()
+    counted = sa.select(
+        usage_counters.c.bucket_key, usage_counters.c.tickets, usage_counters.c.discount_cents
+    ).where(
+        usage_counters.c.passholder_id == holder,
+        usage_counters.c.bucket_key.in_(list(bucket_keys)),
     )
-    rows = await session.execute(
-        sa.select(
-            usage_counters.c.bucket_key,
-            usage_counters.c.tickets - sa.func.coalesce(expired.c.tickets, 0),
-            usage_counters.c.discount_cents - sa.func.coalesce(expired.c.discount_cents, 0),
-        )
-        .outerjoin(expired, expired.c.bucket_key == usage_counters.c.bucket_key)
-        .where(
-            usage_counters.c.passholder_id == holder,
-            usage_counters.c.bucket_key.in_(list(bucket_keys)),
-        )
+    lapsed = sa.select(
+        sale_usage.c.bucket_key, -sale_usage.c.tickets, -sale_usage.c.discount_cents
+    ).where(
+        sale_usage.c.passholder_id == holder,
+        sale_usage.c.held_until.is_not(None),
+        sale_usage.c.held_until <= now,
     )
-    return {row[0]: UsageAmount(int(row[1]), int(row[2])) for row in rows.all()}
+    found: dict[str, tuple[int, int]] = {}
+    for key, tickets, discount in (await session.execute(sa.union_all(counted, lapsed))).all():
+        before = found.get(key, (0, 0))
+        found[key] = (before[0] + int(tickets), before[1] + int(discount))
+    return {
+        key: UsageAmount(tickets, discount)
+        for key, (tickets, discount) in found.items()
+        if key in bucket_keys
+    }

@@ -77,6 +77,20 @@ async def counter(session: AsyncSession, passholder_id: str, bucket_key: str) ->
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
+async def end_hold(session: AsyncSession, sale_id: uuid.UUID) -> None:
+    """The sale is no longer a hold (confirmed, expired or cancelled)."""
+    await session.execute(
+        sa.update(sale_usage)
+        .where(
+            sale_usage.c.sale_item_id.in_(
+                sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_id)
+            ),
+            sale_usage.c.held_until.is_not(None),
+        )
+        .values(held_until=None)
+    )
+
+
 async def give_back_usage(session: AsyncSession, sale_id: uuid.UUID) -> None:
     """Return what a sale's items took from their buckets."""
     taken = (

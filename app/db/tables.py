@@ -327,6 +327,8 @@ sale_items = sa.Table(
     sa.Column("discount_cents", sa.Integer, nullable=False),
     # The day the sale counts in (activity date, else the sale date): periods and reports.
     sa.Column("activity_date", sa.Date, nullable=False),
+    # Reports read a period of sale lines; without it every report reads the whole history.
+    sa.Index("ix_sale_items_activity_date", "activity_date"),
 )
 
 sale_item_funding = sa.Table(
@@ -362,6 +364,15 @@ sale_usage = sa.Table(
     sa.Column("bucket_key", sa.String(300), nullable=False),
     sa.Column("tickets", sa.Integer, nullable=False),
     sa.Column("discount_cents", sa.Integer, nullable=False),
+    # Set while the sale is a hold: a quote subtracts holds past this moment that were not
+    # released yet, without joining sales. Cleared on confirm, expiry and cancel.
+    sa.Column("held_until", Timestamp, nullable=True),
+    sa.Index(
+        "ix_sale_usage_held_passholder_id",
+        "passholder_id",
+        postgresql_where=sa.text("held_until IS NOT NULL"),
+        sqlite_where=sa.text("held_until IS NOT NULL"),
+    ),
 )
 
 # Tickets and discount used per passholder and limit bucket: confirmed sales and live holds.

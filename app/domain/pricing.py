@@ -412,6 +412,20 @@ def _catalogue_of(schemes: Sequence[SchemeDefinition]) -> _Catalogue:
     return catalogue
 
 
+def usage_keys(offer: OfferFacts, at: date, schemes: Sequence[SchemeDefinition]) -> tuple[str, ...]:
+    """The usage buckets a quote for this offer on day `at` may read.
+
+    Only the schemes that apply to the offer's partner and category that day have limits
+    worth loading; the catalogue already knows which those are, so a service loads a
+    handful of counters instead of one per scheme of the whole catalogue.
+    """
+    catalogue = _catalogue_of(schemes)
+    _, passing = catalogue.answers_for(offer, at)
+    day = activity_day(offer, at)
+    plans = [catalogue.plans[position] for position in passing]
+    return tuple(sorted({b.key(plan.code, offer, day) for plan in plans for b in plan.buckets}))
+
+
 # --- from candidates to tariffs -------------------------------------------------------------
 
 

@@ -20,8 +20,7 @@ from app.db.pricing import CardHolder
 from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
-from app.domain.limits import buckets_for
-from app.domain.pricing import Quote, price
+from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition
 from app.errors import Conflict, NotFound, Unprocessable
 from app.services.access import ensure
@@ -109,14 +108,14 @@ async def compute_quote(
     catalog = await CATALOG.get(session, holder.catalog_generation)
     facts = offer_facts(offer)
     at = today_in_brussels()
-    keys = sorted({key for scheme in catalog.schemes for key in buckets_for(scheme, facts, at)})
+    keys = usage_keys(facts, at, catalog.schemes)
     usage = await db.usage(session, holder.passholder_id, keys, now)
     holder_facts = HolderFacts(
         passholder_id=holder.passholder_id,
         birth_date=holder.birth_date,
         municipality_nis=holder.municipality_nis,
         region=holder.region_code,
-        entitlements=await db.entitlement_facts(session, holder.passholder_id),
+        entitlements=holder.entitlements,
         card_status=holder.card_status,
     )
     quote = price(

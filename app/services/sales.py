@@ -173,14 +173,15 @@ async def _sell(
             "client_id": principal.client_id,
             "status": "held" if request.hold else "confirmed",
             "created_at": now,
-            "hold_expires_at": (
-                now + timedelta(minutes=settings.hold_minutes) if request.hold else None
-            ),
+            "hold_expires_at": now + timedelta(minutes=settings.hold_minutes)
+            if request.hold
+            else None,
             "confirmed_at": None if request.hold else now,
         },
     )
+    held_until = now + timedelta(minutes=settings.hold_minutes) if request.hold else None
     for result, tariff in lines:
-        await _insert_line(session, sale_id, result, tariff)
+        await _insert_line(session, sale_id, result, tariff, held_until)
     holders = [(r.holder.passholder_id, r.holder.region_id) for r, _ in lines]
     await record_reads(session, principal, "sale", holders)
     offer = lines[0][0].offer
@@ -237,7 +238,11 @@ def _limit_error(count_limit: bool, index: int) -> Conflict:
 
 
 async def _insert_line(
-    session: AsyncSession, sale_id: uuid.UUID, result: QuoteResult, tariff: Tariff
+    session: AsyncSession,
+    sale_id: uuid.UUID,
+    result: QuoteResult,
+    tariff: Tariff,
+    held_until: datetime | None,
 ) -> None:
     item_id = uuid.uuid4()
     holder = result.holder
@@ -286,6 +291,7 @@ async def _insert_line(
                 "bucket_key": claim.bucket_key,
                 "tickets": claim.tickets,
                 "discount_cents": claim.discount_cents,
+                "held_until": held_until,
             }
             for claim in tariff.usage_claims
         ],
@@ -312,6 +318,7 @@ async def _release(
     if not await db.set_status(session, sale_id, from_statuses=from_statuses, values=values):
         return False
     await db.give_back_usage(session, sale_id)
+    await db.end_hold(session, sale_id)
     return True
 
 
@@ -350,6 +357,7 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
         raise Conflict(
             "The hold expired; its tickets were released. Sell again.", code="hold-expired"
         )
+    await db.end_hold(session, key)
     partner = await _partner(session, sale)
     await changes.record(
         session,

@@ -10,8 +10,9 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.routes.quotes import QuoteOut
+from app.db.tables import sale_items, sale_usage, usage_counters
 from app.db.tables import sales as sales_table
-from app.db.tables import usage_counters
 from tests.api.test_auth import assert_problem
 from tests.factories import DeskWorld, a_desk_world, catalog_scheme, with_schemes
 
@@ -77,6 +78,8 @@ async def test_a_119_euro_season_ticket_costs_23_80_at_the_kortrijk_kansentarief
     response = await quote(client, world)
     assert response.status_code == 200, response.text
     body = response.json()
+    # The hot path writes its JSON by hand: it must still be exactly the documented shape.
+    assert QuoteOut.model_validate(body).model_dump(mode="json") == body
     assert body["holder"] == {"display_name": "Sofie D.", "card_status": "active"}
     assert body["regular_price_cents"] == 11_900
     [tariff] = body["tariffs"]
@@ -230,10 +233,20 @@ async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
     assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
     assert (await quote(client, world)).json()["tariffs"] == []
 
+    # Time passes: the hold's moment lies in the past (for the sale and its usage rows).
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    sale_key = uuid.UUID(held["id"])
     await session.execute(
-        sa.update(sales_table)
-        .where(sales_table.c.id == uuid.UUID(held["id"]))
-        .values(hold_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        sa.update(sales_table).where(sales_table.c.id == sale_key).values(hold_expires_at=past)
+    )
+    await session.execute(
+        sa.update(sale_usage)
+        .where(
+            sale_usage.c.sale_item_id.in_(
+                sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_key)
+            )
+        )
+        .values(held_until=past)
     )
     assert (await quote(client, world)).json()["tariffs"][0]["remaining"] == 1
     late = await client.post(f"/v1/sales/{held['id']}/confirm", headers=world.desk)

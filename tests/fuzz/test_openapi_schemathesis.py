@@ -22,6 +22,7 @@ from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
 from tests.support.live_server import LiveServer, live_server
 from tests.support.postgres import create_database, drop_database, run_in_thread
 
+
 @schemathesis.serializer("text/csv", "application/x-ndjson")
 def _text_body(_context: Any, value: Any) -> bytes:
     """Bulk imports take text (CSV or JSON lines): send whatever string was generated."""

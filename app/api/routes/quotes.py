@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from app.api.deps import Authorized, SessionDep
@@ -15,7 +16,7 @@ from app.domain.people import display_name
 from app.domain.pricing import Tariff
 from app.domain.reasons import Reason
 from app.services import quotes as service
-from app.services.quotes import MAX_QUANTITY
+from app.services.quotes import MAX_QUANTITY, QuoteResult
 
 router = APIRouter(prefix="/v1", tags=["desk"])
 
@@ -64,33 +65,6 @@ class TariffOut(ResponseModel):
     funding: list[FundingOut]
     companions: CompanionsOut | None
 
-    @classmethod
-    def of(cls, tariff: Tariff, language: Language) -> TariffOut:
-        return cls(
-            tariff_id=tariff.tariff_id,
-            scheme_code=tariff.scheme_code,
-            scheme_version=tariff.scheme_version,
-            label=tariff.label.get(language),
-            unit_price_cents=tariff.unit_price_cents,
-            discount_cents=tariff.discount_cents,
-            quantity=tariff.quantity,
-            total_cents=tariff.total_cents,
-            remaining=tariff.remaining,
-            on_top=list(tariff.on_top),
-            # Who pays, never which municipality: that would tell the desk where the holder lives.
-            funding=[
-                FundingOut(payer=s.payer, scheme_code=s.scheme_code, amount_cents=s.amount_cents)
-                for s in tariff.funding
-            ],
-            companions=(
-                CompanionsOut(
-                    max=tariff.companion_max, unit_price_cents=tariff.companion_unit_price_cents
-                )
-                if tariff.companion_max and tariff.companion_unit_price_cents is not None
-                else None
-            ),
-        )
-
 
 class NotApplicableOut(ResponseModel):
     scheme_code: str
@@ -115,7 +89,7 @@ class QuoteOut(ResponseModel):
     responses=problem_responses(401, 403, 404, 409),
     summary="Quote: the tariffs this card holder gets for this offer",
 )
-async def quote(body: QuoteIn, request: Request, session: SessionDep, principal: Desk) -> QuoteOut:
+async def quote(body: QuoteIn, request: Request, session: SessionDep, principal: Desk) -> Response:
     language = negotiate_language(request.headers.get("accept-language"))
     result = await service.quote_for_desk(
         session,
@@ -125,23 +99,60 @@ async def quote(body: QuoteIn, request: Request, session: SessionDep, principal:
         price_class=body.price_class,
         quantity=body.quantity,
     )
-    return QuoteOut(
-        holder=HolderOut(
-            display_name=display_name(result.holder.first_name, result.holder.last_name),
-            card_status=result.holder.card_status,
-        ),
-        offer_id=result.offer.id,
-        price_class=result.price_class.code,
-        quantity=result.quantity,
-        regular_price_cents=result.quote.regular_price_cents,
-        tariffs=[TariffOut.of(t, language) for t in result.quote.tariffs],
-        best_tariff_id=result.quote.best_tariff_id,
-        not_applicable=[
-            NotApplicableOut(
-                scheme_code=n.scheme_code,
-                reason=_DESK_REASON.get(n.reason, n.reason).value,
-                detail=None if n.reason in _DESK_REASON else n.detail,
-            )
-            for n in result.quote.not_applicable
-        ],
+    # The hot path of every desk: the body is written straight from the result (a tested
+    # instance of QuoteOut), skipping a second validation of some 200 entries per quote.
+    return Response(
+        json.dumps(quote_body(result, language), separators=(",", ":")),
+        media_type="application/json",
     )
+
+
+def quote_body(result: QuoteResult, language: Language) -> dict[str, Any]:
+    quote = result.quote
+    return {
+        "holder": {
+            "display_name": display_name(result.holder.first_name, result.holder.last_name),
+            "card_status": result.holder.card_status,
+        },
+        "offer_id": result.offer.id,
+        "price_class": result.price_class.code,
+        "quantity": result.quantity,
+        "regular_price_cents": quote.regular_price_cents,
+        "tariffs": [_tariff(t, language) for t in quote.tariffs],
+        "best_tariff_id": quote.best_tariff_id,
+        "not_applicable": [
+            {
+                "scheme_code": n.scheme_code,
+                "reason": _DESK_REASON.get(n.reason, n.reason).value,
+                "detail": None if n.reason in _DESK_REASON else n.detail,
+            }
+            for n in quote.not_applicable
+        ],
+    }
+
+
+def _tariff(tariff: Tariff, language: Language) -> dict[str, Any]:
+    companions = None
+    if tariff.companion_max and tariff.companion_unit_price_cents is not None:
+        companions = {
+            "max": tariff.companion_max,
+            "unit_price_cents": tariff.companion_unit_price_cents,
+        }
+    return {
+        "tariff_id": tariff.tariff_id,
+        "scheme_code": tariff.scheme_code,
+        "scheme_version": tariff.scheme_version,
+        "label": tariff.label.get(language),
+        "unit_price_cents": tariff.unit_price_cents,
+        "discount_cents": tariff.discount_cents,
+        "quantity": tariff.quantity,
+        "total_cents": tariff.total_cents,
+        "remaining": tariff.remaining,
+        "on_top": list(tariff.on_top),
+        # Who pays, never which municipality: that would tell the desk where the holder lives.
+        "funding": [
+            {"payer": s.payer, "scheme_code": s.scheme_code, "amount_cents": s.amount_cents}
+            for s in tariff.funding
+        ],
+        "companions": companions,
+    }

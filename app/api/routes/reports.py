@@ -1,0 +1,397 @@
+"""Reports for partners, coordinators and councils: settlement, participation, non-take-up.
+
+JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma separated,
+amounts in euros with a dot, a header row in Dutch, or English with `Accept-Language: en`).
+
+Periods are activity dates, `from` included and `to` excluded; without both, the current
+calendar year (Europe/Brussels). Participation periods are whole months.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import Field
+
+from app.api.deps import Authorized, SessionDep
+from app.api.models import IsoDate, ResponseModel, parse_reference
+from app.api.problems import negotiate_language, problem_responses
+from app.clock import today_in_brussels
+from app.domain.access import Principal
+from app.domain.reports import (
+    SUPPRESSION_THRESHOLD,
+    CsvLanguage,
+    Figures,
+    GroupBy,
+    Period,
+    SaleTotals,
+    calendar_year_of,
+    participation_csv,
+    settlement_csv,
+)
+from app.errors import Unprocessable
+from app.services import reports as service
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+CSV_MEDIA_TYPE = "text/csv"
+# The same URL answers JSON or CSV, with Dutch or English headers: caches must tell them apart.
+VARY = "Accept, Accept-Language"
+MaybeId = Annotated[str | None, Query(max_length=64)]
+FromDate = Annotated[
+    IsoDate | None, Query(alias="from", description="first activity day (included)")
+]
+ToDate = Annotated[IsoDate | None, Query(description="day after the last activity day")]
+
+
+def _responses(csv_description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": "The report; as CSV with `Accept: text/csv`.",
+            "content": {
+                CSV_MEDIA_TYPE: {"schema": {"type": "string", "description": csv_description}}
+            },
+        },
+        **problem_responses(401, 403, 404, 422),
+    }
+
+
+# --- content negotiation ----------------------------------------------------------------------
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q-value `accept` gives `media_type` (its most specific matching range)."""
+    kind = media_type.split("/")[0]
+    best: tuple[int, float] = (-1, 0.0)
+    for part in accept.split(",")[:20]:
+        name, *params = (piece.strip() for piece in part.split(";"))
+        name = name.lower()
+        specificity = {media_type: 2, f"{kind}/*": 1, "*/*": 0}.get(name)
+        if specificity is None:
+            continue
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if specificity > best[0]:
+            best = (specificity, quality)
+    return best[1]
+
+
+def _wants_csv(request: Request) -> bool:
+    """CSV when the client prefers it to JSON; JSON on a tie and for anything else."""
+    accept = request.headers.get("accept")
+    if not accept:
+        return False
+    return _quality(accept, CSV_MEDIA_TYPE) > _quality(accept, "application/json")
+
+
+def _csv_language(request: Request) -> CsvLanguage:
+    return "en" if negotiate_language(request.headers.get("accept-language")) == "en" else "nl"
+
+
+def _csv_response(request: Request, text: str, name: str, period: Period) -> Response:
+    filename = f"{name}_{period.from_date}_{period.to_date}.csv"
+    return Response(
+        content=text.encode("utf-8"),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers={
+            "Content-Language": _csv_language(request),
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Vary": VARY,
+        },
+    )
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def _period(from_date: date | None, to_date: date | None) -> Period:
+    if from_date is None and to_date is None:
+        return calendar_year_of(today_in_brussels())
+    if from_date is None or to_date is None:
+        missing = "from" if from_date is None else "to"
+        raise Unprocessable(
+            "Give both from and to, or neither for the current calendar year.",
+            extra={"errors": [{"parameter": missing, "detail": "required with the other"}]},
+        )
+    if from_date >= to_date:
+        raise Unprocessable(
+            "to must come after from.",
+            extra={"errors": [{"parameter": "to", "detail": "must be after from"}]},
+        )
+    return Period(from_date, to_date)
+
+
+def _reference(value: str | None, parameter: str) -> str | None:
+    return None if value is None else parse_reference(value, parameter=parameter)
+
+
+# --- settlement -------------------------------------------------------------------------------
+
+
+class PayerLineOut(ResponseModel):
+    scheme_code: str = Field(description="the scheme of the tariff the tickets were sold at")
+    funded_scheme_code: str = Field(
+        description="the scheme whose reduction this payer funds (an on_top scheme differs)"
+    )
+    payer: str = Field(description="partner, home_municipality, scheme_owner or a funder code")
+    payer_ref: str | None = Field(
+        description="the partner id, the holder's municipality NIS code, the owner region "
+        "code; none for a funder"
+    )
+    tickets: int
+    regular_cents: int
+    paid_cents: int = Field(description="what the holders paid for these tickets")
+    amount_cents: int = Field(description="what this payer owes")
+
+
+class TotalsOut(ResponseModel):
+    tickets: int
+    regular_cents: int
+    paid_cents: int
+    discount_cents: int = Field(description="regular minus paid: what the payers owe together")
+
+    @classmethod
+    def of(cls, totals: SaleTotals) -> TotalsOut:
+        return cls(
+            tickets=totals.tickets,
+            regular_cents=totals.regular_cents,
+            paid_cents=totals.paid_cents,
+            discount_cents=totals.discount_cents,
+        )
+
+
+class SchemeTotalOut(TotalsOut):
+    scheme_code: str
+
+
+class SettlementOut(ResponseModel):
+    partner_id: str | None
+    region_id: str | None
+    from_date: date
+    to_date: date = Field(description="the day after the last activity day counted")
+    lines: list[PayerLineOut]
+    schemes: list[SchemeTotalOut]
+    total: TotalsOut
+
+
+@router.get(
+    "/settlement",
+    response_model=SettlementOut,
+    responses=_responses("payer lines, scheme totals and the total"),
+    summary="Who owes what, per payer and scheme, for confirmed sales",
+)
+async def settlement(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(*service.SETTLEMENT_READERS))],
+    partner_id: MaybeId = None,
+    region_id: MaybeId = None,
+    from_: FromDate = None,
+    to: ToDate = None,
+) -> SettlementOut | Response:
+    """Confirmed sales only (held, expired and cancelled sales owe nothing), counted on
+    their activity date, `from` included and `to` excluded (default: this calendar year).
+
+    Give `partner_id` (a partner_admin: its own; a region role: one of its region's) or
+    `region_id` (every partner of the region), or neither when the client has one tenant.
+    Per tariff scheme, the payers' `amount_cents` add up to the scheme's `discount_cents`,
+    which is `regular_cents` − `paid_cents`, to the cent.
+    """
+    response.headers["Vary"] = VARY
+    report = await service.settlement(
+        session,
+        principal,
+        partner_id=_reference(partner_id, "partner_id"),
+        region_id=_reference(region_id, "region_id"),
+        period=_period(from_, to),
+    )
+    if _wants_csv(request):
+        return _csv_response(
+            request, settlement_csv(report, _csv_language(request)), "settlement", report.period
+        )
+    return SettlementOut(
+        partner_id=report.partner_id,
+        region_id=report.region_id,
+        from_date=report.period.from_date,
+        to_date=report.period.to_date,
+        lines=[
+            PayerLineOut(
+                scheme_code=line.scheme_code,
+                funded_scheme_code=line.funded_scheme_code,
+                payer=line.payer,
+                payer_ref=line.payer_ref,
+                tickets=line.tickets,
+                regular_cents=line.regular_cents,
+                paid_cents=line.paid_cents,
+                amount_cents=line.amount_cents,
+            )
+            for line in report.lines
+        ],
+        schemes=[
+            SchemeTotalOut(
+                scheme_code=scheme.scheme_code, **TotalsOut.of(scheme.totals).model_dump()
+            )
+            for scheme in report.schemes
+        ],
+        total=TotalsOut.of(report.total),
+    )
+
+
+# --- participation ----------------------------------------------------------------------------
+
+
+class FiguresOut(ResponseModel):
+    suppressed: bool = Field(description="fewer than 5 people, or hidden to protect such a cell")
+    passholders: int | None = Field(description="distinct passholders reached")
+    tickets: int | None
+    social_tariff_tickets: int | None = Field(description="tickets sold with a reduction")
+    social_tariff_share: float | None = Field(description="social_tariff_tickets / tickets")
+    discount_cents: int | None
+
+    @classmethod
+    def of(cls, figures: Figures | None) -> FiguresOut:
+        if figures is None:
+            return cls(
+                suppressed=True,
+                passholders=None,
+                tickets=None,
+                social_tariff_tickets=None,
+                social_tariff_share=None,
+                discount_cents=None,
+            )
+        return cls(
+            suppressed=False,
+            passholders=figures.passholders,
+            tickets=figures.tickets,
+            social_tariff_tickets=figures.social_tariff_tickets,
+            social_tariff_share=figures.social_tariff_share,
+            discount_cents=figures.discount_cents,
+        )
+
+
+class CellOut(FiguresOut):
+    key: str = Field(description="YYYY-MM, partner id, scheme code, NIS code or category")
+    label: str | None = Field(description="the partner's or municipality's name")
+
+
+class ParticipationOut(ResponseModel):
+    region_id: str
+    from_date: date
+    to_date: date
+    group_by: str
+    suppression_threshold: int
+    cells: list[CellOut]
+    total: FiguresOut
+
+
+@router.get(
+    "/participation",
+    response_model=ParticipationOut,
+    responses=_responses("one row per cell, then the total; suppressed figures are empty"),
+    summary="Tickets, people reached and discount in a region, small cells suppressed",
+)
+async def participation(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(*service.REGION_READERS))],
+    region_id: MaybeId = None,
+    from_: FromDate = None,
+    to: ToDate = None,
+    group_by: Annotated[GroupBy, Query(description="what one cell is")] = "month",
+) -> ParticipationOut | Response:
+    """Confirmed sales at the region's partners, per month, partner, scheme, residence
+    municipality or category; whole months only (default: this calendar year).
+
+    A cell with fewer than 5 distinct passholders is suppressed (`suppressed: true`,
+    figures null), and so is the next-smallest cell, so that no suppressed figure can be
+    worked out from the total and the other cells; a total with fewer than 5 people (or
+    no more people than suppressed cells, when every cell is suppressed) is suppressed too.
+    A ticket is at a social tariff when its line has a reduction.
+    """
+    response.headers["Vary"] = VARY
+    report = await service.participation(
+        session,
+        principal,
+        region_id=_reference(region_id, "region_id"),
+        period=_period(from_, to),
+        group_by=group_by,
+    )
+    if _wants_csv(request):
+        return _csv_response(
+            request,
+            participation_csv(report, _csv_language(request)),
+            f"participation_{report.group_by}",
+            report.period,
+        )
+    return ParticipationOut(
+        region_id=report.region_id,
+        from_date=report.period.from_date,
+        to_date=report.period.to_date,
+        group_by=report.group_by,
+        suppression_threshold=SUPPRESSION_THRESHOLD,
+        cells=[
+            CellOut(key=cell.key, label=cell.label, **FiguresOut.of(cell.figures).model_dump())
+            for cell in report.cells
+        ],
+        total=FiguresOut.of(report.total),
+    )
+
+
+# --- non-take-up ------------------------------------------------------------------------------
+
+
+class NonTakeUpOut(ResponseModel):
+    region_id: str
+    counted_on: date
+    entitled: int = Field(description="entitled_passholders + pending_people")
+    entitled_passholders: int = Field(description="passholders with a status usable today")
+    with_active_card: int = Field(description="of those, holding an active card")
+    entitled_without_active_card: int
+    pending_people: int = Field(
+        description="people on an authoritative list who have not registered yet"
+    )
+    unknown_group: int = Field(description="entitled_without_active_card + pending_people")
+    take_up_share: float | None = Field(description="with_active_card / entitled")
+
+
+@router.get(
+    "/non-take-up",
+    response_model=NonTakeUpOut,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="How many entitled people in a region hold no active card (counts only)",
+)
+async def non_take_up(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(*service.REGION_READERS))],
+    region_id: MaybeId = None,
+) -> NonTakeUpOut:
+    """Today's count of people entitled in the region — passholders living there with a
+    usable status of the region (or of everywhere), and distinct people on an authoritative
+    list who have not registered yet — against those holding an active card. Counts only.
+    """
+    report = await service.non_take_up(
+        session,
+        principal,
+        region_id=_reference(region_id, "region_id"),
+        on=today_in_brussels(),
+    )
+    return NonTakeUpOut(
+        region_id=report.region_id,
+        counted_on=report.on,
+        entitled=report.entitled,
+        entitled_passholders=report.entitled_passholders,
+        with_active_card=report.with_active_card,
+        entitled_without_active_card=report.entitled_without_active_card,
+        pending_people=report.pending_people,
+        unknown_group=report.unknown_group,
+        take_up_share=report.take_up_share,
+    )

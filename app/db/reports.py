@@ -1,0 +1,369 @@
+"""Report queries: every figure is summed by the database (GROUP BY), never in Python.
+
+A report reads *confirmed* sales only: a hold that was never confirmed, an expired hold and
+a cancelled sale owe nobody anything and reached nobody. Sales count on their line's
+`activity_date` (the activity's day, else the sale day), from the first day included to the
+last day excluded. A region's sales are the sales at partners of that region.
+
+Index use (see docs/performance.md, "Reports"): a partner's sales come through
+`ix_sales_partner_id_created_at`, their lines through `ix_sale_items_sale_id` and the
+lines' funding through `ix_sale_item_funding_sale_item_id`. A region's period starts from
+`ix_sale_items_activity_date` when the period is a small part of the history; for a year
+that is most of it the planner rightly prefers sequential scans and hash joins, and the
+cost is one pass over the period's sale lines (and their funding, for a settlement).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import (
+    cards,
+    entitlements,
+    municipalities,
+    offers,
+    partners,
+    passholders,
+    pending_entitlements,
+    regions,
+    sale_item_funding,
+    sale_items,
+    sales,
+)
+from app.domain.reports import (
+    CellCounts,
+    Figures,
+    GroupBy,
+    PayerLine,
+    Period,
+    SaleTotals,
+    SchemeTotal,
+)
+
+CONFIRMED = "confirmed"
+ACTIVE = "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose sales: one partner's, or those of every partner of one region."""
+
+    partner_id: str | None = None
+    region_id: str | None = None
+
+
+def _sales_of(scope: Scope) -> sa.ColumnElement[bool]:
+    if scope.partner_id is not None:
+        return sales.c.partner_id == uuid.UUID(scope.partner_id)
+    if scope.region_id is not None:
+        # A semi-join: the planner turns the region's few partner ids into a hash or an
+        # index lookup on sales.partner_id.
+        return sales.c.partner_id.in_(
+            sa.select(partners.c.id).where(partners.c.region_id == uuid.UUID(scope.region_id))
+        )
+    raise ValueError("a report scope names a partner or a region")
+
+
+def _counted(scope: Scope, period: Period) -> list[sa.ColumnElement[bool]]:
+    return [
+        sales.c.status == CONFIRMED,
+        _sales_of(scope),
+        sale_items.c.activity_date >= period.from_date,
+        sale_items.c.activity_date < period.to_date,
+    ]
+
+
+def _sum(column: Any) -> sa.ColumnElement[Any]:
+    # SUM of no rows is NULL; a report of nothing says 0.
+    return sa.func.coalesce(sa.func.sum(column), 0)
+
+
+_LINE_REGULAR = sale_items.c.regular_price_cents * sale_items.c.quantity
+_LINE_DISCOUNT = sale_items.c.discount_cents * sale_items.c.quantity
+
+# --- settlement -----------------------------------------------------------------------------
+
+
+async def payer_lines(session: AsyncSession, scope: Scope, period: Period) -> list[PayerLine]:
+    """Per tariff scheme, funded scheme, payer and payer reference: the lines and the share.
+
+    Funding rows are one per payer share of a sale line, so a line is counted once per
+    share; a payer listed twice in one scheme's funding key would count its lines twice in
+    its tickets and prices (never in its amount, which stays exact).
+    """
+    funding = sale_item_funding
+    query = (
+        sa.select(
+            sale_items.c.scheme_code,
+            funding.c.scheme_code.label("funded_scheme_code"),
+            funding.c.payer,
+            funding.c.payer_ref,
+            _sum(sale_items.c.quantity).label("tickets"),
+            _sum(_LINE_REGULAR).label("regular_cents"),
+            _sum(sale_items.c.total_cents).label("paid_cents"),
+            _sum(funding.c.amount_cents).label("amount_cents"),
+        )
+        .select_from(
+            funding.join(sale_items, sale_items.c.id == funding.c.sale_item_id).join(
+                sales, sales.c.id == sale_items.c.sale_id
+            )
+        )
+        .where(*_counted(scope, period))
+        .group_by(
+            sale_items.c.scheme_code, funding.c.scheme_code, funding.c.payer, funding.c.payer_ref
+        )
+    )
+    rows = (await session.execute(query)).all()
+    lines = [
+        PayerLine(
+            scheme_code=row.scheme_code,
+            funded_scheme_code=row.funded_scheme_code,
+            payer=row.payer,
+            payer_ref=row.payer_ref,
+            tickets=int(row.tickets),
+            regular_cents=int(row.regular_cents),
+            paid_cents=int(row.paid_cents),
+            amount_cents=int(row.amount_cents),
+        )
+        for row in rows
+    ]
+    # Sorted here, on a few hundred rows at most, so both engines order NULLs alike.
+    return sorted(
+        lines,
+        key=lambda x: (x.scheme_code, x.funded_scheme_code, x.payer, x.payer_ref or ""),
+    )
+
+
+async def scheme_totals(session: AsyncSession, scope: Scope, period: Period) -> list[SchemeTotal]:
+    """Per tariff scheme: tickets, regular total, what holders paid and the reduction."""
+    query = (
+        sa.select(
+            sale_items.c.scheme_code,
+            _sum(sale_items.c.quantity).label("tickets"),
+            _sum(_LINE_REGULAR).label("regular_cents"),
+            _sum(sale_items.c.total_cents).label("paid_cents"),
+            _sum(_LINE_DISCOUNT).label("discount_cents"),
+        )
+        .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
+        .where(*_counted(scope, period))
+        .group_by(sale_items.c.scheme_code)
+        .order_by(sale_items.c.scheme_code)
+    )
+    return [
+        SchemeTotal(
+            scheme_code=row.scheme_code,
+            totals=SaleTotals(
+                tickets=int(row.tickets),
+                regular_cents=int(row.regular_cents),
+                paid_cents=int(row.paid_cents),
+                discount_cents=int(row.discount_cents),
+            ),
+        )
+        for row in (await session.execute(query)).all()
+    ]
+
+
+# --- participation --------------------------------------------------------------------------
+
+
+def _month(dialect: str) -> sa.ColumnElement[Any]:
+    # Grouping on a timestamp (PostgreSQL) or a short string (SQLite) is several times
+    # faster than on EXTRACT's numerics.
+    if dialect == "postgresql":
+        return sa.func.date_trunc("month", sa.cast(sale_items.c.activity_date, sa.DateTime))
+    return sa.func.strftime("%Y-%m", sale_items.c.activity_date)
+
+
+def _group_key(group_by: GroupBy, dialect: str) -> sa.ColumnElement[Any]:
+    if group_by == "month":
+        return _month(dialect)
+    if group_by == "partner":
+        return sales.c.partner_id
+    if group_by == "scheme":
+        return sale_items.c.scheme_code
+    if group_by == "municipality":
+        return sale_items.c.municipality_nis
+    return offers.c.category
+
+
+async def participation(
+    session: AsyncSession, region_id: str, period: Period, group_by: GroupBy
+) -> tuple[list[CellCounts], Figures]:
+    """The cells of a region's participation and its total, before any suppression.
+
+    One pass over the region's sale lines: they are first summed per cell and passholder
+    (a common table expression the database computes once), then per cell — its rows are
+    its distinct passholders — and once more for the total, which counts each passholder
+    once however many cells they are in.
+    """
+    key = _group_key(group_by, session.get_bind().dialect.name).label("key")
+    source = sale_items.join(sales, sales.c.id == sale_items.c.sale_id)
+    if group_by == "category":
+        source = source.join(offers, offers.c.id == sale_items.c.offer_id)
+    social = sa.case((sale_items.c.discount_cents > 0, sale_items.c.quantity), else_=0)
+    per_holder = (
+        sa.select(
+            key,
+            sale_items.c.passholder_id,
+            sa.func.sum(sale_items.c.quantity).label("tickets"),
+            sa.func.sum(social).label("social"),
+            sa.func.sum(_LINE_DISCOUNT).label("discount"),
+        )
+        .select_from(source)
+        .where(*_counted(Scope(region_id=region_id), period))
+        .group_by(key, sale_items.c.passholder_id)
+        .cte("per_holder")
+    )
+    sums = [
+        _sum(per_holder.c.tickets).label("tickets"),
+        _sum(per_holder.c.social).label("social"),
+        _sum(per_holder.c.discount).label("discount"),
+    ]
+    cells_query = sa.select(
+        sa.literal(False).label("is_total"),
+        per_holder.c.key,
+        sa.func.count().label("passholders"),
+        *sums,
+    ).group_by(per_holder.c.key)
+    total_query = sa.select(
+        sa.literal(True).label("is_total"),
+        sa.null().label("key"),
+        sa.func.count(sa.distinct(per_holder.c.passholder_id)).label("passholders"),
+        *sums,
+    )
+    rows: Sequence[Any] = (await session.execute(sa.union_all(cells_query, total_query))).all()
+    label_of = await _labels(session, region_id, group_by)
+    cells: list[CellCounts] = []
+    total = Figures(0, 0, 0, 0)
+    for row in rows:
+        figures = Figures(
+            passholders=int(row.passholders),
+            tickets=int(row.tickets),
+            social_tariff_tickets=int(row.social),
+            discount_cents=int(row.discount),
+        )
+        if row.is_total:
+            total = figures
+        else:
+            name = _key_text(row.key)
+            cells.append(CellCounts(key=name, label=label_of.get(name), figures=figures))
+    return sorted(cells, key=lambda cell: cell.key), total
+
+
+def _key_text(key: object) -> str:
+    if isinstance(key, datetime):  # a month, truncated by PostgreSQL
+        return f"{key:%Y-%m}"
+    return str(key)
+
+
+async def _labels(session: AsyncSession, region_id: str, group_by: GroupBy) -> dict[str, str]:
+    """Names for the keys of a grouping, read apart from the sums: they are few."""
+    if group_by not in ("partner", "municipality"):
+        return {}
+    if group_by == "partner":
+        rows = await session.execute(
+            sa.select(partners.c.id, partners.c.name).where(
+                partners.c.region_id == uuid.UUID(region_id)
+            )
+        )
+    else:
+        rows = await session.execute(sa.select(municipalities.c.nis_code, municipalities.c.name))
+    return {str(key): name for key, name in rows.all()}
+
+
+# --- non-take-up ----------------------------------------------------------------------------
+
+
+async def region_grace_days(session: AsyncSession, region_id: str) -> int | None:
+    """The region's grace days after a status ends; None when there is no such region."""
+    value = (
+        await session.execute(
+            sa.select(regions.c.status_grace_days).where(regions.c.id == uuid.UUID(region_id))
+        )
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+async def partner_region(session: AsyncSession, partner_id: str) -> str | None:
+    value = (
+        await session.execute(
+            sa.select(partners.c.region_id).where(partners.c.id == uuid.UUID(partner_id))
+        )
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+async def non_take_up(
+    session: AsyncSession, region_id: str, on: date, grace_days: int
+) -> tuple[int, int, int]:
+    """(entitled passholders, of whom with an active card, pending people) on day `on`.
+
+    A status is usable on `on` exactly as `app.domain.entitlements.entitlement_status` says:
+    started, not ended, not suspended, and not expired for more than the region's grace
+    days. It must count in the region: the region's own, or one valid everywhere.
+    """
+    region = uuid.UUID(region_id)
+    oldest_usable_end = date.fromordinal(on.toordinal() - grace_days)
+    usable = (
+        sa.select(sa.literal(1))
+        .where(
+            entitlements.c.passholder_id == passholders.c.id,
+            sa.or_(entitlements.c.region_id == region, entitlements.c.region_id.is_(None)),
+            entitlements.c.valid_from <= on,
+            sa.or_(
+                entitlements.c.valid_until.is_(None),
+                entitlements.c.valid_until >= oldest_usable_end,
+            ),
+            sa.or_(entitlements.c.ended_on.is_(None), entitlements.c.ended_on > on),
+            sa.or_(entitlements.c.suspended_until.is_(None), entitlements.c.suspended_until < on),
+        )
+        .exists()
+    )
+    active_card = (
+        sa.select(sa.literal(1))
+        .where(
+            cards.c.passholder_id == passholders.c.id,
+            cards.c.region_id == region,
+            cards.c.status == ACTIVE,
+        )
+        .exists()
+    )
+    entitled, with_card = (
+        await session.execute(
+            sa.select(
+                sa.func.count(),
+                _sum(sa.case((active_card, 1), else_=0)),
+            ).where(passholders.c.region_id == region, usable)
+        )
+    ).one()
+
+    registered = (
+        sa.select(sa.literal(1))
+        .where(
+            passholders.c.insz_hash == pending_entitlements.c.insz_hash,
+            passholders.c.region_id == region,
+        )
+        .exists()
+    )
+    pending = (
+        await session.execute(
+            sa.select(sa.func.count(sa.distinct(pending_entitlements.c.insz_hash))).where(
+                pending_entitlements.c.region_id == region,
+                pending_entitlements.c.applied_at.is_(None),
+                pending_entitlements.c.valid_from <= on,
+                sa.or_(
+                    pending_entitlements.c.valid_until.is_(None),
+                    pending_entitlements.c.valid_until >= oldest_usable_end,
+                ),
+                ~registered,
+            )
+        )
+    ).scalar_one()
+    return int(entitled), int(with_card), int(pending)

@@ -1,0 +1,446 @@
+"""Reports for partners, coordinators and councils: the rules that are not SQL.
+
+Three reports, each summing confirmed sales (cancelled and expired sales and holds that were
+never confirmed are left out) or registry counts:
+
+- **Settlement** (afrekening): who owes what, per payer and scheme, to the cent.
+- **Participation** (participatie): tickets, people reached and discount per month,
+  partner, scheme, residence municipality or category, with small cells suppressed.
+- **Non-take-up** (onderbenutting): how many people are entitled against how many hold an
+  active card — counts only.
+
+This module holds what is decided rather than queried: the default period, the suppression
+of small cells, money and share formatting, and the CSV tables in Dutch or English.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The activity dates a report covers: `from_date` included, `to_date` excluded."""
+
+    from_date: date
+    to_date: date
+
+    def __post_init__(self) -> None:
+        if self.from_date >= self.to_date:
+            raise ValueError("a period ends after it starts")
+
+
+def calendar_year_of(day: date) -> Period:
+    """Reports cover the current calendar year when the caller names no period."""
+    return Period(date(day.year, 1, 1), date(day.year + 1, 1, 1))
+
+
+def is_first_of_month(day: date) -> bool:
+    return day.day == 1
+
+
+# --- settlement ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayerLine:
+    """What one payer owes for one scheme, over the sale lines it co-funds.
+
+    `scheme_code` is the scheme of the tariff the tickets were sold at; `funded_scheme_code`
+    the scheme whose reduction this payer funds. They differ only for an on_top scheme (a
+    welcome coupon) stacked on that tariff, whose own funders pay its part. Keeping the tariff
+    as the grouping scheme is what makes a scheme's payers add up to the discount of the
+    tickets sold at it, cent for cent.
+
+    `tickets`, `regular_cents` and `paid_cents` describe the sale lines this payer takes a
+    share of, so the lines of one scheme are counted once for each of its payers; the scheme
+    totals count each line once.
+    """
+
+    scheme_code: str
+    funded_scheme_code: str
+    payer: str
+    payer_ref: str | None
+    tickets: int
+    regular_cents: int
+    paid_cents: int
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaleTotals:
+    """Sale lines summed: tickets, their regular price, what holders paid, the reduction."""
+
+    tickets: int
+    regular_cents: int
+    paid_cents: int
+    discount_cents: int
+
+    @staticmethod
+    def of(parts: Iterable[SaleTotals]) -> SaleTotals:
+        parts = list(parts)
+        return SaleTotals(
+            tickets=sum(p.tickets for p in parts),
+            regular_cents=sum(p.regular_cents for p in parts),
+            paid_cents=sum(p.paid_cents for p in parts),
+            discount_cents=sum(p.discount_cents for p in parts),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeTotal:
+    scheme_code: str
+    totals: SaleTotals
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    partner_id: str | None
+    region_id: str | None
+    period: Period
+    lines: tuple[PayerLine, ...]
+    schemes: tuple[SchemeTotal, ...]
+
+    @property
+    def total(self) -> SaleTotals:
+        return SaleTotals.of(scheme.totals for scheme in self.schemes)
+
+
+# --- participation and suppression -----------------------------------------------------------
+
+GroupBy = Literal["month", "partner", "scheme", "municipality", "category"]
+
+# Fewer distinct passholders than this in a cell and the cell is not published.
+SUPPRESSION_THRESHOLD: Final = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Participation in one cell (or in the whole report).
+
+    `passholders` counts distinct people; the other figures add up over cells. A ticket is
+    "at a social tariff" when its line has a reduction (`discount_cents` > 0): every tariff
+    OpenPas sells is some scheme's reduced price, and a line at the regular price (a scheme
+    that happened to take nothing off) is not a social tariff.
+    """
+
+    passholders: int
+    tickets: int
+    social_tariff_tickets: int
+    discount_cents: int
+
+    @property
+    def social_tariff_share(self) -> float | None:
+        """The share of tickets at a social tariff, rounded to four decimals (a ratio, not
+        money, so a float is fine)."""
+        if self.tickets == 0:
+            return None
+        return round(self.social_tariff_tickets / self.tickets, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class CellCounts:
+    """One cell as counted: its key (a month "YYYY-MM", partner id, scheme code, NIS code
+    or category) and a label where the key has one (a partner's or municipality's name)."""
+
+    key: str
+    label: str | None
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell as published: `figures` is None when the cell is suppressed."""
+
+    key: str
+    label: str | None
+    figures: Figures | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.figures is None
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    region_id: str
+    period: Period
+    group_by: GroupBy
+    cells: tuple[Cell, ...]
+    total: Figures | None
+
+
+def _smallest_first(cell: CellCounts) -> tuple[int, int, int, str]:
+    f = cell.figures
+    return (f.passholders, f.tickets, f.discount_cents, cell.key)
+
+
+def cells_to_suppress(
+    cells: Sequence[CellCounts], total: Figures, threshold: int = SUPPRESSION_THRESHOLD
+) -> tuple[frozenset[str], bool]:
+    """Which cells (by key) to suppress, and whether the total row goes too.
+
+    The rule, and why it is enough:
+
+    1. *Primary*: a cell with fewer than `threshold` distinct passholders is suppressed.
+    2. The published total minus the published cells is exactly what the suppressed cells
+       hold together (tickets, social-tariff tickets and discount add up over cells). That
+       remainder must itself describe at least `threshold` people, or it would disclose
+       them as one small group. The people in the suppressed cells are at least as many as
+       in the largest of them, so it is enough that one suppressed cell has `threshold` or
+       more people. Every primary cell has fewer, so as soon as one cell is suppressed the
+       smallest published cell (fewest people, then fewest tickets, then least discount, then
+       key) is suppressed too (*complementary* suppression). That cell has at least
+       `threshold` people, so the remainder does too.
+    3. A lone suppressed cell would be the total minus the others; rule 2 always adds a
+       second one, so at least two cells are suppressed whenever any is, and no single
+       suppressed cell can be computed: the complementary cell has at least `threshold`
+       tickets, so the tickets left for any one suppressed cell range over several values.
+    4. When every cell is primary there is no published cell to add; the remainder is then
+       the total itself, whose distinct passholders are counted exactly. It stays published
+       when it has at least `threshold` people *and* more people than there are cells: with
+       as many people (or tickets) as cells, each cell would have to hold exactly one. A
+       total with fewer than `threshold` people is always suppressed (and then every cell
+       is, since no cell has more people than the total).
+
+    Distinct passholders do not add up over cells (one person can be in several months), so
+    they give an attacker no exact equation; when cells do partition people (residence
+    municipality) the remainder of people is at least `threshold` by rule 2 as well.
+
+    What this does not protect against: comparing *different* reports (another period, or
+    another grouping of the same period). Participation periods are whole months to make
+    that coarse, and the reports are only for the region's own coordinators.
+    """
+    if total.passholders < threshold:
+        return frozenset(cell.key for cell in cells), True
+    suppressed = {cell.key for cell in cells if cell.figures.passholders < threshold}
+    if not suppressed:
+        return frozenset(), False
+    published = sorted((cell for cell in cells if cell.key not in suppressed), key=_smallest_first)
+    if published:
+        suppressed.add(published[0].key)
+        return frozenset(suppressed), False
+    return frozenset(suppressed), total.passholders <= len(suppressed)
+
+
+def suppress(
+    cells: Sequence[CellCounts], total: Figures, threshold: int = SUPPRESSION_THRESHOLD
+) -> tuple[tuple[Cell, ...], Figures | None]:
+    """The cells and the total as they may be published (see `cells_to_suppress`)."""
+    hidden, total_hidden = cells_to_suppress(cells, total, threshold)
+    published = tuple(
+        Cell(cell.key, cell.label, None if cell.key in hidden else cell.figures) for cell in cells
+    )
+    return published, None if total_hidden else total
+
+
+# --- non-take-up -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NonTakeUp:
+    """Entitled people in a region today, against those who hold an active card.
+
+    `entitled_passholders`: passholders living in the region with a status usable there
+    today; `with_active_card`: those of them with an active card of the region;
+    `pending_people`: distinct people on an authoritative list (a pending entitlement of the
+    region, valid today, not applied) who are not registered as passholders of the region.
+    The *unknown group* is everyone entitled who does not use the pass: entitled
+    passholders without an active card plus the pending people.
+
+    These are counts for the whole region, with no breakdown by any personal attribute, so
+    they are published as they are (no suppression of small numbers): a region-wide count
+    attaches nothing to any one person, and the readers are the region's own coordinators,
+    who run its registry.
+    """
+
+    region_id: str
+    on: date
+    entitled_passholders: int
+    with_active_card: int
+    pending_people: int
+
+    @property
+    def entitled(self) -> int:
+        return self.entitled_passholders + self.pending_people
+
+    @property
+    def entitled_without_active_card(self) -> int:
+        return self.entitled_passholders - self.with_active_card
+
+    @property
+    def unknown_group(self) -> int:
+        return self.entitled_without_active_card + self.pending_people
+
+    @property
+    def take_up_share(self) -> float | None:
+        """Share of the entitled who hold an active card, four decimals; None if none are."""
+        if self.entitled == 0:
+            return None
+        return round(self.with_active_card / self.entitled, 4)
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+CsvLanguage = Literal["nl", "en"]
+
+
+def format_cents(cents: int) -> str:
+    """Integer cents as a decimal amount with a dot: 2380 -> "23.80", -5 -> "-0.05"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def format_share(share: float | None) -> str:
+    return "" if share is None else f"{share:.4f}"
+
+
+_SETTLEMENT_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
+    "nl": (
+        "soort",
+        "kortingssysteem",
+        "korting betaald voor",
+        "betaler",
+        "referentie betaler",
+        "tickets",
+        "normale prijs",
+        "betaald door pashouders",
+        "bedrag",
+    ),
+    "en": (
+        "kind",
+        "scheme",
+        "discount paid for",
+        "payer",
+        "payer reference",
+        "tickets",
+        "regular price",
+        "paid by passholders",
+        "amount",
+    ),
+}
+
+_SETTLEMENT_KINDS: Final[dict[CsvLanguage, tuple[str, str, str]]] = {
+    "nl": ("betaler", "totaal kortingssysteem", "totaal"),
+    "en": ("payer", "scheme total", "total"),
+}
+
+_GROUP_HEADERS: Final[dict[CsvLanguage, dict[GroupBy, str]]] = {
+    "nl": {
+        "month": "maand",
+        "partner": "partner",
+        "scheme": "kortingssysteem",
+        "municipality": "gemeente",
+        "category": "categorie",
+    },
+    "en": {
+        "month": "month",
+        "partner": "partner",
+        "scheme": "scheme",
+        "municipality": "municipality",
+        "category": "category",
+    },
+}
+
+_PARTICIPATION_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
+    "nl": (
+        "naam",
+        "tickets",
+        "pashouders",
+        "tickets aan kansentarief",
+        "aandeel kansentarief",
+        "korting",
+        "afgeschermd",
+    ),
+    "en": (
+        "name",
+        "tickets",
+        "passholders",
+        "social tariff tickets",
+        "social tariff share",
+        "discount",
+        "suppressed",
+    ),
+}
+
+_TOTAL: Final[dict[CsvLanguage, str]] = {"nl": "totaal", "en": "total"}
+_YES_NO: Final[dict[CsvLanguage, tuple[str, str]]] = {"nl": ("ja", "nee"), "en": ("yes", "no")}
+
+
+def _csv(rows: Iterable[Sequence[object]]) -> str:
+    # RFC 4180: comma separated, CRLF line ends, quotes only where a value needs them.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _totals_cells(totals: SaleTotals) -> list[object]:
+    return [
+        totals.tickets,
+        format_cents(totals.regular_cents),
+        format_cents(totals.paid_cents),
+        format_cents(totals.discount_cents),
+    ]
+
+
+def settlement_csv(settlement: Settlement, language: CsvLanguage) -> str:
+    """Payer lines, then one total per scheme, then the grand total; the first column says
+    which, so a spreadsheet can filter on it. Amounts in euros with a dot."""
+    payer, scheme_total, total = _SETTLEMENT_KINDS[language]
+    rows: list[Sequence[object]] = [_SETTLEMENT_HEADERS[language]]
+    rows += [
+        [
+            payer,
+            line.scheme_code,
+            line.funded_scheme_code,
+            line.payer,
+            line.payer_ref or "",
+            line.tickets,
+            format_cents(line.regular_cents),
+            format_cents(line.paid_cents),
+            format_cents(line.amount_cents),
+        ]
+        for line in settlement.lines
+    ]
+    rows += [
+        [scheme_total, scheme.scheme_code, "", "", "", *_totals_cells(scheme.totals)]
+        for scheme in settlement.schemes
+    ]
+    rows.append([total, "", "", "", "", *_totals_cells(settlement.total)])
+    return _csv(rows)
+
+
+def _figures_cells(figures: Figures | None, language: CsvLanguage) -> list[object]:
+    yes, no = _YES_NO[language]
+    if figures is None:
+        return ["", "", "", "", "", yes]
+    return [
+        figures.tickets,
+        figures.passholders,
+        figures.social_tariff_tickets,
+        format_share(figures.social_tariff_share),
+        format_cents(figures.discount_cents),
+        no,
+    ]
+
+
+def participation_csv(report: Participation, language: CsvLanguage) -> str:
+    """One row per cell, then the total; a suppressed cell has empty figures."""
+    rows: list[Sequence[object]] = [
+        (_GROUP_HEADERS[language][report.group_by], *_PARTICIPATION_HEADERS[language])
+    ]
+    rows += [
+        [cell.key, cell.label or "", *_figures_cells(cell.figures, language)]
+        for cell in report.cells
+    ]
+    rows.append([_TOTAL[language], "", *_figures_cells(report.total, language)])
+    return _csv(rows)

@@ -1,0 +1,151 @@
+"""Reports: whose sales a caller may sum, then the sums, then what may be published.
+
+Who sees what:
+
+- settlement: a partner_admin its own partner; a region_admin or reporter its region (all
+  its partners together, or one partner of the region); an admin anything;
+- participation and non-take-up: a region_admin or reporter its region; an admin any.
+
+A caller who names nothing gets its own tenant when it has exactly one. A tenant the
+caller has no grant on is refused (403) whether it exists or not, so ids cannot be probed;
+only an admin learns that an id does not exist (404).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import reports as db
+from app.db.reports import Scope
+from app.domain.access import Principal, Role, Tenant
+from app.domain.reports import (
+    GroupBy,
+    NonTakeUp,
+    Participation,
+    Period,
+    Settlement,
+    is_first_of_month,
+    suppress,
+)
+from app.errors import Forbidden, NotFound, Unprocessable
+from app.services.access import ensure
+
+SETTLEMENT_READERS = frozenset({Role.PARTNER_ADMIN, Role.REGION_ADMIN, Role.REPORTER})
+REGION_READERS = frozenset({Role.REGION_ADMIN, Role.REPORTER})
+
+
+def _invalid(parameter: str, detail: str, message: str) -> Unprocessable:
+    return Unprocessable(message, extra={"errors": [{"parameter": parameter, "detail": detail}]})
+
+
+async def _partner_scope(session: AsyncSession, principal: Principal, partner_id: str) -> Scope:
+    region_id = await db.partner_region(session, partner_id)
+    tenant = Tenant(region_id=region_id, partner_id=partner_id)
+    if region_id is None:
+        if principal.is_admin:
+            raise NotFound(f"No partner with id {partner_id}.")
+        raise Forbidden("This resource belongs to another tenant.")
+    ensure(principal, SETTLEMENT_READERS, tenant, hide=False)
+    return Scope(partner_id=partner_id)
+
+
+async def _region(
+    session: AsyncSession, principal: Principal, region_id: str | None, roles: frozenset[Role]
+) -> tuple[str, int]:
+    """The region a caller reports on, checked, with its grace days."""
+    if region_id is None:
+        own = principal.region_ids(roles)
+        if len(own) != 1:
+            raise _invalid(
+                "region_id", "required", "Give region_id: this client may report on several."
+            )
+        [region_id] = own
+    ensure(principal, roles, Tenant(region_id=region_id), hide=False)
+    grace_days = await db.region_grace_days(session, region_id)
+    if grace_days is None:
+        raise NotFound(f"No region with id {region_id}.")
+    return region_id, grace_days
+
+
+async def settlement(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    partner_id: str | None,
+    region_id: str | None,
+    period: Period,
+) -> Settlement:
+    if partner_id is not None and region_id is not None:
+        raise _invalid(
+            "region_id", "give partner_id or region_id, not both", "Give one scope, not two."
+        )
+    if partner_id is None and region_id is None:
+        partners = principal.partner_ids({Role.PARTNER_ADMIN})
+        regions = principal.region_ids(REGION_READERS)
+        if len(partners) + len(regions) != 1:
+            raise _invalid(
+                "partner_id",
+                "required",
+                "Give partner_id or region_id: this client may settle for several.",
+            )
+        partner_id = next(iter(partners), None)
+        region_id = next(iter(regions), None)
+    if partner_id is not None:
+        scope = await _partner_scope(session, principal, partner_id)
+    else:
+        region_id, _ = await _region(session, principal, region_id, REGION_READERS)
+        scope = Scope(region_id=region_id)
+    lines = await db.payer_lines(session, scope, period)
+    schemes = await db.scheme_totals(session, scope, period)
+    return Settlement(
+        partner_id=scope.partner_id,
+        region_id=scope.region_id,
+        period=period,
+        lines=tuple(lines),
+        schemes=tuple(schemes),
+    )
+
+
+async def participation(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    region_id: str | None,
+    period: Period,
+    group_by: GroupBy,
+) -> Participation:
+    # Whole months only: periods that differ by a day would let two published totals be
+    # subtracted into one day's participation, which may be one person's.
+    for name, day in (("from", period.from_date), ("to", period.to_date)):
+        if not is_first_of_month(day):
+            raise _invalid(
+                name,
+                "participation periods are whole months: give the first day of a month",
+                f"{name}: give the first day of a month.",
+            )
+    region_id, _ = await _region(session, principal, region_id, REGION_READERS)
+    counted, total = await db.participation(session, region_id, period, group_by)
+    cells, published_total = suppress(counted, total)
+    return Participation(
+        region_id=region_id,
+        period=period,
+        group_by=group_by,
+        cells=cells,
+        total=published_total,
+    )
+
+
+async def non_take_up(
+    session: AsyncSession, principal: Principal, *, region_id: str | None, on: date
+) -> NonTakeUp:
+    region_id, grace_days = await _region(session, principal, region_id, REGION_READERS)
+    entitled, with_card, pending = await db.non_take_up(session, region_id, on, grace_days)
+    return NonTakeUp(
+        region_id=region_id,
+        on=on,
+        entitled_passholders=entitled,
+        with_active_card=with_card,
+        pending_people=pending,
+    )
