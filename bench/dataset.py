@@ -443,7 +443,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     # The bigint ids come from their sequences, as they would for the service's inserts.
     "sale_item_funding": ("sale_item_id", "scheme_code", "payer", "payer_ref", "amount_cents"),
-    "sale_usage": ("sale_item_id", "passholder_id", "bucket_key", "tickets", "discount_cents"),
+    "sale_usage": (
+        "sale_item_id",
+        "passholder_id",
+        "bucket_key",
+        "tickets",
+        "discount_cents",
+        "held_until",
+    ),
     "usage_counters": ("passholder_id", "bucket_key", "tickets", "discount_cents"),
 }
 
@@ -1741,6 +1748,7 @@ def sale_chunks(
                 # Within the partner's cancellation window, as the service allows.
                 window = world.partners[offer.partner].cancellation_window_hours * 3600
                 cancelled = min(now, sold_at + timedelta(seconds=rng.randrange(window)))
+            held_until = hold_expires if held else None
             sale_rows.append(
                 (
                     sale_id,
@@ -1792,8 +1800,9 @@ def sale_chunks(
                     for share in sold.funding
                 ]
                 # What the line took, kept after a cancel too: the record a cancel gives back.
+                # `held_until` marks a live hold; confirm, expiry and cancel clear it.
                 usage_rows += [
-                    (item_id, holder_id, c.bucket_key, c.tickets, c.discount_cents)
+                    (item_id, holder_id, c.bucket_key, c.tickets, c.discount_cents, held_until)
                     for c in sold.usage_claims
                 ]
         yield [
@@ -2079,6 +2088,13 @@ SELF_CHECK = {
           ON t.passholder_id = c.passholder_id AND t.bucket_key = c.bucket_key
         WHERE c.tickets IS DISTINCT FROM t.tickets
            OR c.discount_cents IS DISTINCT FROM t.discount_cents""",
+    # Exactly the usage of live holds carries `held_until`, their hold's expiry.
+    "held_usage_mismatches": """
+        SELECT count(*) FROM sale_usage u
+        JOIN sale_items i ON i.id = u.sale_item_id
+        JOIN sales s ON s.id = i.sale_id
+        WHERE u.held_until IS DISTINCT FROM
+              CASE WHEN s.status = 'held' THEN s.hold_expires_at END""",
     "items_with_unknown_scheme": """
         SELECT count(*) FROM sale_items i
         WHERE NOT EXISTS (SELECT 1 FROM schemes s

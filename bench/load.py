@@ -136,8 +136,10 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
                 return server
         except httpx.HTTPError:
             pass
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode} (port {port} taken?)")
         time.sleep(0.2)
-    server.kill()
+    os.killpg(server.pid, 9)
     raise RuntimeError("server did not become ready")
 
 

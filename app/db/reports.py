@@ -5,18 +5,26 @@ a cancelled sale owe nobody anything and reached nobody. Sales count on their li
 `activity_date` (the activity's day, else the sale day), from the first day included to the
 last day excluded. A region's sales are the sales at partners of that region.
 
-Index use (see docs/performance.md, "Reports"): a partner's sales come through
-`ix_sales_partner_id_created_at`, their lines through `ix_sale_items_sale_id` and the
-lines' funding through `ix_sale_item_funding_sale_item_id`. A region's period starts from
-`ix_sale_items_activity_date` when the period is a small part of the history; for a year
-that is most of it the planner rightly prefers sequential scans and hash joins, and the
-cost is one pass over the period's sale lines (and their funding, for a settlement).
+A settlement reads the whole calendar months of its period from the monthly sums that the
+sale service keeps (`settlement_payer_months`, `settlement_scheme_months`, see
+app.db.settlement) and only the partial months at its edges from the sale rows; both are
+summed together in one query, so the figures are exactly those of the sale rows. The
+monthly sums come through their primary keys (partner, month, …): a region's year is a few
+thousand rows however many sales it had.
+
+Index use for the sale rows (see docs/performance.md, "Reports"): a partner's sales come
+through `ix_sales_partner_id_created_at`, their lines through `ix_sale_items_sale_id` and
+the lines' funding through `ix_sale_item_funding_sale_item_id`. A region's period starts
+from `ix_sale_items_activity_date` when the period is a small part of the history; for a
+year that is most of it the planner rightly prefers sequential scans and hash joins, and
+the cost is one pass over the period's sale lines — which participation needs (distinct
+passholders do not add up over months) and settlement does only for its partial months.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.settlement import NO_REF
 from app.db.tables import (
     cards,
     entitlements,
@@ -36,6 +45,8 @@ from app.db.tables import (
     sale_item_funding,
     sale_items,
     sales,
+    settlement_payer_months,
+    settlement_scheme_months,
 )
 from app.domain.reports import (
     CellCounts,
@@ -45,6 +56,7 @@ from app.domain.reports import (
     Period,
     SaleTotals,
     SchemeTotal,
+    split_months,
 )
 
 CONFIRMED = "confirmed"
@@ -59,25 +71,31 @@ class Scope:
     region_id: str | None = None
 
 
-def _sales_of(scope: Scope) -> sa.ColumnElement[bool]:
+def _partners_of(scope: Scope, partner_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     if scope.partner_id is not None:
-        return sales.c.partner_id == uuid.UUID(scope.partner_id)
+        return partner_id == uuid.UUID(scope.partner_id)
     if scope.region_id is not None:
         # A semi-join: the planner turns the region's few partner ids into a hash or an
-        # index lookup on sales.partner_id.
-        return sales.c.partner_id.in_(
+        # index lookup on the partner id.
+        return partner_id.in_(
             sa.select(partners.c.id).where(partners.c.region_id == uuid.UUID(scope.region_id))
         )
     raise ValueError("a report scope names a partner or a region")
 
 
-def _counted(scope: Scope, period: Period) -> list[sa.ColumnElement[bool]]:
-    return [
-        sales.c.status == CONFIRMED,
-        _sales_of(scope),
+def _sales_of(scope: Scope) -> sa.ColumnElement[bool]:
+    return _partners_of(scope, sales.c.partner_id)
+
+
+def _in(period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(
         sale_items.c.activity_date >= period.from_date,
         sale_items.c.activity_date < period.to_date,
-    ]
+    )
+
+
+def _counted(scope: Scope, period: Period) -> list[sa.ColumnElement[bool]]:
+    return [sales.c.status == CONFIRMED, _sales_of(scope), _in(period)]
 
 
 def _sum(column: Any) -> sa.ColumnElement[Any]:
@@ -89,38 +107,102 @@ _LINE_REGULAR = sale_items.c.regular_price_cents * sale_items.c.quantity
 _LINE_DISCOUNT = sale_items.c.discount_cents * sale_items.c.quantity
 
 # --- settlement -----------------------------------------------------------------------------
+#
+# Each settlement query sums one or more sources of partial sums with the same columns —
+# the sale rows of some days, the monthly sums of whole months — and keeps the groups that
+# summed at least one row (`lines` > 0: the monthly sums keep a row whose sales were all
+# cancelled, at 0 lines).
 
 
-async def payer_lines(session: AsyncSession, scope: Scope, period: Period) -> list[PayerLine]:
+def _sources(
+    period: Period,
+    *,
+    monthly: bool,
+    raw: Callable[[sa.ColumnElement[bool]], sa.Select[Any]],
+    summed: Callable[[Period], sa.Select[Any]],
+) -> list[sa.Select[Any]]:
+    if not monthly:
+        return [raw(_in(period))]
+    split = split_months(period)
+    sources = [summed(split.whole_months)] if split.whole_months is not None else []
+    if split.partial:
+        sources.append(raw(sa.or_(*(_in(part) for part in split.partial))))
+    return sources
+
+
+def _combined(sources: list[sa.Select[Any]], key: Sequence[str], sums: Sequence[str]) -> Any:
+    combined = (sources[0] if len(sources) == 1 else sa.union_all(*sources)).subquery("parts")
+    return (
+        sa.select(
+            *(combined.c[name] for name in key),
+            *(_sum(combined.c[name]).label(name) for name in sums),
+        )
+        .group_by(*(combined.c[name] for name in key))
+        .having(sa.func.sum(combined.c.lines) > 0)
+    )
+
+
+_PAYER_KEY = ("scheme_code", "funded_scheme_code", "payer", "payer_ref")
+_PAYER_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "amount_cents")
+_SCHEME_KEY = ("scheme_code",)
+_SCHEME_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "discount_cents")
+
+
+async def payer_lines(
+    session: AsyncSession, scope: Scope, period: Period, *, monthly: bool = True
+) -> list[PayerLine]:
     """Per tariff scheme, funded scheme, payer and payer reference: the lines and the share.
 
     Funding rows are one per payer share of a sale line, so a line is counted once per
     share; a payer listed twice in one scheme's funding key would count its lines twice in
     its tickets and prices (never in its amount, which stays exact).
+
+    `monthly=False` sums the sale rows of the whole period, without the monthly sums: the
+    figures are the same (the tests hold the two against each other).
     """
     funding = sale_item_funding
-    query = (
-        sa.select(
+
+    def raw(days: sa.ColumnElement[bool]) -> sa.Select[Any]:
+        key = (
             sale_items.c.scheme_code,
             funding.c.scheme_code.label("funded_scheme_code"),
             funding.c.payer,
             funding.c.payer_ref,
-            _sum(sale_items.c.quantity).label("tickets"),
-            _sum(_LINE_REGULAR).label("regular_cents"),
-            _sum(sale_items.c.total_cents).label("paid_cents"),
-            _sum(funding.c.amount_cents).label("amount_cents"),
         )
-        .select_from(
-            funding.join(sale_items, sale_items.c.id == funding.c.sale_item_id).join(
-                sales, sales.c.id == sale_items.c.sale_id
+        return (
+            sa.select(
+                *key,
+                sa.func.count().label("lines"),
+                sa.func.sum(sale_items.c.quantity).label("tickets"),
+                sa.func.sum(_LINE_REGULAR).label("regular_cents"),
+                sa.func.sum(sale_items.c.total_cents).label("paid_cents"),
+                sa.func.sum(funding.c.amount_cents).label("amount_cents"),
             )
+            .select_from(
+                funding.join(sale_items, sale_items.c.id == funding.c.sale_item_id).join(
+                    sales, sales.c.id == sale_items.c.sale_id
+                )
+            )
+            .where(sales.c.status == CONFIRMED, _sales_of(scope), days)
+            .group_by(*key)
         )
-        .where(*_counted(scope, period))
-        .group_by(
-            sale_items.c.scheme_code, funding.c.scheme_code, funding.c.payer, funding.c.payer_ref
+
+    def summed(months: Period) -> sa.Select[Any]:
+        table = settlement_payer_months
+        return sa.select(
+            table.c.scheme_code,
+            table.c.funded_scheme_code,
+            table.c.payer,
+            sa.func.nullif(table.c.payer_ref, NO_REF).label("payer_ref"),
+            *(table.c[name] for name in _PAYER_SUMS),
+        ).where(
+            _partners_of(scope, table.c.partner_id),
+            table.c.month >= months.from_date,
+            table.c.month < months.to_date,
         )
-    )
-    rows = (await session.execute(query)).all()
+
+    sources = _sources(period, monthly=monthly, raw=raw, summed=summed)
+    rows = (await session.execute(_combined(sources, _PAYER_KEY, _PAYER_SUMS))).all()
     lines = [
         PayerLine(
             scheme_code=row.scheme_code,
@@ -141,21 +223,39 @@ async def payer_lines(session: AsyncSession, scope: Scope, period: Period) -> li
     )
 
 
-async def scheme_totals(session: AsyncSession, scope: Scope, period: Period) -> list[SchemeTotal]:
-    """Per tariff scheme: tickets, regular total, what holders paid and the reduction."""
-    query = (
-        sa.select(
-            sale_items.c.scheme_code,
-            _sum(sale_items.c.quantity).label("tickets"),
-            _sum(_LINE_REGULAR).label("regular_cents"),
-            _sum(sale_items.c.total_cents).label("paid_cents"),
-            _sum(_LINE_DISCOUNT).label("discount_cents"),
+async def scheme_totals(
+    session: AsyncSession, scope: Scope, period: Period, *, monthly: bool = True
+) -> list[SchemeTotal]:
+    """Per tariff scheme: tickets, regular total, what holders paid and the reduction.
+
+    `monthly=False`: from the sale rows only, as for `payer_lines`.
+    """
+
+    def raw(days: sa.ColumnElement[bool]) -> sa.Select[Any]:
+        return (
+            sa.select(
+                sale_items.c.scheme_code,
+                sa.func.count().label("lines"),
+                sa.func.sum(sale_items.c.quantity).label("tickets"),
+                sa.func.sum(_LINE_REGULAR).label("regular_cents"),
+                sa.func.sum(sale_items.c.total_cents).label("paid_cents"),
+                sa.func.sum(_LINE_DISCOUNT).label("discount_cents"),
+            )
+            .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
+            .where(sales.c.status == CONFIRMED, _sales_of(scope), days)
+            .group_by(sale_items.c.scheme_code)
         )
-        .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
-        .where(*_counted(scope, period))
-        .group_by(sale_items.c.scheme_code)
-        .order_by(sale_items.c.scheme_code)
-    )
+
+    def summed(months: Period) -> sa.Select[Any]:
+        table = settlement_scheme_months
+        return sa.select(table.c.scheme_code, *(table.c[name] for name in _SCHEME_SUMS)).where(
+            _partners_of(scope, table.c.partner_id),
+            table.c.month >= months.from_date,
+            table.c.month < months.to_date,
+        )
+
+    sources = _sources(period, monthly=monthly, raw=raw, summed=summed)
+    query = _combined(sources, _SCHEME_KEY, _SCHEME_SUMS).order_by("scheme_code")
     return [
         SchemeTotal(
             scheme_code=row.scheme_code,

@@ -348,6 +348,46 @@ sale_item_funding = sa.Table(
     sa.Column("amount_cents", sa.Integer, nullable=False),
 )
 
+# The settlement of confirmed sales per partner and activity month, kept exact by the sale
+# service in the same transaction as every confirmation and cancellation
+# (app.db.settlement), so a settlement of whole months reads these few rows instead of every
+# sale line and funding row of the period. `lines` counts the rows summed into a row: a row
+# that went back to 0 lines (its sales were cancelled) stands for no rows and is not reported.
+
+# Per tariff scheme, funded scheme, payer and payer reference: the sums of `payer_lines` in
+# app.db.reports. `payer_ref` is '' where the funding row has none (NULL): NULLs in a key
+# never conflict, so an upsert could not find the row again.
+settlement_payer_months = sa.Table(
+    "settlement_payer_months",
+    metadata,
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), primary_key=True),
+    # The first day of the month of the lines' activity date.
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("scheme_code", sa.String(64), primary_key=True),
+    sa.Column("funded_scheme_code", sa.String(64), primary_key=True),
+    sa.Column("payer", sa.String(64), primary_key=True),
+    sa.Column("payer_ref", sa.String(64), primary_key=True),
+    sa.Column("lines", sa.BigInteger, nullable=False),
+    sa.Column("tickets", sa.BigInteger, nullable=False),
+    sa.Column("regular_cents", sa.BigInteger, nullable=False),
+    sa.Column("paid_cents", sa.BigInteger, nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+)
+
+# Per tariff scheme: the sums of `scheme_totals` in app.db.reports (each sale line once).
+settlement_scheme_months = sa.Table(
+    "settlement_scheme_months",
+    metadata,
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("scheme_code", sa.String(64), primary_key=True),
+    sa.Column("lines", sa.BigInteger, nullable=False),
+    sa.Column("tickets", sa.BigInteger, nullable=False),
+    sa.Column("regular_cents", sa.BigInteger, nullable=False),
+    sa.Column("paid_cents", sa.BigInteger, nullable=False),
+    sa.Column("discount_cents", sa.BigInteger, nullable=False),
+)
+
 # What each sale item took from each usage bucket, so a cancel gives back exactly that.
 sale_usage = sa.Table(
     "sale_usage",

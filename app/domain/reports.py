@@ -46,6 +46,39 @@ def is_first_of_month(day: date) -> bool:
     return day.day == 1
 
 
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSplit:
+    """A period cut at month boundaries: the whole calendar months it covers (None if it
+    covers none) and the parts of months at its start and end (none, one or two)."""
+
+    whole_months: Period | None
+    partial: tuple[Period, ...]
+
+
+def split_months(period: Period) -> MonthSplit:
+    """Cut a period into its whole months and the partial months at its edges.
+
+    The pieces do not overlap and together are exactly the period, so sums over them add
+    up to the sum over the period.
+    """
+    first_whole = (
+        period.from_date if is_first_of_month(period.from_date) else _next_month(period.from_date)
+    )
+    end_whole = period.to_date.replace(day=1)
+    if first_whole >= end_whole:
+        return MonthSplit(None, (period,))
+    partial = []
+    if period.from_date < first_whole:
+        partial.append(Period(period.from_date, first_whole))
+    if end_whole < period.to_date:
+        partial.append(Period(end_whole, period.to_date))
+    return MonthSplit(Period(first_whole, end_whole), tuple(partial))
+
+
 # --- settlement ------------------------------------------------------------------------------
 
 

@@ -151,5 +151,6 @@ async def quote_for_desk(
     result = await compute_quote(session, holder, offer, chosen, quantity, utcnow())
     # The desk saw a display name and tariffs derived from personal data: audited.
     await record_reads(session, principal, "quote", [(holder.passholder_id, holder.region_id)])
+    await db.relax_durability(session)
     await session.commit()
     return result

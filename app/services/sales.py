@@ -21,6 +21,7 @@ from app.clock import utcnow
 from app.db import changes
 from app.db import partners as db_partners
 from app.db import sales as db
+from app.db import settlement
 from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
 from app.db.sales import SaleRow
@@ -182,6 +183,8 @@ async def _sell(
     held_until = now + timedelta(minutes=settings.hold_minutes) if request.hold else None
     for result, tariff in lines:
         await _insert_line(session, sale_id, result, tariff, held_until)
+    if not request.hold:
+        await settlement.add_sale(session, sale_id, +1)
     holders = [(r.holder.passholder_id, r.holder.region_id) for r, _ in lines]
     await record_reads(session, principal, "sale", holders)
     offer = lines[0][0].offer
@@ -358,6 +361,7 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
             "The hold expired; its tickets were released. Sell again.", code="hold-expired"
         )
     await db.end_hold(session, key)
+    await settlement.add_sale(session, key, +1)
     partner = await _partner(session, sale)
     await changes.record(
         session,
@@ -385,8 +389,12 @@ async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str)
             code="cancellation-window-passed",
         )
     key = uuid.UUID(sale.id)
-    if not await _release(session, key, "cancelled", now, from_statuses=("confirmed", "held")):
+    # Only from the status read above: a hold confirmed meanwhile must be taken off the
+    # settlement sums, which this cancel would not know to do.
+    if not await _release(session, key, "cancelled", now, from_statuses=(sale.status,)):
         raise Conflict("The sale changed at the same moment; read it again.", code="conflict")
+    if sale.status == "confirmed":
+        await settlement.add_sale(session, key, -1)
     await changes.record(
         session,
         [NewEvent(partner.region_id, "sale.cancelled", sale.id, {"partner_id": partner.id})],

@@ -3,7 +3,8 @@
 A sale line is written exactly as the sale service writes one: `discount_cents` is the
 reduction per ticket, `total_cents` = unit price × quantity, and the funding rows cover the
 whole line, split with the domain's own `split_discount` so they add up to
-`discount_cents × quantity` cent for cent.
+`discount_cents × quantity` cent for cent. The monthly settlement sums follow the sale as the
+service keeps them: a confirmed sale is added, a cancelled one added and taken off again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import settlement
 from app.db.regions import RegionRow
 from app.db.tables import (
     cards,
@@ -224,6 +226,10 @@ async def a_sale(
                 ],
             )
         written.append(WrittenLine(line, str(item_id), shares))
+    if status in ("confirmed", "cancelled"):
+        await settlement.add_sale(session, sale_id, +1)
+    if status == "cancelled":
+        await settlement.add_sale(session, sale_id, -1)
     return WrittenSale(str(sale_id), partner_id, status, tuple(written))
 
 

@@ -1,0 +1,162 @@
+"""The monthly settlement sums, kept exact in the same transaction as every sale change.
+
+A confirmed sale adds its lines and their funding to `settlement_payer_months` and
+`settlement_scheme_months` (per partner, activity month and scheme); a cancelled confirmed
+sale takes them off again. Holds and expired holds never count, as in the reports. Each
+change is one `INSERT … SELECT … ON CONFLICT DO UPDATE` per table that sums the sale's own
+rows in SQL and adds them to the stored sums, so two sales at the same partner and month
+at the same moment both count, on one server process or many, and a rolled-back sale
+leaves the sums as they were.
+
+The two tables hold what `app.db.reports` would sum from the raw rows of a whole month;
+`rebuild` recomputes them from the sales (as the migration that created them did).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import (
+    sale_item_funding,
+    sale_items,
+    sales,
+    settlement_payer_months,
+    settlement_scheme_months,
+)
+
+CONFIRMED = "confirmed"
+# A funding row without a payer reference: '' in the sums' key, NULL in the reports.
+NO_REF = ""
+
+_PAYER_KEY = ("partner_id", "month", "scheme_code", "funded_scheme_code", "payer", "payer_ref")
+_PAYER_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "amount_cents")
+_SCHEME_KEY = ("partner_id", "month", "scheme_code")
+_SCHEME_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "discount_cents")
+
+
+def month_of(day: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """The first day of `day`'s month, a DATE as each engine stores one."""
+    # Literals, not bound parameters: the expression must read the same in the SELECT list
+    # and in the GROUP BY.
+    if dialect == "postgresql":
+        truncated = sa.func.date_trunc(sa.literal_column("'month'"), sa.cast(day, sa.DateTime))
+        return sa.cast(truncated, sa.Date)
+    return sa.func.date(day, sa.literal_column("'start of month'"), type_=sa.Date)
+
+
+def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """One row per payer key of the sales `where` selects, its sums times `sign`."""
+    month = month_of(sale_items.c.activity_date, dialect)
+    ref = sa.func.coalesce(sale_item_funding.c.payer_ref, NO_REF)
+    key = (
+        sales.c.partner_id,
+        month,
+        sale_items.c.scheme_code,
+        sale_item_funding.c.scheme_code,
+        sale_item_funding.c.payer,
+        ref,
+    )
+    return (
+        sa.select(
+            *key,
+            sign * sa.func.count(),
+            sign * sa.func.sum(sale_items.c.quantity),
+            sign * sa.func.sum(sale_items.c.regular_price_cents * sale_items.c.quantity),
+            sign * sa.func.sum(sale_items.c.total_cents),
+            sign * sa.func.sum(sale_item_funding.c.amount_cents),
+        )
+        .select_from(
+            sale_item_funding.join(
+                sale_items, sale_items.c.id == sale_item_funding.c.sale_item_id
+            ).join(sales, sales.c.id == sale_items.c.sale_id)
+        )
+        .where(*where)
+        .group_by(*key)
+        # Rows are locked in key order, the same in every transaction: two sales that touch
+        # the same rows wait for each other instead of deadlocking.
+        .order_by(*key)
+    )
+
+
+def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    month = month_of(sale_items.c.activity_date, dialect)
+    key = (sales.c.partner_id, month, sale_items.c.scheme_code)
+    return (
+        sa.select(
+            *key,
+            sign * sa.func.count(),
+            sign * sa.func.sum(sale_items.c.quantity),
+            sign * sa.func.sum(sale_items.c.regular_price_cents * sale_items.c.quantity),
+            sign * sa.func.sum(sale_items.c.total_cents),
+            sign * sa.func.sum(sale_items.c.discount_cents * sale_items.c.quantity),
+        )
+        .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
+        .where(*where)
+        .group_by(*key)
+        .order_by(*key)
+    )
+
+
+def _upsert(
+    dialect: str, table: sa.Table, key: tuple[str, ...], sums: tuple[str, ...], rows: sa.Select[Any]
+) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert.from_select([*key, *sums], rows)
+    return statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: table.c[name] + statement.excluded[name] for name in sums},
+    )
+
+
+async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None:
+    """Add a sale's lines and funding to the monthly sums (`sign` +1), or take them off (−1).
+
+    Call it in the transaction that makes the sale confirmed (+1) or cancels a confirmed
+    sale (−1), after the sale's lines are written.
+    """
+    if sign not in (1, -1):
+        raise ValueError("a sale is added (+1) or taken off (-1)")
+    dialect = session.get_bind().dialect.name
+    this_sale = sales.c.id == sale_id
+    await session.execute(
+        _upsert(
+            dialect,
+            settlement_payer_months,
+            _PAYER_KEY,
+            _PAYER_SUMS,
+            _payer_rows(dialect, sign, this_sale),
+        )
+    )
+    await session.execute(
+        _upsert(
+            dialect,
+            settlement_scheme_months,
+            _SCHEME_KEY,
+            _SCHEME_SUMS,
+            _scheme_rows(dialect, sign, this_sale),
+        )
+    )
+
+
+async def rebuild(session: AsyncSession) -> None:
+    """Recompute every sum from the confirmed sales (for data written around the service,
+    such as a benchmark dataset copied straight into the tables)."""
+    dialect = session.get_bind().dialect.name
+    confirmed = sales.c.status == CONFIRMED
+    await session.execute(sa.delete(settlement_payer_months))
+    await session.execute(sa.delete(settlement_scheme_months))
+    await session.execute(
+        sa.insert(settlement_payer_months).from_select(
+            [*_PAYER_KEY, *_PAYER_SUMS], _payer_rows(dialect, 1, confirmed).order_by(None)
+        )
+    )
+    await session.execute(
+        sa.insert(settlement_scheme_months).from_select(
+            [*_SCHEME_KEY, *_SCHEME_SUMS], _scheme_rows(dialect, 1, confirmed).order_by(None)
+        )
+    )
