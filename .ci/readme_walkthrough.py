@@ -20,6 +20,7 @@ HEADINGS = (
     "## A first walk-through with curl",
     "## At the ticket desk: quote → sale → cancel",
     "## The registry (toeleiders, OCMW)",
+    "## Figures for the network and the council",
 )
 
 

@@ -44,7 +44,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from app.clock import BRUSSELS
-from app.db import migrations, tables
+from app.db import migrations, settlement, tables
+from app.db.engine import create_engine, create_sessionmaker
 from app.domain.cards import new_card_number
 from app.domain.conditions import Predicate, Subject, compile_condition, subject_of
 from app.domain.entitlements import EntitlementFact, is_usable
@@ -2161,6 +2162,16 @@ async def table_sizes(url: str) -> tuple[dict[str, int], int]:
 # --- the run ----------------------------------------------------------------------------------
 
 
+async def rebuild_settlement(url: str) -> None:
+    engine = create_engine(async_database_url(url))
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await settlement.rebuild(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
 async def fill(url: str, args: argparse.Namespace) -> dict[str, Any]:
     sizes = Sizes.at(args.scale)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -2198,6 +2209,11 @@ async def fill(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "sales", sale_chunks(world, sizes, random.Random(f"{seed}-sales"), args.chunk, counts)
         )
         await loader.pipeline("usage_counters", counter_chunks(world, args.chunk * 4))
+        # The sales were copied around the sale service: compute the settlement summaries
+        # it would have kept, as the migration that introduced them does.
+        begin = time.perf_counter()
+        await rebuild_settlement(url)
+        loader.phases.append(("settlement summaries", time.perf_counter() - begin, 0.0))
         begin = time.perf_counter()
         await connection.execute("ANALYZE")
         loader.phases.append(("analyze", time.perf_counter() - begin, 0.0))

@@ -1,7 +1,10 @@
 """Time the reports on a populated database (target: under 2 s each with 2,000,000 sales).
 
-A region's year of settlement, its busiest partner's year of settlement, the region's year
-of participation by month, and its non-take-up counts.
+A region's year of settlement, the same year less two weeks at either end (whole months
+from the monthly sums, the two partial months from the sale rows), the year summed from the
+sale rows alone (how every settlement was computed before the monthly sums, for
+comparison), its busiest partner's year of settlement, the region's year of participation
+by month, and its non-take-up counts.
 
     .venv/bin/python bench/reports.py DATABASE_URL [--region CODE] [--year 2026] [--rounds 5]
         [--explain] [--synthetic 2000000 [--regions 1]]
@@ -29,7 +32,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db import migrations
+from app.db import reports as db_reports
 from app.db.engine import create_engine, create_sessionmaker
 from app.domain.access import Grant, Principal, Role
 from app.domain.reports import Period
@@ -247,6 +251,21 @@ async def main_async(args: argparse.Namespace) -> None:
                     session, ADMIN, partner_id=None, region_id=region_id, period=period
                 )
 
+            edged = Period(
+                period.from_date + timedelta(days=14), period.to_date - timedelta(days=14)
+            )
+
+            async def settle_edged() -> object:
+                return await reports.settlement(
+                    session, ADMIN, partner_id=None, region_id=region_id, period=edged
+                )
+
+            async def settle_from_rows() -> object:
+                scope = db_reports.Scope(region_id=region_id)
+                lines = await db_reports.payer_lines(session, scope, period, monthly=False)
+                schemes = await db_reports.scheme_totals(session, scope, period, monthly=False)
+                return f"{len(lines)} payer lines, {len(schemes)} schemes"
+
             partner_id = await busiest_partner(session, region_id, year)
 
             async def settle_partner() -> object:
@@ -266,6 +285,8 @@ async def main_async(args: argparse.Namespace) -> None:
 
             for name, work in (
                 ("settlement of the region", settle),
+                (f"settlement of the region, {edged.from_date} to {edged.to_date}", settle_edged),
+                ("settlement of the region from the sale rows only (before)", settle_from_rows),
                 ("settlement of its busiest partner", settle_partner),
                 ("participation by month", participate),
                 ("non-take-up", non_take_up),

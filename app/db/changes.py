@@ -53,22 +53,22 @@ def _is_postgres(session: AsyncSession) -> bool:
 async def record(session: AsyncSession, events: Sequence[NewEvent], now: datetime) -> None:
     if not events:
         return
-    txid = 0
-    if _is_postgres(session):
-        txid = (await session.execute(sa.select(_PG_TXID))).scalar_one()
+    # One statement; on PostgreSQL the transaction id is taken by the server itself.
+    txid: Any = _PG_TXID if _is_postgres(session) else 0
     await session.execute(
-        sa.insert(change_events),
-        [
-            {
-                "txid": txid,
-                "region_id": uuid.UUID(event.region_id),
-                "kind": event.kind,
-                "entity_id": event.entity_id,
-                "data": dict(event.data),
-                "occurred_at": now,
-            }
-            for event in events
-        ],
+        sa.insert(change_events).values(
+            [
+                {
+                    "txid": txid,
+                    "region_id": uuid.UUID(event.region_id),
+                    "kind": event.kind,
+                    "entity_id": event.entity_id,
+                    "data": dict(event.data),
+                    "occurred_at": now,
+                }
+                for event in events
+            ]
+        )
     )
 
 

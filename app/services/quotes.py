@@ -61,14 +61,26 @@ def offer_facts(offer: OfferRow) -> OfferFacts:
     )
 
 
+# Offers and their partners are never changed once created (the API has no update for
+# either), so a process may keep them: a quote then reads only the card and the usage.
+# Whoever adds an update must invalidate this through the database, as the catalogue does.
+_OFFERS: dict[uuid.UUID, OfferRow] = {}
+_MAX_CACHED_OFFERS = 50_000
+
+
 async def load_offer(session: AsyncSession, offer_id: str) -> OfferRow:
     try:
         key = uuid.UUID(offer_id)
     except ValueError:
-        key = None
-    offer = await db_offers.get_offer(session, key) if key else None
+        raise NotFound(f"No offer {offer_id[:64]!r}.", code="offer-not-found") from None
+    offer = _OFFERS.get(key)
     if offer is None:
-        raise NotFound(f"No offer {offer_id[:64]!r}.", code="offer-not-found")
+        offer = await db_offers.get_offer(session, key)
+        if offer is None:
+            raise NotFound(f"No offer {offer_id[:64]!r}.", code="offer-not-found")
+        if len(_OFFERS) >= _MAX_CACHED_OFFERS:
+            _OFFERS.clear()
+        _OFFERS[key] = offer
     return offer
 
 

@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
-from app.db import changes
+from app.db import changes, settlement
 from app.db import partners as db_partners
 from app.db import sales as db
-from app.db import settlement
 from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
 from app.db.sales import SaleRow

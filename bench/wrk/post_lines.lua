@@ -38,19 +38,3 @@ function request()
   end
   return wrk.format("POST", os.getenv("TARGET_PATH"), headers, body)
 end
-
-local statuses = {}
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  for _, thread in ipairs(threads) do
-    local s = thread:get("statuses")
-    if s then
-      for code, count in pairs(s) do
-        io.write(string.format("status %d: %d\n", code, count))
-      end
-    end
-  end
-end

@@ -1,0 +1,693 @@
+"""The monthly settlement sums: kept exact by the sale service, read by the settlement.
+
+Sales go through the real API (quote, sell, hold, confirm, cancel, a hold that expires);
+after every step the stored sums must be what a GROUP BY over the confirmed sale rows gives,
+and at the end the settlement of many periods (whole months from the sums, partial months
+from the rows) must be identical to the settlement summed from the rows alone. On
+PostgreSQL and on SQLite, as the application runs on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.deps import get_session
+from app.db import migrations, settlement
+from app.db import reports as db_reports
+from app.db.engine import create_engine
+from app.db.regions import MunicipalityRow, RegionRow
+from app.db.reports import Scope
+from app.db.tables import (
+    sale_item_funding,
+    sale_items,
+    sale_usage,
+    sales,
+    settlement_payer_months,
+    settlement_scheme_months,
+)
+from app.domain.access import Role
+from app.domain.reports import Period, SaleTotals, split_months
+from app.services import sales as sales_service
+from tests.api.test_auth import assert_problem
+from tests.factories import a_partner, a_region, bearer_for, catalog_scheme, next_nis, with_schemes
+from tests.reports.factories import THIRDS, Line, Share, a_passholder, a_sale, an_offer
+from tests.support.postgres import create_database, drop_database
+
+# --- the split of a period --------------------------------------------------------------------
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _is_whole_month(period: Period) -> bool:
+    start = period.from_date
+    return start.day == 1 and period.to_date == (start + timedelta(days=31)).replace(day=1)
+
+
+@given(st.dates(date(2020, 1, 1), date(2030, 12, 31)), st.integers(1, 800))
+def test_a_period_splits_into_whole_months_and_partial_months_that_cover_it_exactly(
+    start: date, days: int
+) -> None:
+    period = Period(start, start + timedelta(days=days))
+
+    split = split_months(period)
+
+    pieces = sorted(
+        [*([split.whole_months] if split.whole_months else []), *split.partial],
+        key=lambda piece: piece.from_date,
+    )
+    assert pieces[0].from_date == period.from_date
+    assert pieces[-1].to_date == period.to_date
+    assert all(a.to_date == b.from_date for a, b in itertools.pairwise(pieces))
+    if split.whole_months is None:
+        assert split.partial == (period,)
+        return
+    assert split.whole_months.from_date.day == split.whole_months.to_date.day == 1
+    assert len(split.partial) <= 2
+    for part in split.partial:
+        assert _month_start(part.from_date) == _month_start(part.to_date - timedelta(days=1))
+        assert not _is_whole_month(part)
+
+
+def test_a_period_of_whole_months_has_no_partial_months() -> None:
+    year = split_months(Period(date(2026, 1, 1), date(2027, 1, 1)))
+    assert year.whole_months == Period(date(2026, 1, 1), date(2027, 1, 1))
+    assert year.partial == ()
+    edges = split_months(Period(date(2026, 1, 15), date(2026, 4, 3)))
+    assert edges.whole_months == Period(date(2026, 2, 1), date(2026, 4, 1))
+    assert edges.partial == (
+        Period(date(2026, 1, 15), date(2026, 2, 1)),
+        Period(date(2026, 4, 1), date(2026, 4, 3)),
+    )
+    inside = Period(date(2026, 1, 15), date(2026, 2, 10))
+    assert split_months(inside).whole_months is None
+
+
+# --- the sums against the sale rows -----------------------------------------------------------
+
+Sums = dict[tuple[Any, ...], tuple[int, ...]]
+
+
+async def sums_from_the_sale_rows(session: AsyncSession) -> tuple[Sums, Sums]:
+    """What the two tables must hold, added up in Python from the confirmed sale rows."""
+    items = (
+        await session.execute(
+            sa.select(
+                sale_items.c.id,
+                sales.c.partner_id,
+                sale_items.c.activity_date,
+                sale_items.c.scheme_code,
+                sale_items.c.quantity,
+                sale_items.c.regular_price_cents,
+                sale_items.c.total_cents,
+                sale_items.c.discount_cents,
+            )
+            .join(sales, sales.c.id == sale_items.c.sale_id)
+            .where(sales.c.status == "confirmed")
+        )
+    ).all()
+    funding: dict[Any, list[Any]] = defaultdict(list)
+    for row in (await session.execute(sa.select(sale_item_funding))).all():
+        funding[row.sale_item_id].append(row)
+    payers: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    schemes: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for item in items:
+        month = _month_start(item.activity_date)
+        regular = item.regular_price_cents * item.quantity
+        line = (1, item.quantity, regular, item.total_cents, item.discount_cents * item.quantity)
+        scheme_key = (item.partner_id, month, item.scheme_code)
+        schemes[scheme_key] = [a + b for a, b in zip(schemes[scheme_key], line, strict=True)]
+        for share in funding[item.id]:
+            key = (
+                *scheme_key,
+                share.scheme_code,
+                share.payer,
+                share.payer_ref if share.payer_ref is not None else "",
+            )
+            added = (*line[:4], share.amount_cents)
+            payers[key] = [a + b for a, b in zip(payers[key], added, strict=True)]
+    return (
+        {key: tuple(value) for key, value in payers.items()},
+        {key: tuple(value) for key, value in schemes.items()},
+    )
+
+
+async def stored_sums(session: AsyncSession) -> tuple[Sums, Sums]:
+    """The two tables; a row whose sales were all cancelled must be all zeros, and is left
+    out (it stands for no rows)."""
+    payer_table, scheme_table = settlement_payer_months, settlement_scheme_months
+    payers: Sums = {}
+    for row in (await session.execute(sa.select(payer_table))).all():
+        sums = (row.lines, row.tickets, row.regular_cents, row.paid_cents, row.amount_cents)
+        key = (
+            row.partner_id,
+            row.month,
+            row.scheme_code,
+            row.funded_scheme_code,
+            row.payer,
+            row.payer_ref,
+        )
+        if row.lines == 0:
+            assert sums == (0, 0, 0, 0, 0), key
+        else:
+            payers[key] = tuple(int(value) for value in sums)
+    schemes: Sums = {}
+    for row in (await session.execute(sa.select(scheme_table))).all():
+        sums = (row.lines, row.tickets, row.regular_cents, row.paid_cents, row.discount_cents)
+        if row.lines == 0:
+            assert sums == (0, 0, 0, 0, 0), row
+        else:
+            schemes[(row.partner_id, row.month, row.scheme_code)] = tuple(int(v) for v in sums)
+    return payers, schemes
+
+
+async def assert_the_sums_are_the_sale_rows(session: AsyncSession) -> None:
+    assert await stored_sums(session) == await sums_from_the_sale_rows(session)
+
+
+async def assert_settlements_match_the_sale_rows(
+    session: AsyncSession, scopes: list[Scope], periods: list[Period]
+) -> None:
+    for period in periods:
+        for scope in scopes:
+            raw_lines = await db_reports.payer_lines(session, scope, period, monthly=False)
+            raw_schemes = await db_reports.scheme_totals(session, scope, period, monthly=False)
+            assert await db_reports.payer_lines(session, scope, period) == raw_lines, period
+            assert await db_reports.scheme_totals(session, scope, period) == raw_schemes, period
+
+
+def some_periods(rng: random.Random, first: date, last: date, count: int) -> list[Period]:
+    """Random periods, with whole years and months, single days and periods inside a month."""
+    span = (last - first).days
+    periods = [
+        Period(date(first.year, 1, 1), date(last.year + 1, 1, 1)),
+        Period(date(first.year, 1, 1), date(first.year + 1, 1, 1)),
+    ]
+    while len(periods) < count:
+        start = first + timedelta(days=rng.randrange(span))
+        kind = rng.random()
+        if kind < 0.25:
+            start = start.replace(day=1)
+            end = (start + timedelta(days=31 * rng.randint(1, 14))).replace(day=1)
+        elif kind < 0.4:
+            end = start + timedelta(days=1)
+        elif kind < 0.55:
+            end = start + timedelta(days=rng.randint(1, 20))
+        else:
+            end = start + timedelta(days=rng.randint(20, 500))
+        periods.append(Period(start, end))
+    return periods
+
+
+# --- a world where sales go through the API ---------------------------------------------------
+
+
+@dataclass
+class Desk:
+    partner_id: str
+    headers: dict[str, str]
+    offers: list[str]
+
+
+@dataclass
+class Holder:
+    card_number: str
+    municipality_nis: str
+
+
+@dataclass
+class MixedWorld:
+    region: RegionRow
+    desks: list[Desk]
+    holders: list[Holder]
+    first_day: date
+    last_day: date
+    sales: dict[str, str] = field(default_factory=dict)  # sale id -> status
+    sale_desk: dict[str, Desk] = field(default_factory=dict)
+
+
+# Large-family reduction moved to the test region and paid partly by the holder's own
+# municipality, wherever they live: payer lines with several municipality references.
+HOME_MUNICIPALITY_FUNDING = {
+    "same_municipality": [
+        {"payer": "home_municipality", "percent": 50},
+        {"payer": "partner", "rest": True},
+    ],
+    "other": [
+        {"payer": "home_municipality", "percent": 30},
+        {"payer": "scheme_owner", "rest": True},
+    ],
+}
+STATUSES = [
+    ("kansenstatuut",),
+    ("kansenstatuut", "large_family"),
+    ("large_family",),
+    ("large_family",),
+    ("article27",),
+    ("article27", "kansenstatuut"),
+    ("large_family", "article27"),
+]
+
+
+async def a_mixed_world(
+    session: AsyncSession, client: httpx.AsyncClient, rng: random.Random
+) -> MixedWorld:
+    """Two partners of a two-municipality region and one of another region, one-off offers
+    on days over fifteen months (first and last days of months among them), and holders
+    with statuses that give the Kortrijk kansentarief with its welcome coupon on top, a
+    large-family reduction funded by home municipalities, or an Article 27 ticket whose
+    funder has no reference."""
+    region = await a_region(
+        session,
+        municipalities=(
+            MunicipalityRow(next_nis(), "Brugge", ("8000",)),
+            MunicipalityRow(next_nis(), "Damme", ("8340",)),
+        ),
+    )
+    elsewhere = await a_region(session)
+    await with_schemes(
+        session,
+        catalog_scheme("KORTRIJK_KANSENTARIEF", region.code),
+        catalog_scheme("KORTRIJK_WELKOMSTBON", region.code),
+        catalog_scheme(
+            "BRUGGE_GROOT_GEZIN", region.code, funding_by_residence=HOME_MUNICIPALITY_FUNDING
+        ),
+        catalog_scheme("ARTIKEL_27", None),
+    )
+    first_day, last_day = date(2026, 1, 1), date(2027, 3, 31)
+    days = [
+        date(2026, 1, 1),
+        date(2026, 1, 31),
+        date(2026, 3, 1),
+        date(2026, 12, 31),
+        date(2027, 1, 1),
+        *(first_day + timedelta(days=rng.randrange(455)) for _ in range(11)),
+    ]
+    desks = []
+    for name, home in (("Schouwburg", region), ("Sportclub", region), ("Elders", elsewhere)):
+        partner_id = await a_partner(session, home, name=name)
+        admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner_id)
+        offers = []
+        for day in rng.sample(days, 6):
+            offer = await client.post(
+                f"/v1/partners/{partner_id}/offers",
+                headers=admin,
+                json={
+                    "title": f"Voorstelling {day}",
+                    "category": "podium",
+                    "kind": "one_off",
+                    "starts_at": datetime(day.year, day.month, day.day, 18, tzinfo=UTC).isoformat(),
+                    "price_classes": [
+                        {
+                            "code": "standard",
+                            "label": "Standaard",
+                            "price_cents": rng.randrange(500, 20_000, 5),
+                        }
+                    ],
+                },
+            )
+            assert offer.status_code == 201, offer.text
+            offers.append(offer.json()["id"])
+        desk = await bearer_for(session, Role.DESK, partner_id=partner_id)
+        desks.append(Desk(partner_id, desk, offers))
+    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
+    holders = []
+    for number, statuses in enumerate(STATUSES):
+        municipality = region.municipalities[number % 2]
+        created = await client.post(
+            "/v1/passholders",
+            headers=registry,
+            json={
+                "first_name": "Test",
+                "last_name": f"Houder{number}",
+                "birth_date": f"{1960 + number}-03-0{1 + number}",
+                "postal_code": municipality.postal_codes[0],
+                "municipality_nis": municipality.nis_code,
+            },
+        )
+        assert created.status_code == 201, created.text
+        holder_id = created.json()["id"]
+        card = (await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
+        for status in statuses:
+            granted = await client.post(
+                f"/v1/passholders/{holder_id}/entitlements",
+                headers=registry,
+                json={
+                    "type": status,
+                    "region_id": region.id,
+                    "valid_from": "2020-01-01",
+                    "valid_until": "2099-12-31",
+                },
+            )
+            assert granted.status_code == 201, granted.text
+        holders.append(Holder(card["number"], municipality.nis_code))
+    await session.commit()
+    return MixedWorld(region, desks, holders, first_day, last_day)
+
+
+async def sell_something(
+    client: httpx.AsyncClient,
+    world: MixedWorld,
+    rng: random.Random,
+    *,
+    hold: bool,
+    holder: Holder | None = None,
+) -> str | None:
+    """Quote a random holder, offer and quantity; sell at a random tariff of the quote."""
+    desk = rng.choice(world.desks) if holder is None else world.desks[0]
+    holder = holder or rng.choice(world.holders)
+    item = {
+        "card_number": holder.card_number,
+        "offer_id": rng.choice(desk.offers),
+        "price_class": "standard",
+        "quantity": rng.choice((1, 1, 1, 2, 3)),
+    }
+    quote = await client.post("/v1/quotes", headers=desk.headers, json=item)
+    assert quote.status_code == 200, quote.text
+    tariffs = quote.json()["tariffs"]
+    if not tariffs:
+        return None
+    tariff = rng.choice(tariffs)
+    response = await client.post(
+        "/v1/sales",
+        headers={**desk.headers, "Idempotency-Key": uuid.uuid4().hex},
+        json={"items": [{**item, "tariff_id": tariff["tariff_id"]}], "hold": hold},
+    )
+    assert response.status_code == 201, response.text
+    sale = response.json()
+    world.sales[sale["id"]] = sale["status"]
+    world.sale_desk[sale["id"]] = desk
+    return str(sale["id"])
+
+
+async def change_a_sale(
+    client: httpx.AsyncClient, session: AsyncSession, world: MixedWorld, rng: random.Random
+) -> str:
+    """One random step: a sale, a hold, a confirmation, a cancellation or an expired hold."""
+    held = [sale for sale, status in world.sales.items() if status == "held"]
+    confirmed = [sale for sale, status in world.sales.items() if status == "confirmed"]
+    draw = rng.random()
+    if not held and not confirmed:
+        draw = min(draw, 0.5)
+    if draw < 0.55 or (draw < 0.8 and not held) or (0.8 <= draw < 0.9 and not confirmed):
+        await sell_something(client, world, rng, hold=draw >= 0.4)
+        return "sell"
+    if draw < 0.7:
+        sale = rng.choice(held)
+        response = await client.post(
+            f"/v1/sales/{sale}/confirm", headers=world.sale_desk[sale].headers
+        )
+        assert response.status_code == 200, response.text
+        world.sales[sale] = "confirmed"
+        return "confirm"
+    if draw < 0.8:
+        # The hold's time runs out; confirming it then releases it as expired.
+        sale = rng.choice(held)
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        key = uuid.UUID(sale)
+        await session.execute(
+            sa.update(sales).where(sales.c.id == key).values(hold_expires_at=past)
+        )
+        await session.execute(
+            sa.update(sale_usage)
+            .where(
+                sale_usage.c.sale_item_id.in_(
+                    sa.select(sale_items.c.id).where(sale_items.c.sale_id == key)
+                )
+            )
+            .values(held_until=past)
+        )
+        await session.commit()
+        late = await client.post(f"/v1/sales/{sale}/confirm", headers=world.sale_desk[sale].headers)
+        assert_problem(late, 409, "hold-expired")
+        world.sales[sale] = "expired"
+        return "expire"
+    sale = rng.choice(confirmed if draw < 0.9 else (held or confirmed))
+    was = world.sales[sale]
+    response = await client.post(f"/v1/sales/{sale}/cancel", headers=world.sale_desk[sale].headers)
+    assert response.status_code == 200, response.text
+    world.sales[sale] = "cancelled"
+    return f"cancel {was}"
+
+
+async def run_the_mixed_scenario(
+    session: AsyncSession, client: httpx.AsyncClient, *, seed: int, steps: int
+) -> None:
+    rng = random.Random(seed)
+    world = await a_mixed_world(session, client, rng)
+    done: dict[str, int] = defaultdict(int)
+    # Every holder buys once at a partner of the region: every scheme and payer is there.
+    for holder in world.holders:
+        await sell_something(client, world, rng, hold=False, holder=holder)
+        await assert_the_sums_are_the_sale_rows(session)
+    for _ in range(steps):
+        done[await change_a_sale(client, session, world, rng)] += 1
+        await assert_the_sums_are_the_sale_rows(session)
+
+    scopes = [Scope(region_id=world.region.id)] + [
+        Scope(partner_id=desk.partner_id) for desk in world.desks
+    ]
+    first = world.first_day - timedelta(days=40)
+    periods = some_periods(rng, first, world.last_day + timedelta(days=40), 40)
+    await assert_settlements_match_the_sale_rows(session, scopes, periods)
+
+    # Through the API too: the report of a period with partial months at both edges.
+    admin = await bearer_for(session, Role.ADMIN)
+    period = Period(date(2026, 1, 20), date(2027, 2, 10))
+    response = await client.get(
+        "/v1/reports/settlement",
+        headers=admin,
+        params={
+            "region_id": world.region.id,
+            "from": period.from_date.isoformat(),
+            "to": period.to_date.isoformat(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    raw = [
+        asdict(line)
+        for line in await db_reports.payer_lines(session, scopes[0], period, monthly=False)
+    ]
+    assert [{name: line[name] for name in raw[0]} for line in response.json()["lines"]] == raw
+    raw_totals = await db_reports.scheme_totals(session, scopes[0], period, monthly=False)
+    assert [line["scheme_code"] for line in response.json()["schemes"]] == [
+        total.scheme_code for total in raw_totals
+    ]
+    assert response.json()["total"] == asdict(SaleTotals.of(t.totals for t in raw_totals))
+
+    # The scenario did exercise what it is meant to.
+    statuses = set(world.sales.values())
+    assert {"confirmed", "cancelled", "expired"} <= statuses, done
+    for step in ("sell", "confirm", "expire", "cancel confirmed", "cancel held"):
+        assert done[step], done
+    payers, _ = await stored_sums(session)
+    assert "KORTRIJK_WELKOMSTBON" in {key[3] for key in payers}  # a coupon's own funder
+    assert len({key[5] for key in payers if key[4] == "home_municipality"}) == 2
+    assert "" in {key[5] for key in payers}  # a funder without a reference
+
+
+async def test_the_sums_follow_every_sale_change_and_settle_like_the_rows_on_postgresql(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    await run_the_mixed_scenario(session, client, seed=20261127, steps=60)
+
+
+@pytest.fixture
+async def sqlite_session_and_client(
+    app: FastAPI, tmp_path: Path
+) -> AsyncIterator[tuple[AsyncSession, httpx.AsyncClient]]:
+    """The application against an embedded SQLite file, migrated like any other."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'openpas.sqlite3'}"
+    await migrations.upgrade_async(url)
+    engine = create_engine(url)
+    try:
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+
+            async def test_session() -> AsyncIterator[AsyncSession]:
+                yield session
+
+            app.dependency_overrides[get_session] = test_session
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield session, c
+            app.dependency_overrides.clear()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_sums_follow_every_sale_change_and_settle_like_the_rows_on_sqlite(
+    sqlite_session_and_client: tuple[AsyncSession, httpx.AsyncClient],
+) -> None:
+    session, client = sqlite_session_and_client
+    await run_the_mixed_scenario(session, client, seed=7, steps=60)
+
+
+async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_counts_it_once(
+    session: AsyncSession, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(3)
+    world = await a_mixed_world(session, client, rng)
+    sale = None
+    while sale is None:
+        sale = await sell_something(client, world, rng, hold=True)
+    real_partner = sales_service._partner
+
+    async def confirmed_meanwhile(session_: AsyncSession, row: Any) -> Any:
+        # What another desk's confirmation commits between the cancel's read and its update.
+        key = uuid.UUID(row.id)
+        await session_.execute(sa.update(sales).where(sales.c.id == key).values(status="confirmed"))
+        await settlement.add_sale(session_, key, +1)
+        return await real_partner(session_, row)
+
+    monkeypatch.setattr(sales_service, "_partner", confirmed_meanwhile)
+
+    response = await client.post(f"/v1/sales/{sale}/cancel", headers=world.sale_desk[sale].headers)
+
+    assert_problem(response, 409, "conflict")
+    status = (
+        await session.execute(sa.select(sales.c.status).where(sales.c.id == uuid.UUID(sale)))
+    ).scalar_one()
+    assert status == "confirmed"
+    await assert_the_sums_are_the_sale_rows(session)
+    _, schemes = await stored_sums(session)
+    assert sum(value[0] for value in schemes.values()) == 1
+
+
+# --- the migration fills the sums from the sales already there -------------------------------
+
+BEFORE_THE_SUMS = "a88f8dff257a"
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'backfill.sqlite3'}"
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    url = create_database(admin_url, prefix="openpas_backfill")
+    yield url
+    drop_database(admin_url, url)
+
+
+async def test_the_migration_fills_the_sums_from_the_confirmed_sales(
+    empty_database: str,
+) -> None:
+    await migrations.upgrade_async(empty_database, BEFORE_THE_SUMS)
+    engine = create_engine(empty_database)
+    try:
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            region = await a_region(session)
+            partners = [await a_partner(session, region), await a_partner(session, region)]
+            offers = [await an_offer(session, partner) for partner in partners]
+            holders = [await a_passholder(session, region) for _ in range(3)]
+            rng = random.Random(11)
+            for number in range(60):
+                at = rng.randrange(2)
+                day = date(2026, 1, 1) + timedelta(days=rng.randrange(400))
+                shares = None
+                if number % 7 == 0:  # a funder without a reference, and a coupon on top
+                    shares = (
+                        Share("ARTIKEL_27", "ARTIKEL_27_VZW", None, 5_000),
+                        Share("ARTIKEL_27", "partner", partners[at], 4_420),
+                        Share("KORTRIJK_WELKOMSTBON", "scheme_owner", "REGIO_KORTRIJK", 100),
+                    )
+                line = Line(
+                    rng.choice(holders),
+                    offers[at],
+                    day,
+                    quantity=rng.randint(1, 3) if shares is None else 1,
+                    scheme_code="ARTIKEL_27" if shares else "KORTRIJK_KANSENTARIEF",
+                    shares=shares,
+                )
+                status = rng.choice(["confirmed"] * 5 + ["cancelled", "held", "expired"])
+                await a_sale(session, partners[at], [line, line], status=status, sums=False)
+            await session.commit()
+
+        await migrations.upgrade_async(empty_database)
+
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            payers, schemes = await stored_sums(session)
+            assert (payers, schemes) == await sums_from_the_sale_rows(session)
+            assert sum(value[0] for value in schemes.values()) > 60
+            assert "" in {key[5] for key in payers}
+            # Recomputing them from the sales gives the same rows.
+            await settlement.rebuild(session)
+            assert await stored_sums(session) == (payers, schemes)
+            scopes = [Scope(region_id=region.id), Scope(partner_id=partners[0])]
+            periods = some_periods(rng, date(2025, 12, 1), date(2027, 3, 1), 15)
+            await assert_settlements_match_the_sale_rows(session, scopes, periods)
+    finally:
+        await engine.dispose()
+
+
+# --- concurrent changes ----------------------------------------------------------------------
+
+
+async def test_concurrent_changes_to_the_same_sums_neither_deadlock_nor_lose_updates(
+    postgres_admin_url: str,
+) -> None:
+    """Forty sales of one partner over the same two months and payers, added at the same
+    moment from eight connections (their lines in opposite orders), then ten cancelled at
+    the same moment: every change counts once, and none waits on another for ever."""
+    url = create_database(postgres_admin_url, prefix="openpas_sums")
+    engine = create_engine(url, pool_size=8)
+    try:
+        await migrations.upgrade_async(url)
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            region = await a_region(session)
+            partner = await a_partner(session, region)
+            offer = await an_offer(session, partner)
+            holder = await a_passholder(session, region)
+            written = []
+            for number in range(40):
+                lines = [
+                    Line(holder, offer, date(2026, 1, 10)),
+                    Line(holder, offer, date(2026, 2, 20), funding_key=THIRDS, quantity=2),
+                ]
+                if number % 2:
+                    lines.reverse()
+                written.append(await a_sale(session, partner, lines, sums=False))
+            await session.commit()
+        gate = asyncio.Semaphore(8)
+        rng = random.Random(5)
+
+        async def change(sale_id: str, *, cancel: bool) -> None:
+            async with gate, AsyncSession(bind=engine) as session:
+                key = uuid.UUID(sale_id)
+                if cancel:
+                    await session.execute(
+                        sa.update(sales).where(sales.c.id == key).values(status="cancelled")
+                    )
+                await settlement.add_sale(session, key, -1 if cancel else +1)
+                await asyncio.sleep(rng.random() / 50)  # hold the rows a while
+                await session.commit()
+
+        await asyncio.gather(*(change(sale.id, cancel=False) for sale in written))
+        async with AsyncSession(bind=engine) as session:
+            await assert_the_sums_are_the_sale_rows(session)
+        await asyncio.gather(*(change(sale.id, cancel=True) for sale in written[::4]))
+        async with AsyncSession(bind=engine) as session:
+            await assert_the_sums_are_the_sale_rows(session)
+            _, schemes = await stored_sums(session)
+            assert sum(value[0] for value in schemes.values()) == 2 * 30
+    finally:
+        await engine.dispose()
+        drop_database(postgres_admin_url, url)
