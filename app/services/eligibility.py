@@ -18,7 +18,7 @@ from app.domain.facts import age_on
 from app.domain.schemes import SchemeDefinition
 from app.errors import Unprocessable
 from app.services.catalog import CATALOG
-from app.services.schemes import summaries
+from app.services.schemes import place_names, summaries
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +64,7 @@ async def check(
         region=code,
         entitlements={status: frozenset({code}) for status in statuses},
     )
-    names = {r.code: r.name for r in regions}
-    for region in regions:
-        names |= {m.nis_code: m.name for m in region.municipalities}
+    names = place_names(regions)
     catalog = await CATALOG.get(session)
     matches = []
     for scheme in catalog.schemes:

@@ -131,9 +131,11 @@ async def _grace_days(session: AsyncSession, region_ids: set[str]) -> dict[str, 
 
 
 def _fact(row: EntitlementRow, grace_days: int) -> EntitlementFact:
+    # Only for the status on a date, which does not look at the region; pricing builds its
+    # facts with region codes (app/db/pricing.py).
     return EntitlementFact(
         type=row.type,
-        region=row.region_id,
+        region=None,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         suspended_until=row.suspended_until,

@@ -21,7 +21,7 @@ from app.errors import NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.catalog import CATALOG
 from app.services.quotes import load_offer, offer_facts
-from app.services.schemes import summaries
+from app.services.schemes import place_names, summaries
 
 OFFER_EDITORS = frozenset({Role.PARTNER_ADMIN, Role.REGION_ADMIN})
 KINDS = ("one_off", "period", "permanent")
@@ -109,9 +109,6 @@ async def public_prices(session: AsyncSession, offer_id: str) -> PublicPrices:
     )
     used = {t.scheme_code for _, quote in quotes for t in quote.tariffs}
     by_code = {scheme.code: scheme for scheme in catalog.schemes if scheme.code in used}
-    regions = await db_regions.get_regions(session)
-    names = {region.code: region.name for region in regions}
-    for region in regions:
-        names |= {m.nis_code: m.name for m in region.municipalities}
+    names = place_names(await db_regions.get_regions(session))
     who = {code: summaries(scheme, names) for code, scheme in by_code.items()}
     return PublicPrices(offer, quotes, by_code, who)

@@ -47,7 +47,7 @@ async def _regions(session: AsyncSession) -> list[RegionRow]:
     return await db_regions.get_regions(session)
 
 
-def _names(regions: Sequence[RegionRow]) -> dict[str, str]:
+def place_names(regions: Sequence[RegionRow]) -> dict[str, str]:
     """Region codes and NIS codes to names, for the plain-language summary."""
     names = {region.code: region.name for region in regions}
     for region in regions:
@@ -147,7 +147,7 @@ async def create_scheme(
             code="already-exists",
         )
     await _store(session, principal, definition, region_id)
-    return StoredScheme(definition, region_id, summaries(definition, _names(regions)))
+    return StoredScheme(definition, region_id, summaries(definition, place_names(regions)))
 
 
 async def new_version(
@@ -162,7 +162,7 @@ async def new_version(
     definition, region_id = _definition(body, regions, code=code, version=current.version + 1)
     if region_id != current.owner_region_id:
         raise _invalid([("/region_id", "a scheme keeps its owner region")])
-    names = _names(regions)
+    names = place_names(regions)
     if replace(definition, version=current.version) == parse_scheme(current.definition):
         unchanged = parse_scheme(current.definition)
         return StoredScheme(unchanged, region_id, summaries(unchanged, names)), False
@@ -171,7 +171,7 @@ async def new_version(
 
 
 async def list_schemes(session: AsyncSession) -> list[StoredScheme]:
-    names = _names(await _regions(session))
+    names = place_names(await _regions(session))
     stored = []
     for row in await db.current_versions(session):
         definition = parse_scheme(row.definition)
@@ -186,7 +186,7 @@ async def get_scheme(session: AsyncSession, code: str, version: int | None) -> S
     if row is None:
         raise NotFound(f"No scheme {code[:64]!r}" + (f" version {version}." if version else "."))
     definition = parse_scheme(row.definition)
-    names = _names(await _regions(session))
+    names = place_names(await _regions(session))
     return StoredScheme(definition, row.owner_region_id, summaries(definition, names))
 
 
