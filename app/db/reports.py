@@ -294,9 +294,10 @@ def _group_key(group_by: GroupBy, dialect: str) -> sa.ColumnElement[Any]:
 
 
 async def participation(
-    session: AsyncSession, region_id: str, period: Period, group_by: GroupBy
+    session: AsyncSession, scope: Scope, period: Period, group_by: GroupBy
 ) -> tuple[list[CellCounts], Figures]:
-    """The cells of a region's participation and its total, before any suppression.
+    """The cells of a region's (or one partner's) participation and its total, before any
+    suppression.
 
     One pass over the region's sale lines: they are first summed per cell and passholder
     (a common table expression the database computes once), then per cell — its rows are
@@ -317,7 +318,7 @@ async def participation(
             sa.func.sum(_LINE_DISCOUNT).label("discount"),
         )
         .select_from(source)
-        .where(*_counted(Scope(region_id=region_id), period))
+        .where(*_counted(scope, period))
         .group_by(key, sale_items.c.passholder_id)
         .cte("per_holder")
     )
@@ -339,7 +340,8 @@ async def participation(
         *sums,
     )
     rows: Sequence[Any] = (await session.execute(sa.union_all(cells_query, total_query))).all()
-    label_of = await _labels(session, region_id, group_by)
+    assert scope.region_id is not None
+    label_of = await _labels(session, scope.region_id, group_by)
     cells: list[CellCounts] = []
     total = Figures(0, 0, 0, 0)
     for row in rows:

@@ -203,6 +203,7 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class Participation:
+    partner_id: str | None
     region_id: str
     period: Period
     group_by: GroupBy

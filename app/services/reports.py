@@ -48,7 +48,7 @@ async def _partner_scope(session: AsyncSession, principal: Principal, partner_id
             raise NotFound(f"No partner with id {partner_id}.")
         raise Forbidden("This resource belongs to another tenant.")
     ensure(principal, SETTLEMENT_READERS, tenant, hide=False)
-    return Scope(partner_id=partner_id)
+    return Scope(partner_id=partner_id, region_id=region_id)
 
 
 async def _region(
@@ -69,14 +69,10 @@ async def _region(
     return region_id, grace_days
 
 
-async def settlement(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    partner_id: str | None,
-    region_id: str | None,
-    period: Period,
-) -> Settlement:
+async def _scope(
+    session: AsyncSession, principal: Principal, partner_id: str | None, region_id: str | None
+) -> Scope:
+    """One partner or one region: given, or the caller's only tenant."""
     if partner_id is not None and region_id is not None:
         raise _invalid(
             "region_id", "give partner_id or region_id, not both", "Give one scope, not two."
@@ -88,15 +84,25 @@ async def settlement(
             raise _invalid(
                 "partner_id",
                 "required",
-                "Give partner_id or region_id: this client may settle for several.",
+                "Give partner_id or region_id: this client may read several.",
             )
         partner_id = next(iter(partners), None)
         region_id = next(iter(regions), None)
     if partner_id is not None:
-        scope = await _partner_scope(session, principal, partner_id)
-    else:
-        region_id, _ = await _region(session, principal, region_id, REGION_READERS)
-        scope = Scope(region_id=region_id)
+        return await _partner_scope(session, principal, partner_id)
+    region_id, _ = await _region(session, principal, region_id, REGION_READERS)
+    return Scope(region_id=region_id)
+
+
+async def settlement(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    partner_id: str | None,
+    region_id: str | None,
+    period: Period,
+) -> Settlement:
+    scope = await _scope(session, principal, partner_id, region_id)
     lines = await db.payer_lines(session, scope, period)
     schemes = await db.scheme_totals(session, scope, period)
     return Settlement(
@@ -112,6 +118,7 @@ async def participation(
     session: AsyncSession,
     principal: Principal,
     *,
+    partner_id: str | None = None,
     region_id: str | None,
     period: Period,
     group_by: GroupBy,
@@ -125,11 +132,13 @@ async def participation(
                 "participation periods are whole months: give the first day of a month",
                 f"{name}: give the first day of a month.",
             )
-    region_id, _ = await _region(session, principal, region_id, REGION_READERS)
-    counted, total = await db.participation(session, region_id, period, group_by)
+    scope = await _scope(session, principal, partner_id, region_id)
+    counted, total = await db.participation(session, scope, period, group_by)
     cells, published_total = suppress(counted, total)
+    assert scope.region_id is not None  # a partner scope names its region too
     return Participation(
-        region_id=region_id,
+        partner_id=scope.partner_id,
+        region_id=scope.region_id,
         period=period,
         group_by=group_by,
         cells=cells,

@@ -140,12 +140,20 @@ async def test_an_admin_learns_that_an_unknown_tenant_does_not_exist(
     ]
 
 
-async def test_a_partner_admin_reads_no_participation_or_non_take_up(
+async def test_a_partner_admin_reads_its_own_partners_participation_but_no_region_figures(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     t = await two_regions(session)
     headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=t.partner)
 
+    own = await client.get(PARTICIPATION, headers=headers, params={"group_by": "month"})
+    assert own.status_code == 200, own.text
+    assert own.json()["partner_id"] == t.partner
+    assert own.json()["region_id"] == t.home.id
+    neighbours = await client.get(
+        PARTICIPATION, headers=headers, params={"partner_id": t.neighbour}
+    )
+    assert_problem(neighbours, 403, "forbidden")
     for path in (PARTICIPATION, NON_TAKE_UP):
         response = await client.get(path, headers=headers, params={"region_id": t.home.id})
         assert_problem(response, 403, "forbidden")

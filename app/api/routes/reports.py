@@ -283,6 +283,7 @@ class CellOut(FiguresOut):
 
 
 class ParticipationOut(ResponseModel):
+    partner_id: str | None = Field(description="set when the report is one partner's")
     region_id: str
     from_date: date
     to_date: date
@@ -302,14 +303,16 @@ async def participation(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(Authorized(*service.REGION_READERS))],
+    principal: Annotated[Principal, Depends(Authorized(*service.SETTLEMENT_READERS))],
+    partner_id: MaybeId = None,
     region_id: MaybeId = None,
     from_: FromDate = None,
     to: ToDate = None,
     group_by: Annotated[GroupBy, Query(description="what one cell is")] = "month",
 ) -> ParticipationOut | Response:
-    """Confirmed sales at the region's partners, per month, partner, scheme, residence
-    municipality or category; whole months only (default: this calendar year).
+    """Confirmed sales at the region's partners (or at one partner, for its partner admin),
+    per month, partner, scheme, residence municipality or category; whole months only
+    (default: this calendar year).
 
     A cell with fewer than 5 distinct passholders is suppressed (`suppressed: true`,
     figures null), and so is the next-smallest cell, so that no suppressed figure can be
@@ -321,6 +324,7 @@ async def participation(
     report = await service.participation(
         session,
         principal,
+        partner_id=_reference(partner_id, "partner_id"),
         region_id=_reference(region_id, "region_id"),
         period=_period(from_, to),
         group_by=group_by,
@@ -333,6 +337,7 @@ async def participation(
             report.period,
         )
     return ParticipationOut(
+        partner_id=report.partner_id,
         region_id=report.region_id,
         from_date=report.period.from_date,
         to_date=report.period.to_date,
