@@ -76,6 +76,8 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).propagate = True
     # Our access line replaces uvicorn's, which would log raw paths (card numbers).
     logging.getLogger("uvicorn.access").disabled = True
+    # Every /ready reads the migration state; Alembic would log two lines per probe.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def metrics_payload() -> bytes:
