@@ -142,6 +142,34 @@ async def compute_quote(
     return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.schemes)
 
 
+@dataclass(frozen=True, slots=True)
+class DeskItem:
+    offer: OfferRow
+    price_class: PriceClassRow
+    holder: CardHolder
+
+
+async def load_desk_item(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    card_number: str,
+    offer_id: str,
+    price_class: str,
+) -> DeskItem:
+    """What a quote or a sale line is about, once the caller is known to be a desk of the
+    offer's partner."""
+    offer = await load_offer(session, offer_id)
+    ensure(
+        principal,
+        DESKS,
+        Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
+        hide=False,
+    )
+    chosen = pick_price_class(offer, price_class)
+    return DeskItem(offer, chosen, await load_card_holder(session, card_number))
+
+
 async def quote_for_desk(
     session: AsyncSession,
     principal: Principal,
@@ -151,16 +179,11 @@ async def quote_for_desk(
     price_class: str,
     quantity: int,
 ) -> QuoteResult:
-    offer = await load_offer(session, offer_id)
-    ensure(
-        principal,
-        DESKS,
-        Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
-        hide=False,
+    item = await load_desk_item(
+        session, principal, card_number=card_number, offer_id=offer_id, price_class=price_class
     )
-    chosen = pick_price_class(offer, price_class)
-    holder = await load_card_holder(session, card_number)
-    result = await compute_quote(session, holder, offer, chosen, quantity, utcnow())
+    holder = item.holder
+    result = await compute_quote(session, holder, item.offer, item.price_class, quantity, utcnow())
     # The desk saw a display name and tariffs derived from personal data: audited.
     await record_reads(session, principal, "quote", [(holder.passholder_id, holder.region_id)])
     await db.relax_durability(session)

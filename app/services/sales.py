@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from app.db import partners as db_partners
 from app.db import sales as db
 from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
-from app.db.sales import SaleRow
+from app.db.sales import FundingRow, ItemRow, SaleRow
 from app.domain.access import Principal, Tenant
 from app.domain.pricing import Tariff
 from app.domain.reasons import Reason
@@ -35,9 +35,7 @@ from app.services.quotes import (
     QuoteResult,
     activity_date,
     compute_quote,
-    load_card_holder,
-    load_offer,
-    pick_price_class,
+    load_desk_item,
 )
 from app.settings import Settings
 
@@ -133,28 +131,29 @@ async def _sell(
     now = utcnow()
     sale_id = uuid.uuid4()
     lines: list[tuple[QuoteResult, Tariff]] = []
-    for index, item in enumerate(request.items):
-        offer = await load_offer(session, item.offer_id)
-        ensure(
+    for index, requested in enumerate(request.items):
+        item = await load_desk_item(
+            session,
             principal,
-            DESKS,
-            Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
-            hide=False,
+            card_number=requested.card_number,
+            offer_id=requested.offer_id,
+            price_class=requested.price_class,
         )
-        if lines and offer.partner_id != lines[0][0].offer.partner_id:
+        if lines and item.offer.partner_id != lines[0][0].offer.partner_id:
             raise Unprocessable(
                 "All items of one sale are for the same partner.",
                 extra={
                     "errors": [{"pointer": f"/items/{index}/offer_id", "detail": "another partner"}]
                 },
             )
-        price_class = pick_price_class(offer, item.price_class)
-        holder = await load_card_holder(session, item.card_number)
+        holder = item.holder
         await release_expired_holds(session, holder.passholder_id, now)
         # Items are checked one after the other: a second item for the same holder sees
         # the usage the first one just claimed.
-        result = await compute_quote(session, holder, offer, price_class, item.quantity, now)
-        tariff = _chosen(result, item.tariff_id, index)
+        result = await compute_quote(
+            session, holder, item.offer, item.price_class, requested.quantity, now
+        )
+        tariff = _chosen(result, requested.tariff_id, index)
         for claim in tariff.usage_claims:
             if not await db.claim_usage(session, holder.passholder_id, claim):
                 tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
@@ -164,38 +163,47 @@ async def _sell(
                 raise _limit_error(count_limit, index)
         lines.append((result, tariff))
 
-    partner_id = lines[0][0].offer.partner_id
+    offer = lines[0][0].offer
+    held_until = now + timedelta(minutes=settings.hold_minutes) if request.hold else None
+    sale = SaleRow(
+        id=str(sale_id),
+        partner_id=offer.partner_id,
+        client_id=principal.client_id,
+        status="held" if request.hold else "confirmed",
+        created_at=now,
+        hold_expires_at=held_until,
+        confirmed_at=None if request.hold else now,
+        cancelled_at=None,
+        items=(),
+    )
     await db.insert_sale(
         session,
         {
             "id": sale_id,
-            "partner_id": uuid.UUID(partner_id),
-            "client_id": principal.client_id,
-            "status": "held" if request.hold else "confirmed",
-            "created_at": now,
-            "hold_expires_at": now + timedelta(minutes=settings.hold_minutes)
-            if request.hold
-            else None,
-            "confirmed_at": None if request.hold else now,
+            "partner_id": uuid.UUID(sale.partner_id),
+            "client_id": sale.client_id,
+            "status": sale.status,
+            "created_at": sale.created_at,
+            "hold_expires_at": sale.hold_expires_at,
+            "confirmed_at": sale.confirmed_at,
         },
     )
-    held_until = now + timedelta(minutes=settings.hold_minutes) if request.hold else None
-    for result, tariff in lines:
-        await _insert_line(session, sale_id, result, tariff, held_until)
+    # The answer is built from what was written, not read back: the sale is ours alone
+    # until the transaction commits.
+    items = [await _insert_line(session, sale_id, r, t, held_until) for r, t in lines]
     if not request.hold:
         await settlement.add_sale(session, sale_id, +1)
     holders = [(r.holder.passholder_id, r.holder.region_id) for r, _ in lines]
     await record_reads(session, principal, "sale", holders)
-    offer = lines[0][0].offer
     await changes.record(
         session,
         [
             NewEvent(
                 offer.partner_region_id,
                 "sale.held" if request.hold else "sale.confirmed",
-                str(sale_id),
+                sale.id,
                 {
-                    "partner_id": partner_id,
+                    "partner_id": sale.partner_id,
                     "passholder_ids": sorted({holder for holder, _ in holders}),
                     "total_cents": sum(t.total_cents for _, t in lines),
                 },
@@ -203,8 +211,7 @@ async def _sell(
         ],
         now,
     )
-    [sale] = await db.get_sales(session, [sale_id])
-    return sale
+    return replace(sale, items=tuple(items))
 
 
 def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
@@ -245,9 +252,34 @@ async def _insert_line(
     result: QuoteResult,
     tariff: Tariff,
     held_until: datetime | None,
-) -> None:
+) -> ItemRow:
     item_id = uuid.uuid4()
     holder = result.holder
+    parts = [
+        {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
+        for p in tariff.parts
+    ]
+    item = ItemRow(
+        id=str(item_id),
+        passholder_id=holder.passholder_id,
+        card_number=holder.card_number,
+        offer_id=result.offer.id,
+        price_class=result.price_class.code,
+        scheme_code=tariff.scheme_code,
+        scheme_version=tariff.scheme_version,
+        parts=parts,
+        label=tariff.label.nl,
+        quantity=tariff.quantity,
+        regular_price_cents=result.quote.regular_price_cents,
+        unit_price_cents=tariff.unit_price_cents,
+        total_cents=tariff.total_cents,
+        discount_cents=tariff.discount_cents,
+        activity_date=activity_date(result.offer) or result.at,
+        funding=tuple(
+            FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
+            for share in tariff.funding
+        ),
+    )
     await db.insert_item(
         session,
         {
@@ -255,36 +287,29 @@ async def _insert_line(
             "sale_id": sale_id,
             "passholder_id": uuid.UUID(holder.passholder_id),
             "card_number": holder.card_number,
-            "offer_id": uuid.UUID(result.offer.id),
-            "price_class": result.price_class.code,
+            "offer_id": uuid.UUID(item.offer_id),
+            "price_class": item.price_class,
             "municipality_nis": holder.municipality_nis,
-            "scheme_code": tariff.scheme_code,
-            "scheme_version": tariff.scheme_version,
-            "parts": [
-                {
-                    "code": p.scheme_code,
-                    "version": p.scheme_version,
-                    "discount_cents": p.discount_cents,
-                }
-                for p in tariff.parts
-            ],
-            "label": tariff.label.nl,
-            "quantity": tariff.quantity,
-            "regular_price_cents": result.quote.regular_price_cents,
-            "unit_price_cents": tariff.unit_price_cents,
-            "total_cents": tariff.total_cents,
-            "discount_cents": tariff.discount_cents,
-            "activity_date": activity_date(result.offer) or result.at,
+            "scheme_code": item.scheme_code,
+            "scheme_version": item.scheme_version,
+            "parts": parts,
+            "label": item.label,
+            "quantity": item.quantity,
+            "regular_price_cents": item.regular_price_cents,
+            "unit_price_cents": item.unit_price_cents,
+            "total_cents": item.total_cents,
+            "discount_cents": item.discount_cents,
+            "activity_date": item.activity_date,
         },
         [
             {
                 "sale_item_id": item_id,
-                "scheme_code": share.scheme_code,
-                "payer": share.payer,
-                "payer_ref": share.payer_ref,
-                "amount_cents": share.amount_cents,
+                "scheme_code": f.scheme_code,
+                "payer": f.payer,
+                "payer_ref": f.payer_ref,
+                "amount_cents": f.amount_cents,
             }
-            for share in tariff.funding
+            for f in item.funding
         ],
         [
             {
@@ -298,6 +323,7 @@ async def _insert_line(
             for claim in tariff.usage_claims
         ],
     )
+    return item
 
 
 async def release_expired_holds(session: AsyncSession, passholder_id: str, now: datetime) -> None:

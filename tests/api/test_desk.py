@@ -145,6 +145,9 @@ async def test_a_sale_at_the_quoted_tariff_uses_the_limit_and_a_cancel_gives_it_
         2_380,
     )
     assert sum(f["amount_cents"] for f in item["funding"]) == 9_520
+    # The answer is built from what was written; reading the sale back gives the same.
+    listed = (await client.get("/v1/sales", headers=world.desk)).json()["items"]
+    assert listed == [sale]
 
     after = (await quote(client, world)).json()
     assert after["tariffs"] == []
