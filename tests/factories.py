@@ -196,3 +196,24 @@ async def a_desk_world(
         passholder_id=holder["id"],
         card_number=card["number"],
     )
+
+
+@dataclass
+class Registered:
+    """A region, a registry client of it, and one passholder it registered."""
+
+    region: RegionRow
+    registry: dict[str, str]
+    passholder_id: str
+
+
+async def a_registered_holder(
+    session: AsyncSession, client: httpx.AsyncClient, *, grace_days: int = 0, **body: object
+) -> Registered:
+    region = await a_region(session, grace_days=grace_days)
+    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
+    response = await client.post(
+        "/v1/passholders", headers=registry, json={**passholder_body(region), **body}
+    )
+    assert response.status_code == 201, response.text
+    return Registered(region, registry, response.json()["id"])

@@ -6,18 +6,13 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import luhn
 
-from app.domain.access import Role
 from tests.api.test_auth import assert_problem
-from tests.factories import a_region, bearer_for, passholder_body
+from tests.factories import a_registered_holder
 
 
 async def _holder(client: httpx.AsyncClient, session: AsyncSession) -> tuple[dict[str, str], str]:
-    region = await a_region(session)
-    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
-    holder = (
-        await client.post("/v1/passholders", headers=registry, json=passholder_body(region))
-    ).json()
-    return registry, holder["id"]
+    registered = await a_registered_holder(session, client)
+    return registered.registry, registered.passholder_id
 
 
 async def test_an_issued_card_has_13_digits_with_a_luhn_check_digit(

@@ -8,20 +8,15 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import today_in_brussels
-from app.domain.access import Role
 from tests.api.test_auth import assert_problem
-from tests.factories import a_region, bearer_for, passholder_body
+from tests.factories import a_region, a_registered_holder
 
 
 async def _setup(
     client: httpx.AsyncClient, session: AsyncSession, grace_days: int = 0
 ) -> tuple[dict[str, str], str, str]:
-    region = await a_region(session, grace_days=grace_days)
-    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
-    holder = (
-        await client.post("/v1/passholders", headers=registry, json=passholder_body(region))
-    ).json()
-    return registry, holder["id"], region.id
+    registered = await a_registered_holder(session, client, grace_days=grace_days)
+    return registered.registry, registered.passholder_id, registered.region.id
 
 
 async def test_a_kansenstatuut_ends_by_default_on_30_april_of_next_year(
