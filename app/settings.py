@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_import_body_bytes: int = Field(default=32 * 1_048_576, ge=1024)
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Connections each server process keeps open. Requests beyond it wait for one rather
+    # than open and close extra connections (a new PostgreSQL backend per request under
+    # load); processes × pool size must stay below the server's max_connections.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
 
     @field_validator("database_url")
     @classmethod

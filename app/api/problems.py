@@ -15,9 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.db.driver import CONNECTION_ERRORS
 from app.errors import OpenPasError
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
@@ -93,6 +95,11 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "nl": "OpenPas is even niet bereikbaar. Probeer het later opnieuw.",
         "fr": "OpenPas n'est pas joignable pour le moment. Réessayez plus tard.",
         "en": "OpenPas is not reachable right now. Please try again later.",
+    },
+    "database-unavailable": {
+        "nl": "OpenPas is heel even niet bereikbaar. Probeer het meteen opnieuw.",
+        "fr": "OpenPas est brièvement injoignable. Réessayez tout de suite.",
+        "en": "OpenPas could not be reached for a moment. Please try again right away.",
     },
     "internal-error": {
         "nl": "Er ging iets mis bij OpenPas. Probeer het later opnieuw.",
@@ -280,6 +287,17 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if _lost_database(exc):
+        # Connections are not pinged before use (three round trips on every request): a
+        # connection that died with a database restart fails once and leaves the pool.
+        log.warning("database_unavailable", error_type=type(exc).__name__)
+        return problem_response(
+            request,
+            status=503,
+            code="database-unavailable",
+            detail="The database could not be reached; try again.",
+            headers={"Retry-After": "1"},
+        )
     # The trace goes to the server log; the client learns only that it was our fault.
     log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
     return problem_response(
@@ -288,6 +306,14 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         code="internal-error",
         detail="An unexpected error occurred; it has been logged.",
     )
+
+
+def _lost_database(exc: Exception) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return isinstance(exc, CONNECTION_ERRORS)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

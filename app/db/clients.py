@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import driver
 from app.db.tables import api_clients, client_grants
 from app.domain.access import Grant, Role
 
@@ -64,28 +67,39 @@ async def update_secret_hash(session: AsyncSession, client_id: str, secret_hash:
     )
 
 
+# The PostgreSQL version of the query below, on every authenticated request (app.db.driver).
+_ACTIVE_GRANTS_PG = """
+SELECT g.role, g.region_id::text, g.partner_id::text
+FROM api_clients c LEFT JOIN client_grants g ON g.client_id = c.client_id
+WHERE c.client_id = $1 AND c.revoked_at IS NULL
+"""
+
+
 async def active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, ...] | None:
     """The grants of a client that is not revoked, in one query; None when it is."""
-    result = await session.execute(
-        sa.select(client_grants.c.role, client_grants.c.region_id, client_grants.c.partner_id)
-        .select_from(
-            api_clients.outerjoin(
-                client_grants, client_grants.c.client_id == api_clients.c.client_id
+    connection = await driver.pg_connection(session)
+    if connection is not None:
+        rows: Sequence[Any] = await driver.fetch(session, connection, _ACTIVE_GRANTS_PG, client_id)
+    else:
+        result = await session.execute(
+            sa.select(client_grants.c.role, client_grants.c.region_id, client_grants.c.partner_id)
+            .select_from(
+                api_clients.outerjoin(
+                    client_grants, client_grants.c.client_id == api_clients.c.client_id
+                )
             )
+            .where(api_clients.c.client_id == client_id, api_clients.c.revoked_at.is_(None))
         )
-        .where(api_clients.c.client_id == client_id, api_clients.c.revoked_at.is_(None))
-    )
-    rows = result.all()
+        rows = [
+            (role, str(region_id) if region_id else None, str(partner_id) if partner_id else None)
+            for role, region_id, partner_id in result.all()
+        ]
     if not rows:
         return None
     return tuple(
-        Grant(
-            role=Role(row.role),
-            region_id=str(row.region_id) if row.region_id else None,
-            partner_id=str(row.partner_id) if row.partner_id else None,
-        )
-        for row in rows
-        if row.role is not None
+        Grant(role=Role(role), region_id=region_id, partner_id=partner_id)
+        for role, region_id, partner_id in rows
+        if role is not None
     )
 
 

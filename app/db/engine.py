@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -23,7 +23,11 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: with asyncpg it is BEGIN, a statement and ROLLBACK — three round trips on
+    # every request. A connection that died (a database restart) fails its request once
+    # with 503 database-unavailable, and SQLAlchemy then drops every older pooled
+    # connection; app.db.driver does the same for the statements it sends itself.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

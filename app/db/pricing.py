@@ -1,19 +1,22 @@
 """The few indexed queries a quote makes: card and holder, statuses, usage.
 
 Core queries that return exactly the facts the price calculation takes, no ORM objects:
-this is the hot path of every desk.
+this is the hot path of every desk. On PostgreSQL a quote sends one hand-written statement
+instead (`quote_facts`, see app.db.driver); the Core queries are its reference and the
+embedded database's path.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import audit, driver
 from app.db.tables import (
     cards,
     catalog_state,
@@ -153,3 +156,124 @@ async def usage(
         for key, (tickets, discount) in found.items()
         if key in bucket_keys
     }
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteFacts:
+    holder: CardHolder
+    # Usage of the buckets asked for (a bucket never used is missing).
+    usage: Mapping[str, UsageAmount]
+
+
+# Everything a quote reads, and its audit row, in one statement (and so, outside a
+# transaction, one round trip and one implicit transaction): the card with its holder and
+# home region, the catalogue generation, the statuses with their region's code and grace,
+# and the usage of the asked buckets less lapsed holds. The audit row is written only for an
+# active card, as the Core path does: a blocked or replaced card shows the desk nothing.
+# set_config(..., true) lets this one transaction commit without waiting for the WAL flush
+# (see `relax_durability`); it lasts until the end of the transaction, so this statement is
+# for quotes only and never runs inside a sale.
+_QUOTE_FACTS_PG = """
+WITH holder AS (
+    SELECT c.number, c.status, p.id, p.first_name, p.last_name, p.birth_date,
+           p.municipality_nis, p.region_id, home.code AS region_code,
+           home.status_grace_days AS home_grace
+    FROM cards c
+    JOIN passholders p ON p.id = c.passholder_id
+    JOIN regions home ON home.id = p.region_id
+    WHERE c.number = $1
+), audited AS (
+    INSERT INTO audit_log (at, client_id, action, passholder_id, region_id)
+    SELECT $4, $3, 'quote', id, region_id FROM holder WHERE status = 'active'
+    RETURNING 1
+)
+SELECT h.number, h.status, h.id::text AS id, h.first_name, h.last_name, h.birth_date,
+       h.municipality_nis, h.region_id::text AS region_id, h.region_code,
+       (SELECT version FROM catalog_state WHERE id = 1) AS generation,
+       ARRAY(
+           SELECT ROW(e.type, r.code, e.valid_from, e.valid_until, e.suspended_until,
+                      e.ended_on, coalesce(r.status_grace_days, h.home_grace))
+           FROM entitlements e LEFT JOIN regions r ON r.id = e.region_id
+           WHERE e.passholder_id = h.id
+       ) AS statuses,
+       ARRAY(
+           SELECT ROW(u.bucket_key, sum(u.tickets)::int, sum(u.discount_cents)::int)
+           FROM (
+               SELECT bucket_key, tickets, discount_cents FROM usage_counters
+               WHERE passholder_id = h.id AND bucket_key = ANY($2::text[])
+               UNION ALL
+               SELECT bucket_key, -tickets, -discount_cents FROM sale_usage
+               WHERE passholder_id = h.id AND held_until <= $4
+                 AND bucket_key = ANY($2::text[])
+           ) u
+           GROUP BY u.bucket_key
+       ) AS usage,
+       (SELECT count(*) FROM audited) AS audited,
+       set_config('synchronous_commit', 'off', true) AS relaxed
+FROM holder h
+"""
+
+
+async def quote_facts(
+    session: AsyncSession,
+    number: str,
+    bucket_keys: Sequence[str],
+    now: datetime,
+    *,
+    client_id: str,
+) -> QuoteFacts | None:
+    """Card, holder, statuses and usage for a quote, with its audit row (active card only).
+
+    Only for a quote: the transaction's one write is the audit row and it need not wait for
+    the WAL flush. The caller commits (a no-op on PostgreSQL outside a transaction).
+    """
+    connection = await driver.pg_connection(session)
+    if connection is None:
+        return await quote_facts_core(session, number, bucket_keys, now, client_id=client_id)
+    rows = await driver.fetch(
+        session, connection, _QUOTE_FACTS_PG, number, list(bucket_keys), client_id, now
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return QuoteFacts(
+        CardHolder(
+            card_number=row["number"],
+            card_status=row["status"],
+            passholder_id=row["id"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            birth_date=row["birth_date"],
+            municipality_nis=row["municipality_nis"],
+            region_id=row["region_id"],
+            region_code=row["region_code"],
+            catalog_generation=int(row["generation"]),
+            entitlements=tuple(EntitlementFact(*status) for status in row["statuses"]),
+        ),
+        {key: UsageAmount(tickets, discount) for key, tickets, discount in row["usage"]},
+    )
+
+
+async def quote_facts_core(
+    session: AsyncSession,
+    number: str,
+    bucket_keys: Sequence[str],
+    now: datetime,
+    *,
+    client_id: str,
+) -> QuoteFacts | None:
+    """`quote_facts` in three Core statements: the embedded database's path, and the
+    reference the PostgreSQL statement is tested against."""
+    holder = await card_holder(session, number)
+    if holder is None:
+        return None
+    found = await usage(session, holder.passholder_id, bucket_keys, now)
+    if holder.card_status == "active":
+        await audit.record(
+            session,
+            client_id=client_id,
+            action="quote",
+            subjects=[(holder.passholder_id, holder.region_id)],
+            now=now,
+        )
+    return QuoteFacts(holder, found)

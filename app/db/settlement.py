@@ -14,6 +14,7 @@ The two tables hold what `app.db.reports` would sum from the raw rows of a whole
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -113,6 +114,29 @@ def _upsert(
     )
 
 
+@functools.cache
+def _add_statements(dialect: str, sign: int) -> tuple[Any, Any]:
+    """The two upserts of one sale, built once: every sale runs them, and building and
+    keying these statements anew cost more than everything else a sale does in Python."""
+    this_sale = sales.c.id == sa.bindparam("sale_id", type_=sa.Uuid)
+    return (
+        _upsert(
+            dialect,
+            settlement_payer_months,
+            _PAYER_KEY,
+            _PAYER_SUMS,
+            _payer_rows(dialect, sign, this_sale),
+        ),
+        _upsert(
+            dialect,
+            settlement_scheme_months,
+            _SCHEME_KEY,
+            _SCHEME_SUMS,
+            _scheme_rows(dialect, sign, this_sale),
+        ),
+    )
+
+
 async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None:
     """Add a sale's lines and funding to the monthly sums (`sign` +1), or take them off (−1).
 
@@ -121,26 +145,8 @@ async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None
     """
     if sign not in (1, -1):
         raise ValueError("a sale is added (+1) or taken off (-1)")
-    dialect = session.get_bind().dialect.name
-    this_sale = sales.c.id == sale_id
-    await session.execute(
-        _upsert(
-            dialect,
-            settlement_payer_months,
-            _PAYER_KEY,
-            _PAYER_SUMS,
-            _payer_rows(dialect, sign, this_sale),
-        )
-    )
-    await session.execute(
-        _upsert(
-            dialect,
-            settlement_scheme_months,
-            _SCHEME_KEY,
-            _SCHEME_SUMS,
-            _scheme_rows(dialect, sign, this_sale),
-        )
-    )
+    for statement in _add_statements(session.get_bind().dialect.name, sign):
+        await session.execute(statement, {"sale_id": sale_id})
 
 
 async def rebuild(session: AsyncSession) -> None:

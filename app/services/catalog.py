@@ -43,5 +43,11 @@ class CatalogCache:
             self._catalog = current
             return current
 
+    async def last_known(self, session: AsyncSession) -> Catalog:
+        """The catalogue this process last loaded, without asking the database whether it
+        is still current: for a caller that reads the generation itself in its own query
+        and calls `get` with it when it differs."""
+        return self._catalog or await self.get(session)
+
 
 CATALOG = CatalogCache()

@@ -123,7 +123,7 @@ def postgres_server() -> Iterator[str]:
         yield started
 
 
-def _admin_execute(admin_url: str, statement: str) -> None:
+def admin_execute(admin_url: str, statement: str) -> None:
     # CREATE/DROP DATABASE cannot run in a transaction block: use asyncpg directly, on a
     # thread of its own so that no test's event loop is disturbed.
 
@@ -148,7 +148,7 @@ def _admin_execute(admin_url: str, statement: str) -> None:
 def create_database(admin_url: str, prefix: str = "openpas_test") -> str:
     """Create an empty database with a unique name; return its async URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    _admin_execute(admin_url, f'CREATE DATABASE "{name}"')
+    admin_execute(admin_url, f'CREATE DATABASE "{name}"')
     return (
         make_url(admin_url)
         .set(drivername="postgresql+asyncpg", database=name)
@@ -160,7 +160,7 @@ def drop_database(admin_url: str, database_url: str) -> None:
     name = make_url(database_url).database
     for _ in range(3):
         try:
-            _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
         except Exception:
             time.sleep(0.5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Annotated, Any
 
@@ -128,10 +127,19 @@ def quote_json(result: QuoteResult, language: Language) -> str:
     return f'{head[:-1]},"not_applicable":[{refusals}]}}'
 
 
-@functools.lru_cache(maxsize=65_536)
+# Keyed by identity, not by value: hashing a frozen dataclass hashes its fields, ≈ 1 µs for
+# each of the ≈ 200 refusals of every quote. The entry keeps its refusal alive, so an id is
+# never reused while it is cached.
+_REFUSAL_JSON: dict[int, tuple[NotApplicable, str]] = {}
+_MAX_REFUSALS = 65_536
+
+
 def _not_applicable_json(refusal: NotApplicable) -> str:
+    cached = _REFUSAL_JSON.get(id(refusal))
+    if cached is not None and cached[0] is refusal:
+        return cached[1]
     hidden = refusal.reason in _DESK_REASON
-    return json.dumps(
+    text = json.dumps(
         {
             "scheme_code": refusal.scheme_code,
             "reason": _DESK_REASON.get(refusal.reason, refusal.reason),
@@ -139,6 +147,10 @@ def _not_applicable_json(refusal: NotApplicable) -> str:
         },
         separators=(",", ":"),
     )
+    if len(_REFUSAL_JSON) >= _MAX_REFUSALS:
+        _REFUSAL_JSON.clear()
+    _REFUSAL_JSON[id(refusal)] = (refusal, text)
+    return text
 
 
 def _tariff(tariff: Tariff, language: Language) -> dict[str, Any]:

@@ -1,0 +1,108 @@
+"""The quote's one PostgreSQL statement answers exactly what the Core queries answer.
+
+`quote_facts` sends a hand-written statement through asyncpg (app.db.driver); the embedded
+database uses `quote_facts_core`. Both run here on the same PostgreSQL data: same holder,
+same statuses, same usage less lapsed holds, and one audit row per quote of an active card.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import pricing
+from app.db.tables import audit_log, sale_items, sale_usage, usage_counters
+from tests.api.test_desk import kortrijk_world, quote, sell
+
+
+async def _audit_rows(session: AsyncSession, passholder_id: str) -> int:
+    return int(
+        (
+            await session.execute(
+                sa.select(sa.func.count())
+                .select_from(audit_log)
+                .where(audit_log.c.passholder_id == uuid.UUID(passholder_id))
+            )
+        ).scalar_one()
+    )
+
+
+async def test_the_statement_and_the_core_queries_agree_on_holder_statuses_usage_and_audit(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(
+        session, client, statuses=("kansenstatuut", "verhoogde_tegemoetkoming")
+    )
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    holder = uuid.UUID(world.passholder_id)
+    keys = list(
+        (
+            await session.execute(
+                sa.select(usage_counters.c.bucket_key).where(
+                    usage_counters.c.passholder_id == holder
+                )
+            )
+        ).scalars()
+    )
+    assert keys, "the hold claimed usage"
+    now = datetime.now(UTC)
+
+    fast = await pricing.quote_facts(session, world.card_number, [*keys, "X"], now, client_id="t")
+    core = await pricing.quote_facts_core(
+        session, world.card_number, [*keys, "X"], now, client_id="t"
+    )
+    assert fast is not None
+    assert core is not None
+    assert fast == core
+    assert {e.type for e in fast.holder.entitlements} == {
+        "kansenstatuut",
+        "verhoogde_tegemoetkoming",
+    }
+    assert fast.holder.card_status == "active"
+    assert all(fast.usage[key].tickets == 1 for key in keys)
+
+    # The hold lapses: both subtract it before anyone releases it.
+    past = now - timedelta(seconds=1)
+    await session.execute(
+        sa.update(sale_usage)
+        .where(
+            sale_usage.c.sale_item_id.in_(
+                sa.select(sale_items.c.id).where(sale_items.c.sale_id == uuid.UUID(held["id"]))
+            )
+        )
+        .values(held_until=past)
+    )
+    before = await _audit_rows(session, world.passholder_id)
+    fast = await pricing.quote_facts(session, world.card_number, keys, now, client_id="t")
+    core = await pricing.quote_facts_core(session, world.card_number, keys, now, client_id="t")
+    assert fast == core
+    assert fast is not None
+    assert all(fast.usage[key].tickets == 0 for key in keys)
+    assert await _audit_rows(session, world.passholder_id) == before + 2
+
+
+async def test_a_blocked_or_unknown_card_is_answered_alike_and_leaves_no_audit_row(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    blocked = await client.post(
+        f"/v1/cards/{world.card_number}/block", headers=world.registry, json={"reason": "lost"}
+    )
+    assert blocked.status_code == 200, blocked.text
+    before = await _audit_rows(session, world.passholder_id)
+    now = datetime.now(UTC)
+    fast = await pricing.quote_facts(session, world.card_number, [], now, client_id="t")
+    core = await pricing.quote_facts_core(session, world.card_number, [], now, client_id="t")
+    assert fast == core
+    assert fast is not None
+    assert fast.holder.card_status == "blocked"
+    assert await _audit_rows(session, world.passholder_id) == before
+
+    unknown = "0" * 13
+    assert await pricing.quote_facts(session, unknown, [], now, client_id="t") is None
+    assert await pricing.quote_facts_core(session, unknown, [], now, client_id="t") is None

@@ -1,0 +1,83 @@
+"""Pooled connections are not pinged before use: when the database drops them, a request
+fails once with a clear 503 and the next one gets a fresh connection — never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.db import migrations
+from app.db.engine import create_engine, create_sessionmaker
+from app.services.demo import seed_demo
+from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
+from tests.support.live_server import LiveServer, live_server
+from tests.support.postgres import admin_execute, create_database, drop_database, run_in_thread
+
+KV_SEASON_TICKET = "f885b1c5-8e53-54f0-b4c6-a98fd001c18e"
+SOFIE_CARD = "5395011334637"
+
+
+@pytest.fixture(scope="module")
+def server(postgres_admin_url: str) -> Iterator[LiveServer]:
+    url = create_database(postgres_admin_url, prefix="openpas_loss")
+    migrations.upgrade(url)
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                await seed_demo(session, make_settings(url))
+        finally:
+            await engine.dispose()
+
+    run_in_thread(seed())
+    env = {"OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY, "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY}
+    try:
+        with live_server(url, env) as running:
+            yield running
+    finally:
+        drop_database(postgres_admin_url, url)
+
+
+def test_a_dropped_connection_costs_one_503_and_then_the_desk_works_again(
+    server: LiveServer, postgres_admin_url: str
+) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        token = client.post(
+            "/v1/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "demo-desk-kv",
+                "client_secret": "demo-desk-kv-secret",
+            },
+        ).json()["access_token"]
+        desk = {"Authorization": f"Bearer {token}"}
+        body = {"card_number": SOFIE_CARD, "offer_id": KV_SEASON_TICKET, "price_class": "standard"}
+        first = client.post("/v1/quotes", headers=desk, json=body)
+        assert first.status_code == 200, first.text
+
+        # A database restart, as far as the server's pooled connections can tell.
+        name = make_url(server.database_url).database
+        admin_execute(
+            postgres_admin_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+        )
+
+        answers = []
+        for _ in range(25):
+            answer = client.post("/v1/quotes", headers=desk, json=body)
+            answers.append(answer)
+            if answer.status_code == 200:
+                break
+        lost, last = answers[0], answers[-1]
+        assert lost.status_code == 503
+        assert lost.headers["content-type"] == "application/problem+json"
+        assert lost.json()["code"] == "database-unavailable"
+        assert lost.headers["retry-after"] == "1"
+        assert last.status_code == 200
+        assert last.json()["tariffs"] == first.json()["tariffs"]
+        assert {a.status_code for a in answers[:-1]} == {503}
