@@ -7,6 +7,7 @@ the same moment cannot both succeed, on one server process or many.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,33 +37,54 @@ def _insert(session: AsyncSession, table: sa.Table) -> Any:
 # --- usage counters --------------------------------------------------------------------
 
 
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """Add a claim to its bucket, creating the bucket, unless a maximum would be passed.
+
+    One statement, built once: the conflict's WHERE decides atomically against the row as
+    it is when this transaction gets its lock (PostgreSQL re-reads a row that a concurrent
+    sale changed), so the limit holds however many desks sell at once. A claim beyond its
+    maxima on its own is refused before this runs: a new bucket is inserted unchecked.
+    """
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(usage_counters)
+    insert = insert.values(
+        passholder_id=sa.bindparam("holder", type_=sa.Uuid),
+        bucket_key=sa.bindparam("bucket_key", type_=sa.String),
+        tickets=sa.bindparam("tickets", type_=sa.Integer),
+        discount_cents=sa.bindparam("discount_cents", type_=sa.Integer),
+    )
+    max_tickets = sa.bindparam("max_tickets", type_=sa.Integer)
+    max_discount = sa.bindparam("max_discount_cents", type_=sa.Integer)
+    tickets = usage_counters.c.tickets + insert.excluded.tickets
+    discount = usage_counters.c.discount_cents + insert.excluded.discount_cents
+    return insert.on_conflict_do_update(
+        index_elements=["passholder_id", "bucket_key"],
+        set_={"tickets": tickets, "discount_cents": discount},
+        where=sa.and_(
+            sa.or_(max_tickets.is_(None), tickets <= max_tickets),
+            sa.or_(max_discount.is_(None), discount <= max_discount),
+        ),
+    ).returning(usage_counters.c.tickets)
+
+
 async def claim_usage(session: AsyncSession, passholder_id: str, claim: UsageClaim) -> bool:
     """Add a claim to its bucket if the bucket stays within its maxima; False if not."""
-    holder = uuid.UUID(passholder_id)
-    await session.execute(
-        _insert(session, usage_counters)
-        .values(passholder_id=holder, bucket_key=claim.bucket_key, tickets=0, discount_cents=0)
-        .on_conflict_do_nothing(index_elements=["passholder_id", "bucket_key"])
-    )
-    conditions = [
-        usage_counters.c.passholder_id == holder,
-        usage_counters.c.bucket_key == claim.bucket_key,
-    ]
-    if claim.max_tickets is not None:
-        conditions.append(usage_counters.c.tickets + claim.tickets <= claim.max_tickets)
-    if claim.max_discount_cents is not None:
-        conditions.append(
-            usage_counters.c.discount_cents + claim.discount_cents <= claim.max_discount_cents
-        )
+    if (claim.max_tickets is not None and claim.tickets > claim.max_tickets) or (
+        claim.max_discount_cents is not None and claim.discount_cents > claim.max_discount_cents
+    ):
+        return False
     result = await session.execute(
-        sa.update(usage_counters)
-        .where(*conditions)
-        .values(
-            tickets=usage_counters.c.tickets + claim.tickets,
-            discount_cents=usage_counters.c.discount_cents + claim.discount_cents,
-        )
+        _claim_statement(session.get_bind().dialect.name),
+        {
+            "holder": uuid.UUID(passholder_id),
+            "bucket_key": claim.bucket_key,
+            "tickets": claim.tickets,
+            "discount_cents": claim.discount_cents,
+            "max_tickets": claim.max_tickets,
+            "max_discount_cents": claim.max_discount_cents,
+        },
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 async def counter(session: AsyncSession, passholder_id: str, bucket_key: str) -> tuple[int, int]:
