@@ -220,7 +220,7 @@ def main() -> None:
             + "\n"
         )
         sales = workdir / "sales.jsonl"
-        sales.write_text("\n".join(sale_bodies(base, token, samples, 4000)) + "\n")
+        sales.write_text("\n".join(sale_bodies(base, token, samples, len(samples))) + "\n")
         common = {"TOKEN": token}
         seconds, conns = args.seconds, args.connections
         health = wrk("GET /health", f"{base}/health", seconds=seconds, connections=conns)
