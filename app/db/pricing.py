@@ -115,18 +115,6 @@ async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
     )
 
 
-async def relax_durability(session: AsyncSession) -> None:
-    """Let this transaction commit without waiting for its WAL to reach the disk.
-
-    Used for a quote, whose only write is its audit row: waiting for the flush doubled the
-    time of a quote, and a crash of the database server could lose at most the last
-    fraction of a second of quote audit rows — never a sale, a grant or a counter, which
-    keep PostgreSQL's full durability.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-
-
 async def usage(
     session: AsyncSession, passholder_id: str, bucket_keys: Sequence[str], now: datetime
 ) -> dict[str, UsageAmount]:
@@ -170,9 +158,10 @@ class QuoteFacts:
 # home region, the catalogue generation, the statuses with their region's code and grace,
 # and the usage of the asked buckets less lapsed holds. The audit row is written only for an
 # active card, as the Core path does: a blocked or replaced card shows the desk nothing.
-# set_config(..., true) lets this one transaction commit without waiting for the WAL flush
-# (see `relax_durability`); it lasts until the end of the transaction, so this statement is
-# for quotes only and never runs inside a sale.
+# set_config(..., true) lets this one transaction commit without waiting for the WAL flush:
+# waiting doubled a quote's time, and a crash of the database server could lose at most the
+# last fraction of a second of quote audit rows — never a sale, a grant or a counter. It
+# lasts until the end of the transaction, so this statement never runs inside a sale.
 _QUOTE_FACTS_PG = """
 WITH holder AS (
     SELECT c.number, c.status, p.id, p.first_name, p.last_name, p.birth_date,

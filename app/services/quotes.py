@@ -98,13 +98,13 @@ def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
 
 
 async def load_card_holder(session: AsyncSession, card_number: str) -> CardHolder:
-    holder = await db.card_holder(session, parse_card_field(card_number))
+    return usable_card(await db.card_holder(session, parse_card_field(card_number)))
+
+
+def usable_card(holder: CardHolder | None) -> CardHolder:
+    """The holder of a card the desk may sell on; a clear problem for any other card."""
     if holder is None:
         raise NotFound("No card with this number.", code="card-not-found")
-    return usable_card(holder)
-
-
-def usable_card(holder: CardHolder) -> CardHolder:
     if holder.card_status == CardStatus.BLOCKED:
         raise Conflict("This card is blocked.", code="card-blocked")
     if holder.card_status == CardStatus.REPLACED:
@@ -157,23 +157,11 @@ def priced(
     return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.schemes)
 
 
-@dataclass(frozen=True, slots=True)
-class DeskItem:
-    offer: OfferRow
-    price_class: PriceClassRow
-    holder: CardHolder
-
-
-async def load_desk_item(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    card_number: str,
-    offer_id: str,
-    price_class: str,
-) -> DeskItem:
-    """What a quote or a sale line is about, once the caller is known to be a desk of the
-    offer's partner."""
+async def desk_offer(
+    session: AsyncSession, principal: Principal, offer_id: str, price_class: str
+) -> tuple[OfferRow, PriceClassRow]:
+    """The offer and price class a quote or a sale line is about, once the caller is known
+    to be a desk of the offer's partner."""
     offer = await load_offer(session, offer_id)
     ensure(
         principal,
@@ -181,8 +169,7 @@ async def load_desk_item(
         Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
         hide=False,
     )
-    chosen = pick_price_class(offer, price_class)
-    return DeskItem(offer, chosen, await load_card_holder(session, card_number))
+    return offer, pick_price_class(offer, price_class)
 
 
 async def quote_for_desk(
@@ -201,14 +188,7 @@ async def quote_for_desk(
     in the rare case that it was replaced meanwhile, the quote is priced on the new one and
     reads the buckets that one adds.
     """
-    offer = await load_offer(session, offer_id)
-    ensure(
-        principal,
-        DESKS,
-        Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
-        hide=False,
-    )
-    chosen = pick_price_class(offer, price_class)
+    offer, chosen = await desk_offer(session, principal, offer_id, price_class)
     number = parse_card_field(card_number)
     now = utcnow()
     at = today_in_brussels()
@@ -218,10 +198,8 @@ async def quote_for_desk(
     # writes the audit row too (for an active card, the only one that shows anything).
     facts = await db.quote_facts(session, number, keys, now, client_id=principal.client_id)
     await session.commit()
-    if facts is None:
-        raise NotFound("No card with this number.", code="card-not-found")
-    holder = usable_card(facts.holder)
-    usage = facts.usage
+    holder = usable_card(facts.holder if facts is not None else None)
+    usage = facts.usage if facts is not None else {}
     if holder.catalog_generation != catalog.generation:
         catalog = await CATALOG.get(session, holder.catalog_generation)
         fresh = usage_keys(offer_facts(offer), at, catalog.schemes)

@@ -35,7 +35,8 @@ from app.services.quotes import (
     QuoteResult,
     activity_date,
     compute_quote,
-    load_desk_item,
+    desk_offer,
+    load_card_holder,
 )
 from app.settings import Settings
 
@@ -116,11 +117,17 @@ async def register_sale(
         await db.finish_key(session, client_id, idempotency_key, 201, body)
         await session.commit()
         return Replay(201, body)
-    except BaseException:
+    except BaseException as failure:
         # Nothing of the sale stays; the key is released, so the desk may retry with it
         # (only a sale that happened is replayed).
         await session.rollback()
         await db.drop_key(session, client_id, idempotency_key)
+        if isinstance(failure, PriceChanged):
+            # The desk is shown the fresh quote: audited as a quote is.
+            shown = failure.result.holder
+            await record_reads(
+                session, principal, "quote", [(shown.passholder_id, shown.region_id)]
+            )
         await session.commit()
         raise
 
@@ -132,27 +139,21 @@ async def _sell(
     sale_id = uuid.uuid4()
     lines: list[tuple[QuoteResult, Tariff]] = []
     for index, requested in enumerate(request.items):
-        item = await load_desk_item(
-            session,
-            principal,
-            card_number=requested.card_number,
-            offer_id=requested.offer_id,
-            price_class=requested.price_class,
+        offer, price_class = await desk_offer(
+            session, principal, requested.offer_id, requested.price_class
         )
-        if lines and item.offer.partner_id != lines[0][0].offer.partner_id:
+        if lines and offer.partner_id != lines[0][0].offer.partner_id:
             raise Unprocessable(
                 "All items of one sale are for the same partner.",
                 extra={
                     "errors": [{"pointer": f"/items/{index}/offer_id", "detail": "another partner"}]
                 },
             )
-        holder = item.holder
+        holder = await load_card_holder(session, requested.card_number)
         await release_expired_holds(session, holder.passholder_id, now)
         # Items are checked one after the other: a second item for the same holder sees
         # the usage the first one just claimed.
-        result = await compute_quote(
-            session, holder, item.offer, item.price_class, requested.quantity, now
-        )
+        result = await compute_quote(session, holder, offer, price_class, requested.quantity, now)
         tariff = _chosen(result, requested.tariff_id, index)
         for claim in tariff.usage_claims:
             if not await db.claim_usage(session, holder.passholder_id, claim):
@@ -225,11 +226,19 @@ def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
             raise _limit_error(True, index)
         if missing.scheme_code == scheme_code and missing.reason == Reason.BUDGET_EXHAUSTED:
             raise _limit_error(False, index)
-    raise Conflict(
-        "The chosen tariff no longer holds; quote again and sell at the new price.",
-        code="price-changed",
-        extra={"item": index, "best_tariff_id": result.quote.best_tariff_id},
-    )
+    raise PriceChanged(result, index)
+
+
+class PriceChanged(Conflict):
+    """The chosen tariff no longer holds; the desk gets the fresh quote to sell at."""
+
+    def __init__(self, result: QuoteResult, index: int) -> None:
+        super().__init__(
+            "The chosen tariff no longer holds; sell at a tariff of the fresh quote.",
+            code="price-changed",
+            extra={"item": index, "best_tariff_id": result.quote.best_tariff_id},
+        )
+        self.result = result
 
 
 def _limit_error(count_limit: bool, index: int) -> Conflict:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.routes.quotes import QuoteOut
-from app.db.tables import sale_items, sale_usage, usage_counters
+from app.db.tables import audit_log, sale_items, sale_usage, usage_counters
 from app.db.tables import sales as sales_table
 from tests.api.test_auth import assert_problem
 from tests.factories import DeskWorld, a_desk_world, catalog_scheme, with_schemes
@@ -217,12 +217,34 @@ async def test_a_tariff_that_no_longer_holds_is_refused_with_price_changed(
             "KORTRIJK_KANSENTARIEF", world.region.code, price={"type": "pay_percent", "percent": 25}
         ),
     )
+    audited = select_count_of_quote_reads(world)
+    before = (await session.execute(audited)).scalar_one()
     response = await sell(client, world, tariff_id)
     problem = assert_problem(response, 409, "price-changed")
+    # The problem carries the fresh quote, exactly as POST /v1/quotes answers it, and
+    # showing it is audited like a quote.
+    shown = problem["quote"]
+    assert QuoteOut.model_validate(shown).model_dump(mode="json") == shown
+    assert shown["tariffs"][0]["unit_price_cents"] == 2_975
+    assert shown["tariffs"][0]["scheme_version"] == 2
+    assert problem["best_tariff_id"] == shown["best_tariff_id"] != tariff_id
+    assert (await session.execute(audited)).scalar_one() == before + 1
     fresh = (await quote(client, world)).json()
-    assert problem["best_tariff_id"] == fresh["best_tariff_id"]
-    assert fresh["tariffs"][0]["unit_price_cents"] == 2_975
-    assert fresh["tariffs"][0]["scheme_version"] == 2
+    assert fresh == shown
+    sold = await sell(client, world, shown["best_tariff_id"])
+    assert sold.status_code == 201, sold.text
+    assert sold.json()["items"][0]["unit_price_cents"] == 2_975
+
+
+def select_count_of_quote_reads(world: DeskWorld) -> sa.Select[tuple[int]]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(audit_log)
+        .where(
+            audit_log.c.passholder_id == uuid.UUID(world.passholder_id),
+            audit_log.c.action == "quote",
+        )
+    )
 
 
 async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(

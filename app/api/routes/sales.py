@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -21,8 +22,8 @@ from app.api.models import (
     encode_cursor,
     parse_reference,
 )
-from app.api.problems import problem_responses
-from app.api.routes.quotes import CardNumber
+from app.api.problems import negotiate_language, problem_responses
+from app.api.routes.quotes import CardNumber, quote_json
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.domain.access import Principal, Role
@@ -133,6 +134,7 @@ def _render(sale: SaleRow) -> Any:
 )
 async def register_sale(
     body: SaleIn,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: Desk,
@@ -145,27 +147,33 @@ async def register_sale(
         ),
     ] = None,
 ) -> JSONResponse:
-    outcome = await service.register_sale(
-        session,
-        settings,
-        principal,
-        idempotency_key=idempotency_key,
-        body_hash=service.request_hash(body.model_dump(mode="json")),
-        request=service.SaleRequest(
-            items=tuple(
-                service.SaleItemRequest(
-                    card_number=i.card_number,
-                    offer_id=i.offer_id,
-                    price_class=i.price_class,
-                    tariff_id=i.tariff_id,
-                    quantity=i.quantity,
-                )
-                for i in body.items
+    try:
+        outcome = await service.register_sale(
+            session,
+            settings,
+            principal,
+            idempotency_key=idempotency_key,
+            body_hash=service.request_hash(body.model_dump(mode="json")),
+            request=service.SaleRequest(
+                items=tuple(
+                    service.SaleItemRequest(
+                        card_number=i.card_number,
+                        offer_id=i.offer_id,
+                        price_class=i.price_class,
+                        tariff_id=i.tariff_id,
+                        quantity=i.quantity,
+                    )
+                    for i in body.items
+                ),
+                hold=body.hold,
             ),
-            hold=body.hold,
-        ),
-        render=_render,
-    )
+            render=_render,
+        )
+    except service.PriceChanged as changed:
+        # The fresh quote, exactly as POST /v1/quotes would answer it now.
+        language = negotiate_language(request.headers.get("accept-language"))
+        changed.extra["quote"] = json.loads(quote_json(changed.result, language))
+        raise
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 
