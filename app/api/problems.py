@@ -7,6 +7,7 @@ when `Accept-Language` asks. Stack traces never leave the process.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -299,7 +300,18 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
             headers={"Retry-After": "1"},
         )
     # The trace goes to the server log; the client learns only that it was our fault.
-    log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+    if isinstance(exc, sa_exc.StatementError):
+        # A database error's message quotes the values it choked on ('invalid input
+        # syntax: "Desmet…"', 'Key (email)=(…) already exists'): log where and what kind,
+        # never the message (the engine hides the statement's parameters for the same reason).
+        log.error(
+            "unhandled_error",
+            error_type=type(exc.orig or exc).__name__,
+            sqlstate=getattr(exc.orig, "sqlstate", None),
+            stack="".join(traceback.format_tb(exc.__traceback__)),
+        )
+    else:
+        log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
     return problem_response(
         request,
         status=500,

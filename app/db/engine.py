@@ -16,18 +16,20 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
+    """`hide_parameters`: a database error's text would otherwise carry the statement's
+    values — names, birth dates, addresses — into the log line of an unexpected error."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: with asyncpg it is BEGIN, a statement and ROLLBACK — three round trips on
     # every request. A connection that died (a database restart) fails its request once
     # with 503 database-unavailable, and SQLAlchemy then drops every older pooled
     # connection; app.db.driver does the same for the statements it sends itself.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from app.db import migrations
@@ -139,3 +141,30 @@ def test_settings_keep_secrets_out_of_their_repr() -> None:
     settings = Settings(demo=False, token_signing_key="t" * 40, insz_hmac_key="i" * 40)
     assert "t" * 40 not in repr(settings)
     assert "i" * 40 not in repr(settings)
+
+
+async def test_an_unexpected_database_error_logs_no_value_it_was_given(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(make_settings(database_url, log_level="INFO"))
+
+    @app.get("/boom")
+    async def boom() -> None:
+        async with app.state.engine.connect() as connection:
+            await connection.execute(
+                sa.text("SELECT CAST(:birth AS integer)"), {"birth": "Desmet-1985-07-30"}
+            )
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/boom")
+    await app.state.engine.dispose()
+    configure_logging("WARNING")
+    assert response.status_code == 500
+    assert "Desmet" not in response.text
+    logs = capsys.readouterr().out
+    errors = [json.loads(line) for line in logs.splitlines() if "unhandled_error" in line]
+    assert errors, logs
+    assert errors[0]["sqlstate"].startswith("22")  # data exception
+    assert "boom" in errors[0]["stack"]
+    assert "Desmet" not in logs
