@@ -236,7 +236,7 @@ async def test_a_tariff_that_no_longer_holds_is_refused_with_price_changed(
     assert sold.json()["items"][0]["unit_price_cents"] == 2_975
 
 
-def select_count_of_quote_reads(world: DeskWorld) -> sa.Select[tuple[int]]:
+def select_count_of_quote_reads(world: DeskWorld) -> sa.Select[int]:
     return (
         sa.select(sa.func.count())
         .select_from(audit_log)
