@@ -96,13 +96,16 @@ async def passholder_region(session: AsyncSession, passholder_id: uuid.UUID) -> 
     return str(value) if value else None
 
 
-async def id_by_insz_hash(session: AsyncSession, insz_hash: str) -> str | None:
-    value = (
+async def id_by_insz_hash(session: AsyncSession, insz_hash: str) -> tuple[str, str] | None:
+    """The (id, region_id) of the passholder with this INSZ pseudonym, in any region."""
+    row = (
         await session.execute(
-            sa.select(passholders.c.id).where(passholders.c.insz_hash == insz_hash)
+            sa.select(passholders.c.id, passholders.c.region_id).where(
+                passholders.c.insz_hash == insz_hash
+            )
         )
-    ).scalar_one_or_none()
-    return str(value) if value else None
+    ).first()
+    return (str(row.id), str(row.region_id)) if row else None
 
 
 async def id_by_name_key(

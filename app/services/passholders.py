@@ -89,9 +89,7 @@ async def register_passholder(
     insz_hash = None
     if data.insz is not None:
         insz_hash = parse_insz_field(data.insz, data.birth_date).pseudonym(settings.insz_hmac_key)
-        existing = await db.id_by_insz_hash(session, insz_hash)
-        if existing:
-            raise _duplicate(existing, "a passholder with this INSZ exists already")
+        await _check_insz_unique(session, principal, insz_hash, None)
     key = name_key(data.first_name, data.last_name)
     existing = await db.id_by_name_key(session, region_id, key, data.birth_date)
     if existing:
@@ -122,8 +120,7 @@ async def register_passholder(
             [NewEvent(region_id, "passholder.created", str(passholder_id), {})],
             now,
         )
-        if insz_hash is not None:
-            await apply_pending_entitlements(session, passholder_id, region_id, insz_hash)
+        await apply_pending_entitlements(session, passholder_id)
         await session.commit()
     except IntegrityError:
         # A concurrent registration of the same person won the race.
@@ -136,6 +133,25 @@ async def register_passholder(
 
 def _duplicate(existing_id: str, detail: str) -> Conflict:
     return Conflict(detail, code="passholder-exists", extra={"existing_id": existing_id})
+
+
+async def _check_insz_unique(
+    session: AsyncSession, principal: Principal, insz_hash: str, own_id: str | None
+) -> None:
+    """One passholder per INSZ, across regions. The existing record's id is named only to
+    a caller who may read it: another region's registry learns that the person is
+    registered elsewhere (so it does not register them twice), not where or under which id."""
+    existing = await db.id_by_insz_hash(session, insz_hash)
+    if existing is None or existing[0] == own_id:
+        return
+    existing_id, existing_region = existing
+    if principal.may(REGISTRY, Tenant(region_id=existing_region)):
+        raise _duplicate(existing_id, "a passholder with this INSZ exists already")
+    raise Conflict(
+        "A passholder with this INSZ is registered in another region; that region's registry "
+        "records a move.",
+        code="passholder-exists-elsewhere",
+    )
 
 
 async def read_passholder(
@@ -185,9 +201,7 @@ async def correct_passholder(
         insz_hash = parse_insz_field(changes_requested["insz"], birth).pseudonym(
             settings.insz_hmac_key
         )
-        existing = await db.id_by_insz_hash(session, insz_hash)
-        if existing and existing != row.id:
-            raise _duplicate(existing, "a passholder with this INSZ exists already")
+        await _check_insz_unique(session, principal, insz_hash, row.id)
         values["insz_hash"] = insz_hash
     elif "insz" in changes_requested:
         values["insz_hash"] = None
@@ -209,8 +223,8 @@ async def correct_passholder(
                 NewEvent(row.region_id, "passholder.moved_out", row.id, {"fields": changed})
             )
         await changes.record(session, events, now)
-        if insz_hash is not None:
-            await apply_pending_entitlements(session, uuid.UUID(row.id), region_id, insz_hash)
+        # A new INSZ or a new home region may match statuses waiting for this person.
+        await apply_pending_entitlements(session, uuid.UUID(row.id))
         await session.commit()
     except IntegrityError:
         await session.rollback()

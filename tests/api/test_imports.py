@@ -186,3 +186,38 @@ async def test_a_registry_imports_only_for_its_own_region(
         content="insz,type,valid_from\n",
     )
     assert_problem(response, 403, "forbidden")
+
+
+async def test_a_status_waiting_in_another_region_is_applied_when_the_holder_moves_there(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    kortrijk, brugge = await a_region(session), await a_region(session)
+    kortrijk_registry = await bearer_for(session, Role.REGISTRY, region_id=kortrijk.id)
+    brugge_registry = await bearer_for(session, Role.REGISTRY, region_id=brugge.id)
+    insz = an_insz(date(1985, 7, 30), counter=11)
+    holder = (
+        await client.post(
+            "/v1/passholders", headers=kortrijk_registry, json=passholder_body(kortrijk, insz=insz)
+        )
+    ).json()
+    imported = await client.post(
+        "/v1/imports/entitlements",
+        headers={**brugge_registry, "Content-Type": CSV},
+        params={"source": "OCMW Brugge"},
+        content=f"insz;type;valid_from;valid_until\n{insz};leefloon;2026-01-01;2026-12-31\n",
+    )
+    assert imported.json()["pending"] == 1, imported.text
+
+    home = brugge.municipalities[0]
+    moved = await client.patch(
+        f"/v1/passholders/{holder['id']}",
+        headers=kortrijk_registry,
+        json={"postal_code": home.postal_codes[0], "municipality_nis": home.nis_code},
+    )
+    assert moved.status_code == 200, moved.text
+    statuses = (
+        await client.get(f"/v1/passholders/{holder['id']}/entitlements", headers=brugge_registry)
+    ).json()["items"]
+    assert [(s["type"], s["valid_until"], s["source"]) for s in statuses] == [
+        ("leefloon", "2026-12-31", "import:OCMW Brugge")
+    ]

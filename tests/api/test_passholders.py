@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -283,3 +284,41 @@ async def test_reading_a_passholder_writes_an_audit_row_with_client_and_time(
     assert row["region_id"] == region.id
     read_at = datetime.fromisoformat(row["at"])
     assert timedelta(0) <= datetime.now(UTC) - read_at < timedelta(minutes=1)
+
+
+async def test_another_regions_registry_learns_the_person_exists_elsewhere_but_not_the_id(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    kortrijk, brugge = await a_region(session), await a_region(session)
+    kortrijk_registry = await bearer_for(session, Role.REGISTRY, region_id=kortrijk.id)
+    brugge_registry = await bearer_for(session, Role.REGISTRY, region_id=brugge.id)
+    insz = an_insz(date(1985, 7, 30), counter=7)
+    first = await client.post(
+        "/v1/passholders", headers=kortrijk_registry, json=passholder_body(kortrijk, insz=insz)
+    )
+    assert first.status_code == 201, first.text
+
+    elsewhere = assert_problem(
+        await client.post(
+            "/v1/passholders", headers=brugge_registry, json=passholder_body(brugge, insz=insz)
+        ),
+        409,
+        "passholder-exists-elsewhere",
+    )
+    assert "existing_id" not in elsewhere
+    assert first.json()["id"] not in json.dumps(elsewhere)
+    assert kortrijk.id not in json.dumps(elsewhere)
+
+    # Correcting a Brugge holder's INSZ to that number is refused the same way.
+    other = (
+        await client.post(
+            "/v1/passholders",
+            headers=brugge_registry,
+            json=passholder_body(brugge, first_name="Lotte", last_name="Peeters"),
+        )
+    ).json()
+    corrected = await client.patch(
+        f"/v1/passholders/{other['id']}", headers=brugge_registry, json={"insz": insz}
+    )
+    assert_problem(corrected, 409, "passholder-exists-elsewhere")
+    assert "existing_id" not in corrected.json()
