@@ -102,6 +102,166 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "OpenPas est brièvement injoignable. Réessayez tout de suite.",
         "en": "OpenPas could not be reached for a moment. Please try again right away.",
     },
+    "card-not-found": {
+        "nl": "Deze kaart kennen we niet. Kijk het kaartnummer na.",
+        "fr": "Nous ne connaissons pas cette carte. Vérifiez le numéro.",
+        "en": "We do not know this card. Please check the card number.",
+    },
+    "invalid-card-number": {
+        "nl": "Dit kaartnummer klopt niet. Kijk het na en typ het opnieuw.",
+        "fr": "Ce numéro de carte est incorrect. Vérifiez-le et retapez-le.",
+        "en": "This card number is not valid. Please check it and type it again.",
+    },
+    "card-blocked": {
+        "nl": "Deze kaart is geblokkeerd. De kaarthouder kan een nieuwe kaart aanvragen.",
+        "fr": "Cette carte est bloquée. Le titulaire peut demander une nouvelle carte.",
+        "en": "This card is blocked. The holder can ask for a new card.",
+    },
+    "card-replaced": {
+        "nl": "Deze kaart is vervangen door een nieuwe. Gebruik de nieuwe kaart.",
+        "fr": "Cette carte a été remplacée. Utilisez la nouvelle carte.",
+        "en": "This card was replaced by a new one. Please use the new card.",
+    },
+    "card-not-active": {
+        "nl": "Deze kaart is niet actief.",
+        "fr": "Cette carte n'est pas active.",
+        "en": "This card is not active.",
+    },
+    "offer-not-found": {
+        "nl": "Dit aanbod vinden we niet terug.",
+        "fr": "Nous ne trouvons pas cette offre.",
+        "en": "We cannot find this offer.",
+    },
+    "unknown-price-class": {
+        "nl": "Deze prijscategorie bestaat niet voor dit aanbod.",
+        "fr": "Cette catégorie de prix n'existe pas pour cette offre.",
+        "en": "This price category does not exist for this offer.",
+    },
+    "limit-reached": {
+        "nl": "Met deze kaart zijn alle tickets aan dit tarief al gebruikt.",
+        "fr": "Tous les tickets à ce tarif ont déjà été utilisés avec cette carte.",
+        "en": "All tickets at this rate have already been used with this card.",
+    },
+    "budget-exhausted": {
+        "nl": "Het kortingsbudget van deze kaart is op voor dit tarief.",
+        "fr": "Le budget de réduction de cette carte est épuisé pour ce tarif.",
+        "en": "This card's discount budget for this rate is used up.",
+    },
+    "price-changed": {
+        "nl": "De prijs is intussen gewijzigd. Bekijk de nieuwe prijs en verkoop opnieuw.",
+        "fr": "Le prix a changé entre-temps. Consultez le nouveau prix et vendez à nouveau.",
+        "en": "The price has changed in the meantime. Check the new price and sell again.",
+    },
+    "hold-expired": {
+        "nl": "De reservering is verlopen. Maak een nieuwe verkoop.",
+        "fr": "La réservation a expiré. Faites une nouvelle vente.",
+        "en": "The reservation has expired. Please make a new sale.",
+    },
+    "sale-not-held": {
+        "nl": "Deze verkoop is geen reservering meer.",
+        "fr": "Cette vente n'est plus une réservation.",
+        "en": "This sale is no longer a reservation.",
+    },
+    "sale-not-active": {
+        "nl": "Deze verkoop is al geannuleerd of verlopen.",
+        "fr": "Cette vente est déjà annulée ou expirée.",
+        "en": "This sale has already been cancelled or has expired.",
+    },
+    "cancellation-window-passed": {
+        "nl": "Deze verkoop kan niet meer geannuleerd worden.",
+        "fr": "Cette vente ne peut plus être annulée.",
+        "en": "This sale can no longer be cancelled.",
+    },
+    "request-in-progress": {
+        "nl": "Deze verkoop wordt nog verwerkt. Wacht even en probeer opnieuw.",
+        "fr": "Cette vente est encore en cours de traitement. Attendez un instant et réessayez.",
+        "en": "This sale is still being processed. Wait a moment and try again.",
+    },
+    "idempotency-key-missing": {
+        "nl": "De kassa stuurde de verkoop onvolledig door. Verwittig je technische dienst.",
+        "fr": "La caisse a envoyé la vente incomplète. Prévenez votre service technique.",
+        "en": "The till sent the sale incompletely. Please tell your technical support.",
+    },
+    "idempotency-key-reused": {
+        "nl": "De kassa hergebruikte een verkoopsleutel. Verwittig je technische dienst.",
+        "fr": "La caisse a réutilisé une clé de vente. Prévenez votre service technique.",
+        "en": "The till reused a sale key. Please tell your technical support.",
+    },
+    "passholder-exists": {
+        "nl": "Deze persoon is al geregistreerd.",
+        "fr": "Cette personne est déjà enregistrée.",
+        "en": "This person is already registered.",
+    },
+    "passholder-exists-elsewhere": {
+        "nl": "Al geregistreerd in een andere regio; die regio kan een verhuis registreren.",
+        "fr": "Déjà enregistrée dans une autre région, qui peut enregistrer un déménagement.",
+        "en": "This person is already registered in another region. That region can record a move.",
+    },
+    "entitlement-exists": {
+        "nl": "Dit statuut is al geregistreerd voor deze periode.",
+        "fr": "Ce statut est déjà enregistré pour cette période.",
+        "en": "This status is already registered for this period.",
+    },
+    "entitlement-ended": {
+        "nl": "Dit statuut is al beëindigd.",
+        "fr": "Ce statut a déjà pris fin.",
+        "en": "This status has already ended.",
+    },
+    "card-already-active": {
+        "nl": "Deze persoon heeft al een actieve kaart in deze regio.",
+        "fr": "Cette personne a déjà une carte active dans cette région.",
+        "en": "This person already has an active card in this region.",
+    },
+    "municipality-ambiguous": {
+        "nl": "Deze postcode hoort bij meerdere gemeenten. Kies de gemeente.",
+        "fr": "Ce code postal couvre plusieurs communes. Choisissez la commune.",
+        "en": "This postal code covers several municipalities. Please choose the municipality.",
+    },
+    "municipality-taken": {
+        "nl": "Deze gemeente hoort al bij een andere regio.",
+        "fr": "Cette commune fait déjà partie d'une autre région.",
+        "en": "This municipality already belongs to another region.",
+    },
+    "not-in-a-pass-region": {
+        "nl": "Deze gemeente hoort niet bij een regio met een pas.",
+        "fr": "Cette commune ne fait pas partie d'une région avec une carte.",
+        "en": "This municipality is not part of a region with a pass.",
+    },
+    "import-too-large": {
+        "nl": "Deze lijst is te groot. Splits ze op en laad de delen apart op.",
+        "fr": "Cette liste est trop volumineuse. Divisez-la et chargez les parties séparément.",
+        "en": "This list is too large. Split it and upload the parts separately.",
+    },
+    "import-unreadable": {
+        "nl": "Deze lijst kunnen we niet lezen. Gebruik CSV of JSON-regels.",
+        "fr": "Nous ne pouvons pas lire cette liste. Utilisez CSV ou des lignes JSON.",
+        "en": "We cannot read this list. Please use CSV or JSON lines.",
+    },
+    "invalid-scheme": {
+        "nl": "Deze regeling is niet juist beschreven. Bekijk de fouten.",
+        "fr": "Ce dispositif n'est pas décrit correctement. Consultez les erreurs.",
+        "en": "This scheme is not described correctly. Please check the errors.",
+    },
+    "scheme-version-conflict": {
+        "nl": "Iemand anders wijzigde deze regeling intussen. Laad ze opnieuw.",
+        "fr": "Quelqu'un d'autre a modifié ce dispositif entre-temps. Rechargez-le.",
+        "en": "Someone else changed this scheme in the meantime. Please reload it.",
+    },
+    "invalid-token": {
+        "nl": "Dit toestel is niet (meer) aangemeld bij OpenPas. Meld opnieuw aan.",
+        "fr": "Cet appareil n'est pas (ou plus) connecté à OpenPas. Reconnectez-vous.",
+        "en": "This device is not (or no longer) signed in to OpenPas. Please sign in again.",
+    },
+    "token-expired": {
+        "nl": "De aanmelding van dit toestel is verlopen. Meld opnieuw aan.",
+        "fr": "La connexion de cet appareil a expiré. Reconnectez-vous.",
+        "en": "This device's sign-in has expired. Please sign in again.",
+    },
+    "unsupported-grant-type": {
+        "nl": "Dit toestel meldt zich op een verkeerde manier aan.",
+        "fr": "Cet appareil se connecte d'une mauvaise manière.",
+        "en": "This device signs in the wrong way.",
+    },
     "internal-error": {
         "nl": "Er ging iets mis bij OpenPas. Probeer het later opnieuw.",
         "fr": "Une erreur s'est produite chez OpenPas. Réessayez plus tard.",

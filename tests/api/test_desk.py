@@ -364,7 +364,9 @@ async def test_blocked_unknown_and_malformed_cards_get_no_tariffs(
     )
     blocked = assert_problem(await quote(client, world), 409, "card-blocked")
     assert "tariffs" not in blocked
-    assert blocked["end_user_message"]
+    assert blocked["end_user_message"] == (
+        "Deze kaart is geblokkeerd. De kaarthouder kan een nieuwe kaart aanvragen."
+    )
 
     from stdnum import luhn
 
