@@ -16,6 +16,7 @@ from app.domain.access import Principal, Tenant
 from app.domain.cards import BlockReason, CardStatus, new_card_number
 from app.errors import Conflict, NotFound
 from app.services.access import ensure
+from app.services.audit import record_reads
 from app.services.lookup import REGISTRY, load_for, parse_card_field
 
 _MAX_NUMBER_DRAWS = 20
@@ -35,17 +36,7 @@ async def issue_card(
 ) -> CardRow:
     """A new active card in the holder's home region (at most one active card there)."""
     holder = await load_for(session, principal, passholder_id)
-    active = [
-        card
-        for card in await db.cards_of(session, uuid.UUID(holder.id))
-        if card.status == CardStatus.ACTIVE and card.region_id == holder.region_id
-    ]
-    if active:
-        raise Conflict(
-            "This passholder already has an active card in this region; replace it instead.",
-            code="card-already-active",
-            extra={"card_number": active[0].number},
-        )
+    await _no_active_card(session, holder.id, holder.region_id)
     number = number or await _unused_number(session)
     now = utcnow()
     try:
@@ -67,12 +58,34 @@ async def issue_card(
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise Conflict(
-            "Another card was issued at the same moment.", code="card-already-active"
-        ) from None
+        raise _issued_meanwhile() from None
     card = await db.get_card(session, number)
     assert card is not None
     return card
+
+
+async def _no_active_card(
+    session: AsyncSession, passholder_id: str, region_id: str, *, besides: str | None = None
+) -> None:
+    """At most one active card per holder and region (a partial unique index enforces it;
+    this names the card in the way)."""
+    active = [
+        card
+        for card in await db.cards_of(session, uuid.UUID(passholder_id))
+        if card.status == CardStatus.ACTIVE
+        and card.region_id == region_id
+        and card.number != besides
+    ]
+    if active:
+        raise Conflict(
+            "This passholder already has an active card in this region; replace it instead.",
+            code="card-already-active",
+            extra={"card_number": active[0].number},
+        )
+
+
+def _issued_meanwhile() -> Conflict:
+    return Conflict("Another card was issued at the same moment.", code="card-already-active")
 
 
 async def _load_card(session: AsyncSession, principal: Principal, number_text: str) -> CardRow:
@@ -126,6 +139,8 @@ async def replace_card(session: AsyncSession, principal: Principal, number_text:
             code="card-replaced",
             extra={"replaced_by": card.replaced_by},
         )
+    # A blocked card may have been followed by a newly issued one already.
+    await _no_active_card(session, card.passholder_id, card.region_id, besides=card.number)
     new_number = await _unused_number(session)
     now = utcnow()
     changed = await db.set_card_status(
@@ -136,29 +151,33 @@ async def replace_card(session: AsyncSession, principal: Principal, number_text:
     )
     if not changed:
         raise Conflict("The card changed at the same moment.", code="card-not-active")
-    await db.insert_card(
-        session,
-        {
-            "number": new_number,
-            "passholder_id": uuid.UUID(card.passholder_id),
-            "region_id": uuid.UUID(card.region_id),
-            "status": CardStatus.ACTIVE.value,
-            "issued_at": now,
-        },
-    )
-    await changes.record(
-        session,
-        [
-            NewEvent(
-                card.region_id,
-                "card.replaced",
-                card.number,
-                {"passholder_id": card.passholder_id, "replaced_by": new_number},
-            )
-        ],
-        now,
-    )
-    await session.commit()
+    try:
+        await db.insert_card(
+            session,
+            {
+                "number": new_number,
+                "passholder_id": uuid.UUID(card.passholder_id),
+                "region_id": uuid.UUID(card.region_id),
+                "status": CardStatus.ACTIVE.value,
+                "issued_at": now,
+            },
+        )
+        await changes.record(
+            session,
+            [
+                NewEvent(
+                    card.region_id,
+                    "card.replaced",
+                    card.number,
+                    {"passholder_id": card.passholder_id, "replaced_by": new_number},
+                )
+            ],
+            now,
+        )
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise _issued_meanwhile() from None
     new_card = await db.get_card(session, new_number)
     assert new_card is not None
     return new_card
@@ -168,4 +187,7 @@ async def cards_of(
     session: AsyncSession, principal: Principal, passholder_id: str
 ) -> list[CardRow]:
     holder = await load_for(session, principal, passholder_id)
-    return await db.cards_of(session, uuid.UUID(holder.id))
+    cards = await db.cards_of(session, uuid.UUID(holder.id))
+    await record_reads(session, principal, "cards.read", [(holder.id, holder.region_id)])
+    await session.commit()
+    return cards

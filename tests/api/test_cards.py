@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import luhn
 
+from app.db.tables import audit_log
 from tests.api.test_auth import assert_problem
 from tests.factories import a_registered_holder
 
@@ -114,3 +118,43 @@ async def test_a_malformed_card_number_is_422_and_an_unknown_one_404(
         f"/v1/cards/{unknown}/block", headers=registry, json={"reason": "forgot"}
     )
     assert_problem(bad_reason, 422, "validation-failed")
+
+
+async def test_a_blocked_card_is_not_replaced_when_a_new_card_was_issued_meanwhile(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    registry, holder_id = await _holder(client, session)
+    lost = (await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
+    await client.post(
+        f"/v1/cards/{lost['number']}/block", headers=registry, json={"reason": "lost"}
+    )
+    issued = (await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
+    problem = assert_problem(
+        await client.post(f"/v1/cards/{lost['number']}/replace", headers=registry),
+        409,
+        "card-already-active",
+    )
+    assert problem["card_number"] == issued["number"]
+    cards = (await client.get(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
+    assert {c["number"]: c["status"] for c in cards["items"]} == {
+        lost["number"]: "blocked",
+        issued["number"]: "active",
+    }
+
+
+async def test_listing_a_holders_cards_is_audited(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    registry, holder_id = await _holder(client, session)
+    await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)
+    count = (
+        sa.select(sa.func.count())
+        .select_from(audit_log)
+        .where(
+            audit_log.c.passholder_id == uuid.UUID(holder_id),
+            audit_log.c.action == "cards.read",
+        )
+    )
+    assert (await session.execute(count)).scalar_one() == 0
+    await client.get(f"/v1/passholders/{holder_id}/cards", headers=registry)
+    assert (await session.execute(count)).scalar_one() == 1
