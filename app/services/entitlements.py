@@ -17,6 +17,7 @@ from app.db import passholders as db
 from app.db import regions as db_regions
 from app.db.changes import NewEvent
 from app.db.passholders import EntitlementRow
+from app.db.regions import RegionRow
 from app.domain.access import Principal, Tenant
 from app.domain.entitlements import (
     ENTITLEMENT_TYPES,
@@ -119,6 +120,17 @@ async def _check_type_and_region(principal: Principal, type_: str, region_id: st
         ensure(principal, REGISTRY, Tenant(region_id=region_id), hide=False)
 
 
+async def _existing_region(session: AsyncSession, region_id: str) -> RegionRow:
+    try:
+        key = uuid.UUID(region_id)
+    except ValueError:
+        raise field_error("/region_id", "not a region id") from None
+    found = await db_regions.get_regions(session, region_ids=[key])
+    if not found:
+        raise field_error("/region_id", "no region with this id")
+    return found[0]
+
+
 @dataclass(frozen=True, slots=True)
 class EntitlementView:
     row: EntitlementRow
@@ -170,11 +182,10 @@ async def grant_entitlement(
 ) -> tuple[Outcome, EntitlementView]:
     holder = await load_for(session, principal, passholder_id)
     await _check_type_and_region(principal, type_, region_id)
+    # The status's region, or the home region for a status that counts everywhere.
+    region = await _existing_region(session, region_id or holder.region_id)
     if valid_until is None:
-        home = await db_regions.get_regions(
-            session, region_ids=[uuid.UUID(region_id or holder.region_id)]
-        )
-        valid_until = default_valid_until(valid_from, home[0].default_status_end)
+        valid_until = default_valid_until(valid_from, region.default_status_end)
     if valid_until < valid_from:
         raise field_error("/valid_until", "valid_until lies before valid_from")
     [result] = await grant_many(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import today_in_brussels
+from app.domain.access import Role
 from tests.api.test_auth import assert_problem
-from tests.factories import a_region, a_registered_holder
+from tests.factories import a_region, a_registered_holder, bearer_for
 
 
 async def _setup(
@@ -175,3 +177,34 @@ async def test_a_registry_grants_no_status_for_another_region(
         json={"type": "kansenstatuut", "region_id": other.id, "valid_from": "2026-01-01"},
     )
     assert_problem(response, 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    ("region_id", "valid_until"),
+    [
+        ("foo", None),
+        ("00000000-0000-4000-8000-000000000000", None),
+        ("00000000-0000-4000-8000-000000000000", "2026-12-31"),
+    ],
+)
+async def test_a_status_for_a_region_that_does_not_exist_is_refused_with_a_pointer(
+    client: httpx.AsyncClient, session: AsyncSession, region_id: str, valid_until: str | None
+) -> None:
+    _, holder_id, _ = await _setup(client, session)
+    admin = await bearer_for(session, Role.ADMIN)
+    response = await client.post(
+        f"/v1/passholders/{holder_id}/entitlements",
+        headers=admin,
+        json={
+            "type": "kansenstatuut",
+            "region_id": region_id,
+            "valid_from": "2026-09-01",
+            "valid_until": valid_until,
+        },
+    )
+    problem = assert_problem(response, 422, "validation-failed")
+    assert problem["errors"][0]["pointer"] == "/region_id"
+    statuses = (
+        await client.get(f"/v1/passholders/{holder_id}/entitlements", headers=admin)
+    ).json()["items"]
+    assert statuses == []
