@@ -42,7 +42,7 @@ ROUNDINGS: tuple[Rounding, ...] = (
     "nearest_50",
     "down_100",
 )
-_ROUNDING_STEPS: dict[Rounding, tuple[int, bool]] = {
+ROUNDING_STEPS: dict[Rounding, tuple[int, bool]] = {
     # rounding: (step in cents, to nearest rather than down)
     "none": (1, False),
     "down_10": (10, False),
@@ -70,7 +70,7 @@ class PriceRule:
         by the exclusive scheme.
         """
         exact = self._exact_floor(base_cents)
-        step, nearest = _ROUNDING_STEPS[self.rounding]
+        step, nearest = ROUNDING_STEPS[self.rounding]
         rounded = round_cents(exact, step, nearest=nearest)
         if self.max_pay_cents is not None:
             rounded = min(rounded, self.max_pay_cents)

@@ -29,7 +29,7 @@ from app.domain.conditions import (
 )
 from app.domain.limits import Limit, parse_year_starts
 from app.domain.localized import Lang
-from app.domain.price_rules import PriceRule
+from app.domain.price_rules import ROUNDING_STEPS, PriceRule
 from app.domain.schemes import Companions, SchemeDefinition
 
 
@@ -471,7 +471,7 @@ def _price(rule: PriceRule, words: _Phrases) -> tuple[str, str | None]:
     share_paid = {"pay_percent": percent, "percent_off": 100 - percent}.get(rule.type)
     if rule.type == "free" or share_paid == 0:
         return words.pay_nothing, None
-    if share_paid == 100:
+    if share_paid == 100 and rule.max_pay_cents is None and rule.rounding == "none":
         return words.pay_regular, None
     amount = words.money(rule.amount_cents or 0)
     match rule.type:
@@ -485,9 +485,8 @@ def _price(rule: PriceRule, words: _Phrases) -> tuple[str, str | None]:
             text = words.pay_amount(amount)
     remark = None
     if rule.rounding != "none":
-        step = int(rule.rounding.split("_")[1])
-        rounding = rule.rounding.startswith("nearest")
-        rounded = (words.rounded_nearest if rounding else words.rounded_down)(words.step(step))
+        step, nearest = ROUNDING_STEPS[rule.rounding]
+        rounded = (words.rounded_nearest if nearest else words.rounded_down)(words.step(step))
         # "you pay 20 % of the price, rounded down" reads right; "you get 20 % off, rounded
         # down" would suggest the reduction is rounded, so that case gets its own remark.
         if rule.type == "pay_percent":

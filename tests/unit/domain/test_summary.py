@@ -86,3 +86,14 @@ def test_an_unknown_region_code_is_shown_as_it_is() -> None:
     assert describe(kansentarief(owner_region="REGIO_X"), "nl", {}).startswith(
         "Met kansenstatuut in REGIO_X betaal je"
     )
+
+
+def test_a_full_price_share_with_a_ceiling_or_rounding_does_not_read_as_the_regular_price() -> None:
+    capped = kansentarief(price={"type": "pay_percent", "percent": 100, "max_pay_cents": 500})
+    sentence = describe(capped, "en", NAMES)
+    assert "regular price" not in sentence
+    assert "you never pay more than €5.00" in sentence
+    rounded = kansentarief(price={"type": "percent_off", "percent": 0, "rounding": "down_100"})
+    assert "regular price" not in describe(rounded, "en", NAMES)
+    plain = kansentarief(price={"type": "pay_percent", "percent": 100})
+    assert "regular price" in describe(plain, "en", NAMES)
