@@ -1488,8 +1488,14 @@ class LinePricer:
                     if budget == 0:
                         continue
             (on_top if compiled.on_top else exclusive).append(Candidate(compiled, keys, budget))
+        # As app.domain.pricing._stacked: a line that takes nothing off and brings no
+        # companion is no tariff.
         bases = sorted(
-            ((candidate.reduced(regular), candidate) for candidate in exclusive),
+            (
+                (unit, candidate)
+                for unit, candidate in ((c.reduced(regular), c) for c in exclusive)
+                if unit < regular or candidate.compiled.scheme.companions is not None
+            ),
             key=lambda pair: (pair[0], pair[1].compiled.rank),
         )
         starts: list[tuple[tuple[tuple[Candidate, int], ...], int]] = [

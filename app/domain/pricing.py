@@ -171,7 +171,7 @@ def price(
     else:
         lines = _stacked(exclusive, on_top, regular)
     applied = {candidate.position for line in lines for candidate, _ in line.parts}
-    for candidate in on_top:
+    for candidate in exclusive + on_top:
         if candidate.position not in applied:
             refusals[candidate.position] = candidate.plan.refusals[Reason.NO_REDUCTION]
     tariffs = tuple(_tariff(line, sale) for line in lines)
@@ -443,8 +443,10 @@ class _Line:
 
 def _stacked(exclusive: list[_Candidate], on_top: list[_Candidate], regular: int) -> list[_Line]:
     # Each exclusive scheme on its own, best first; with none, on_top starts from the
-    # regular price.
-    bases = sorted((_alone(candidate, regular) for candidate in exclusive), key=_best_first)
+    # regular price. A scheme that takes nothing off (a fixed price above the regular one)
+    # and brings no companion is no tariff: selling at it would use up a limit for nothing.
+    alone = (_alone(candidate, regular) for candidate in exclusive)
+    bases = sorted((line for line in alone if _worth_selling(line, regular)), key=_best_first)
     if not bases:
         bases = [_Line((), regular)]
     layers = sorted(on_top, key=lambda candidate: candidate.plan.rank)
@@ -459,6 +461,10 @@ def _stacked(exclusive: list[_Candidate], on_top: list[_Candidate], regular: int
         if parts:
             lines.append(_Line(tuple(parts), unit))
     return lines
+
+
+def _worth_selling(line: _Line, regular: int) -> bool:
+    return line.unit_price_cents < regular or line.parts[0][0].plan.scheme.companions is not None
 
 
 def _each_alone(candidates: list[_Candidate], regular: int) -> list[_Line]:

@@ -251,13 +251,16 @@ def test_an_article_27_ticket_costs_1_euro_25_whatever_the_regular_price() -> No
     )
 
 
-def test_a_fixed_price_never_makes_a_cheap_ticket_dearer() -> None:
-    best = quote(
+def test_a_fixed_price_above_a_cheap_ticket_is_no_tariff_and_uses_no_limit() -> None:
+    # Article 27 is €1.25 with a yearly count; a €1.00 ticket is cheaper as it is, and
+    # selling it "at Article 27" would cost the holder one of their tickets for nothing.
+    result = quote(
         [ARTICLE_27], for_holder=holder(status("article27", region=None)), regular_price_cents=100
-    ).best
+    )
 
-    assert best is not None
-    assert best.unit_price_cents == 100
+    assert result.best is None
+    assert result.tariffs == ()
+    assert result.not_applicable == (NotApplicable("ARTIKEL_27", Reason.NO_REDUCTION),)
 
 
 UNDER_12 = scheme(
