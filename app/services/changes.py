@@ -9,6 +9,7 @@ from app.db.changes import EventRow
 from app.domain.access import Principal, Role, Tenant
 from app.errors import Unprocessable
 from app.services.access import ensure
+from app.services.audit import record_reads
 
 FEED_READERS = frozenset({Role.REGISTRY, Role.REGION_ADMIN})
 
@@ -30,4 +31,23 @@ async def read_changes(
             )
         [region_id] = regions
     ensure(principal, FEED_READERS, Tenant(region_id=region_id), hide=False)
-    return await db.read(session, region_ids=[region_id], after=after, limit=limit)
+    events = await db.read(session, region_ids=[region_id], after=after, limit=limit)
+    # The feed names passholders and what happened to them (a status granted, a card
+    # blocked, a sale): a read of personal data like any other, so it is audited.
+    await record_reads(
+        session,
+        principal,
+        "changes.read",
+        [(holder, event.region_id) for event in events for holder in _passholders_in(event)],
+    )
+    await session.commit()
+    return events
+
+
+def _passholders_in(event: EventRow) -> list[str]:
+    named = [str(holder) for holder in event.data.get("passholder_ids", ())]
+    if "passholder_id" in event.data:
+        named.append(str(event.data["passholder_id"]))
+    if event.kind.startswith("passholder."):
+        named.append(event.entity_id)
+    return named

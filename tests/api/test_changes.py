@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db import changes as db_changes
 from app.db.changes import NewEvent
-from app.db.tables import change_events
+from app.db.tables import audit_log, change_events
 from app.domain.access import Role
 from tests.api.test_auth import assert_problem
 from tests.factories import a_region, an_insz, bearer_for, passholder_body
@@ -56,6 +56,15 @@ async def test_registry_actions_appear_in_order_in_the_feed_without_insz(
     ]
     assert page["items"][-1]["data"] == {"fields": ["email", "insz"]}
     assert insz not in response.text
+    # Reading who got which status is a read of personal data: audited, once per holder.
+    audited = (
+        await session.execute(
+            sa.select(audit_log.c.passholder_id, audit_log.c.region_id).where(
+                audit_log.c.action == "changes.read"
+            )
+        )
+    ).all()
+    assert [(str(p), str(r)) for p, r in audited] == [(holder["id"], region.id)]
 
     later = (
         await client.get("/v1/changes", headers=registry, params={"after": page["next_cursor"]})
