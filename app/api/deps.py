@@ -1,14 +1,14 @@
 """Request dependencies: the database session, the settings, the authenticated principal.
 
-`Authorized(roles, tenant=...)` is the one gate every protected route passes: it checks
-the role and, when the route names a tenant resolver, the tenant too — so a route cannot
-forget either.
+`Authorized(roles)` is the gate every protected route passes: a valid token of a client
+that is not revoked, with one of the route's roles. The tenant (region, partner) of the
+resource is checked by the use case that loads it, through `app.services.access.ensure`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,9 +17,8 @@ from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.migrations import current_revision, head_revision
-from app.domain.access import Principal, Role, Tenant
+from app.domain.access import Principal, Role
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
-from app.services.access import ensure
 from app.services.clients import principal_of_token
 from app.settings import Settings
 
@@ -66,31 +65,20 @@ async def get_principal(
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
-TenantResolver = Callable[[Request, AsyncSession], Awaitable[Tenant]]
-
 
 class Authorized:
-    """Dependency: the caller has one of `roles`, on the tenant `tenant` resolves to.
+    """Dependency: the caller has one of `roles` (admin has every role).
 
-    A resolver raises `NotFound` for a missing resource. With `hide_other_tenants` a
-    resource of another tenant answers 404 too, so its existence does not leak.
+    Whether the caller may act on *this* resource — its region or partner — is decided by
+    the use case, which loads the resource anyway (`app.services.access.ensure`).
     """
 
-    def __init__(
-        self, *roles: Role, tenant: TenantResolver | None = None, hide_other_tenants: bool = False
-    ) -> None:
+    def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
-        self.tenant = tenant
-        self.hide_other_tenants = hide_other_tenants
 
-    async def __call__(
-        self, request: Request, session: SessionDep, principal: CurrentPrincipal
-    ) -> Principal:
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(self.roles):
             raise Forbidden("Your client has no role that allows this call.")
-        if self.tenant is not None:
-            tenant = await self.tenant(request, session)
-            ensure(principal, self.roles, tenant, hide=self.hide_other_tenants)
         return principal
 
 

@@ -10,8 +10,12 @@ from app.clock import utcnow
 from app.db import partners as db
 from app.db import regions as db_regions
 from app.db.partners import PartnerRow
-from app.domain.access import Tenant
+from app.domain.access import Principal, Role, Tenant
 from app.errors import NotFound, Unprocessable
+from app.services.access import ensure
+
+CREATORS = frozenset({Role.REGION_ADMIN})
+READERS = frozenset({Role.REGION_ADMIN, Role.PARTNER_ADMIN, Role.DESK})
 
 
 async def create_partner(
@@ -56,6 +60,11 @@ async def get_partner(session: AsyncSession, partner_id: uuid.UUID) -> PartnerRo
     return row
 
 
-async def partner_tenant(session: AsyncSession, partner_id: uuid.UUID) -> Tenant:
+async def read_partner(
+    session: AsyncSession, principal: Principal, partner_id: uuid.UUID
+) -> PartnerRow:
+    """A partner for its region's roles and its own partner roles; to anyone else it does
+    not exist (404), so partner ids of other regions do not leak."""
     row = await get_partner(session, partner_id)
-    return Tenant(region_id=row.region_id, partner_id=row.id)
+    ensure(principal, READERS, Tenant(region_id=row.region_id, partner_id=row.id), hide=True)
+    return row

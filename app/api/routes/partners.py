@@ -6,9 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
@@ -21,15 +20,14 @@ from app.api.models import (
 )
 from app.api.problems import problem_responses
 from app.db.partners import PartnerRow
-from app.domain.access import Principal, Role, Tenant
+from app.domain.access import Principal, Tenant
 from app.services import partners as service
 from app.services.access import ensure
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
-CREATORS = frozenset({Role.ADMIN, Role.REGION_ADMIN})
-READERS = frozenset({Role.ADMIN, Role.REGION_ADMIN, Role.PARTNER_ADMIN, Role.DESK})
+CREATORS = service.CREATORS
 
 
 class PartnerIn(RequestModel):
@@ -62,11 +60,6 @@ class PartnerOut(ResponseModel):
             cancellation_window_hours=row.cancellation_window_hours,
             created_at=row.created_at,
         )
-
-
-async def _tenant_of_partner(request: Request, session: AsyncSession) -> Tenant:
-    partner_id = parse_id(request.path_params["partner_id"], "partner")
-    return await service.partner_tenant(session, partner_id)
 
 
 @router.post(
@@ -103,9 +96,8 @@ async def create_partner(
 async def get_partner(
     partner_id: str,
     session: SessionDep,
-    _: Annotated[
-        Principal,
-        Depends(Authorized(*READERS, tenant=_tenant_of_partner, hide_other_tenants=True)),
-    ],
+    principal: Annotated[Principal, Depends(Authorized(*service.READERS))],
 ) -> PartnerOut:
-    return PartnerOut.of(await service.get_partner(session, parse_id(partner_id, "partner")))
+    return PartnerOut.of(
+        await service.read_partner(session, principal, parse_id(partner_id, "partner"))
+    )

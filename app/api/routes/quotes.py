@@ -11,7 +11,7 @@ from pydantic import Field
 from app.api.deps import Authorized, SessionDep
 from app.api.models import RequestModel, ResponseModel, StrictInt
 from app.api.problems import Language, negotiate_language, problem_responses
-from app.domain.access import Principal, Role
+from app.domain.access import Principal
 from app.domain.people import display_name
 from app.domain.pricing import NotApplicable, Tariff
 from app.domain.reasons import Reason
@@ -20,7 +20,7 @@ from app.services.quotes import MAX_QUANTITY, QuoteResult
 
 router = APIRouter(prefix="/v1", tags=["desk"])
 
-Desk = Annotated[Principal, Depends(Authorized(Role.DESK, Role.PARTNER_ADMIN))]
+Desk = Annotated[Principal, Depends(Authorized(*service.DESKS))]
 CardNumber = Annotated[str, Field(min_length=13, max_length=20, pattern=r"^[0-9 \-]+$")]
 
 # The desk learns which tariff applies, never why: a reason that reveals a person's status

@@ -7,11 +7,11 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.api.deps import Authorized, SessionDep, SettingsDep
+from app.api.deps import SessionDep, SettingsDep
 from app.api.models import (
     MAX_PAGE_SIZE,
     IsoDate,
@@ -23,17 +23,14 @@ from app.api.models import (
     parse_reference,
 )
 from app.api.problems import negotiate_language, problem_responses
-from app.api.routes.quotes import CardNumber, quote_json
+from app.api.routes.quotes import CardNumber, Desk, quote_json
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
-from app.domain.access import Principal, Role
 from app.errors import Unprocessable
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
 
 router = APIRouter(prefix="/v1/sales", tags=["desk"])
-
-Desk = Annotated[Principal, Depends(Authorized(Role.DESK, Role.PARTNER_ADMIN))]
 
 
 class SaleItemIn(RequestModel):
