@@ -116,6 +116,7 @@ def _authorize(principal: Principal, region_id: str | None) -> None:
 async def _store(
     session: AsyncSession, principal: Principal, definition: SchemeDefinition, region_id: str | None
 ) -> None:
+    """Write a version; the use case commits (once, so an import is all or nothing)."""
     try:
         await db.insert_version(
             session,
@@ -126,7 +127,6 @@ async def _store(
             created_by=principal.client_id,
             now=utcnow(),
         )
-        await session.commit()
     except IntegrityError:
         await session.rollback()
         raise Conflict(
@@ -147,6 +147,7 @@ async def create_scheme(
             code="already-exists",
         )
     await _store(session, principal, definition, region_id)
+    await session.commit()
     return StoredScheme(definition, region_id, summaries(definition, place_names(regions)))
 
 
@@ -167,6 +168,7 @@ async def new_version(
         unchanged = parse_scheme(current.definition)
         return StoredScheme(unchanged, region_id, summaries(unchanged, names)), False
     await _store(session, principal, definition, region_id)
+    await session.commit()
     return StoredScheme(definition, region_id, summaries(definition, names)), True
 
 
@@ -197,17 +199,17 @@ async def import_definitions(
 
     Running it twice on the same files changes nothing.
     """
-    regions = await _regions(session)
-    by_code = {region.code: region.id for region in regions}
+    by_code = {region.code: region.id for region in await _regions(session)}
+    unknown = [
+        d for d in definitions if d.owner_region is not None and d.owner_region not in by_code
+    ]
+    if unknown:
+        raise Unprocessable(
+            "; ".join(f"{d.code}: owner region {d.owner_region} does not exist" for d in unknown)
+        )
     changed: list[str] = []
     for definition in definitions:
-        region_id = None
-        if definition.owner_region is not None:
-            if definition.owner_region not in by_code:
-                raise Unprocessable(
-                    f"{definition.code}: owner region {definition.owner_region} does not exist"
-                )
-            region_id = by_code[definition.owner_region]
+        region_id = None if definition.owner_region is None else by_code[definition.owner_region]
         current = await db.latest(session, definition.code)
         if current is None:
             versioned = replace(definition, version=1)
@@ -217,4 +219,5 @@ async def import_definitions(
             versioned = replace(definition, version=current.version + 1)
         await _store(session, principal, versioned, region_id)
         changed.append(f"{versioned.code} v{versioned.version}")
+    await session.commit()
     return changed

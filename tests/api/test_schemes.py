@@ -6,10 +6,12 @@ import copy
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.regions import RegionRow
 from app.domain.access import Role
+from app.errors import Unprocessable
 from app.services.catalog_files import load_scheme_files
 from app.services.demo import CATALOG_DIR, system_principal
 from app.services.schemes import import_definitions
@@ -148,3 +150,17 @@ async def test_importing_the_shipped_catalogue_twice_changes_nothing(
     assert await import_definitions(session, system_principal(), definitions) == []
     scheme = (await client.get("/v1/schemes/KORTRIJK_KANSENTARIEF")).json()
     assert scheme["summary"]["nl"].startswith("Met kansenstatuut in Regio REGIO_KORTRIJK")
+
+
+async def test_an_import_with_an_unknown_owner_region_writes_nothing(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    # Only Kortrijk exists: the Brugge schemes of the catalogue cannot be loaded, and the
+    # Kortrijk ones must not be left half-imported either.
+    await a_region(session, code="REGIO_KORTRIJK")
+    definitions = load_scheme_files([CATALOG_DIR])
+    assert {d.owner_region for d in definitions} >= {"REGIO_KORTRIJK", "BRUGGE"}
+    with pytest.raises(Unprocessable) as refused:
+        await import_definitions(session, system_principal(), definitions)
+    assert "owner region BRUGGE does not exist" in refused.value.detail
+    assert (await client.get("/v1/schemes")).json()["items"] == []
