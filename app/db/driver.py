@@ -19,10 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ServiceUnavailable
 
-# What a lost or refused connection raises in asyncpg itself (SQLAlchemy wraps its own).
+# What a lost or refused connection raises in asyncpg itself (SQLAlchemy wraps its own):
+# the server ending the session (a restart, pg_terminate_backend), the socket closing, and
+# the protocol left in a broken state by either.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     ConnectionError,
 )
 

@@ -26,9 +26,9 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: with asyncpg it is BEGIN, a statement and ROLLBACK — three round trips on
-    # every request. A connection that died (a database restart) fails its request once
-    # with 503 database-unavailable, and SQLAlchemy then drops every older pooled
-    # connection; app.db.driver does the same for the statements it sends itself.
+    # every request. A pooled connection that died (a database restart) fails the one
+    # request that draws it with 503 database-unavailable and is then replaced, whether the
+    # failure comes through SQLAlchemy or through app.db.driver.
     return create_async_engine(url, pool_size=pool_size, max_overflow=0, hide_parameters=True)
 
 
