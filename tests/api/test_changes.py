@@ -84,15 +84,22 @@ async def test_the_feed_pages_with_its_cursor(
             headers=registry,
             json=passholder_body(region, first_name=f"Persoon{index}"),
         )
+    created = [
+        item["entity_id"]
+        for item in (await client.get("/v1/changes", headers=registry)).json()["items"]
+    ]
+    assert len(created) == 5
     seen: list[str] = []
+    sizes = []
     cursor = None
     for _ in range(4):
         params = {"limit": 2} | ({"after": cursor} if cursor else {})
         page = (await client.get("/v1/changes", headers=registry, params=params)).json()
+        sizes.append(len(page["items"]))
         seen += [item["entity_id"] for item in page["items"]]
         cursor = page["next_cursor"]
-    assert len(seen) == 5
-    assert len(set(seen)) == 5
+    assert sizes == [2, 2, 1, 0]
+    assert seen == created
 
 
 async def test_a_registry_reads_only_its_own_regions_feed(

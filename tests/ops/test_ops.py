@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -11,8 +12,10 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from app.db import migrations
+from app.domain.access import Grant, Role
 from app.main import create_app
 from app.observability import configure_logging
+from app.services.clients import create_client
 from app.settings import DEMO_INSZ_HMAC_KEY, DEMO_TOKEN_SIGNING_KEY, Settings
 from tests.conftest import make_settings
 from tests.support.postgres import create_database, drop_database
@@ -83,8 +86,24 @@ async def test_log_lines_are_json_with_the_route_template_and_never_the_body(
     import json
 
     app = create_app(make_settings(database_url, log_level="INFO"))
+    client_id = f"logged-{uuid.uuid4().hex[:8]}"
+    async with app.state.sessionmaker() as session:
+        created = await create_client(
+            session, name="log test", grants=[Grant(Role.ADMIN)], client_id=client_id
+        )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        token = (
+            await client.post(
+                "/v1/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": created.client_secret,
+                },
+            )
+        ).json()["access_token"]
+        await client.delete("/v1/clients/nobody", headers={"Authorization": f"Bearer {token}"})
         await client.post(
             "/v1/oauth/token",
             data={
@@ -100,7 +119,14 @@ async def test_log_lines_are_json_with_the_route_template_and_never_the_body(
     assert access
     assert access[-1]["route"] == "/v1/oauth/token"
     assert access[-1]["status"] == 401
+    assert access[-1]["client_id"] is None
+    authenticated = access[-2]
+    assert authenticated["route"] == "/v1/clients/{client_id}"  # the template, not the path
+    assert authenticated["client_id"] == client_id
+    assert len({line["request_id"] for line in access[-3:]}) == 3
+    assert all(len(line["request_id"]) == 32 for line in access[-3:])
     assert "s3cr3t-x" not in json.dumps(lines)
+    assert created.client_secret not in json.dumps(lines)
 
 
 def test_outside_demo_mode_a_missing_secret_is_refused_by_name() -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.price_rules import PriceRule, round_cents
+from app.domain.price_rules import PriceRule, Rounding
 
 
 def test_half_of_15_euro_75_is_7_euro_87_the_half_cent_going_to_the_holder() -> None:
@@ -36,9 +36,10 @@ def test_a_percentage_off_rounds_the_price_down_not_the_reduction() -> None:
         ("down_100", 1999, 1900),
     ],
 )
-def test_rounding_steps(rounding: str, cents: int, expected: int) -> None:
-    step = 1 if rounding == "none" else int(rounding.split("_")[1])
-    assert round_cents(cents, step, nearest=rounding.startswith("nearest")) == expected
+def test_rounding_steps(rounding: Rounding, cents: int, expected: int) -> None:
+    # Through the rule itself, so the table of steps is what is tested.
+    rule = PriceRule("fixed_price", amount_cents=cents, rounding=rounding)
+    assert rule.unit_price(10_000) == expected
 
 
 def test_max_pay_caps_what_the_holder_pays_after_rounding() -> None:
