@@ -144,12 +144,24 @@ async def test_a_partner_admin_reads_its_own_partners_participation_but_no_regio
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     t = await two_regions(session)
+    # Enough people at both partners of the home region that nothing is suppressed: five
+    # more at the own partner (1 ticket each), seven at the neighbour (2 tickets each).
+    for owner, people, tickets in ((t.partner, 5, 1), (t.neighbour, 7, 2)):
+        offer = await an_offer(session, owner)
+        for _ in range(people):
+            holder = await a_passholder(session, t.home)
+            await a_sale(session, owner, [Line(holder, offer, date(2026, 5, 2), quantity=tickets)])
+    await session.commit()
     headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=t.partner)
 
-    own = await client.get(PARTICIPATION, headers=headers, params={"group_by": "month"})
+    own = await client.get(PARTICIPATION, headers=headers, params={"group_by": "partner"})
     assert own.status_code == 200, own.text
-    assert own.json()["partner_id"] == t.partner
-    assert own.json()["region_id"] == t.home.id
+    body = own.json()
+    assert body["partner_id"] == t.partner
+    assert body["region_id"] == t.home.id
+    # Only the own partner's six people and six tickets, in one cell of its own.
+    assert (body["total"]["passholders"], body["total"]["tickets"]) == (6, 6)
+    assert [cell["key"] for cell in body["cells"]] == [t.partner]
     neighbours = await client.get(
         PARTICIPATION, headers=headers, params={"partner_id": t.neighbour}
     )
