@@ -77,6 +77,15 @@ def test_a_period_splits_into_whole_months_and_partial_months_that_cover_it_exac
     assert pieces[0].from_date == period.from_date
     assert pieces[-1].to_date == period.to_date
     assert all(a.to_date == b.from_date for a, b in itertools.pairwise(pieces))
+    # No calendar month that lies wholly inside the period is left in a partial piece.
+    month = _month_start(period.from_date)
+    while month < period.to_date:
+        following = (month + timedelta(days=31)).replace(day=1)
+        if period.from_date <= month and following <= period.to_date:
+            assert split.whole_months is not None
+            assert split.whole_months.from_date <= month
+            assert following <= split.whole_months.to_date
+        month = following
     if split.whole_months is None:
         assert split.partial == (period,)
         return
