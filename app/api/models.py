@@ -7,6 +7,7 @@ import binascii
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -62,19 +63,31 @@ def encode_cursor(value: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(
+    cursor: str | None, fields: Mapping[str, type], *, parameter: str = "cursor"
+) -> dict[str, Any] | None:
+    """A cursor this API handed out, with `fields` of their types; else 422 naming
+    `parameter`. A cursor of another shape is refused, never read as "from the start"
+    (a client would page through the same first page for ever)."""
     if cursor is None:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         value = None
-    if not isinstance(value, dict):
-        raise Unprocessable(
-            "cursor is not one this API handed out",
-            extra={"errors": [{"parameter": "cursor", "detail": "invalid cursor"}]},
-        )
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(name), kind) and not isinstance(value.get(name), bool)
+        for name, kind in fields.items()
+    ):
+        raise invalid_cursor(parameter)
     return value
+
+
+def invalid_cursor(parameter: str = "cursor") -> Unprocessable:
+    return Unprocessable(
+        "cursor is not one this API handed out",
+        extra={"errors": [{"parameter": parameter, "detail": "invalid cursor"}]},
+    )
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,7 @@ from app.domain.access import Role
 from app.main import create_app
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
-from tests.factories import bearer_for
+from tests.factories import a_partner, a_region, bearer_for
 
 
 async def test_a_body_over_the_limit_is_refused_with_413(
@@ -106,3 +107,34 @@ async def test_each_response_carries_a_request_id_and_echoes_a_good_one(
     assert echoed.headers["x-request-id"] == "desk-42-abcdef"
     replaced = await client.get("/health", headers={"X-Request-ID": "bad id\n"})
     assert replaced.headers["x-request-id"] != "bad id\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "role"),
+    [
+        ("/v1/regions", "cursor", Role.ADMIN),
+        ("/v1/changes", "after", Role.ADMIN),
+        ("/v1/audit", "cursor", Role.ADMIN),
+        ("/v1/sales", "cursor", Role.DESK),
+    ],
+)
+@pytest.mark.parametrize("value", [{"wrong": 1}, {"t": "1", "s": 2, "code": 3, "before": "x"}])
+async def test_a_cursor_of_another_shape_is_refused_not_read_as_the_first_page(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    path: str,
+    parameter: str,
+    role: Role,
+    value: dict[str, object],
+) -> None:
+    region = await a_region(session)
+    tenant = {"partner_id": await a_partner(session, region)} if role is Role.DESK else {}
+    headers = await bearer_for(session, role, **tenant)
+    cursor = base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+    params = {parameter: cursor}
+    if path == "/v1/changes":
+        params["region_id"] = region.id
+    problem = assert_problem(
+        await client.get(path, headers=headers, params=params), 422, "validation-failed"
+    )
+    assert problem["errors"] == [{"parameter": parameter, "detail": "invalid cursor"}]

@@ -20,7 +20,6 @@ from app.api.problems import problem_responses
 from app.clock import BRUSSELS
 from app.db import audit as db_audit
 from app.domain.access import Principal, Role, Tenant
-from app.errors import Unprocessable
 from app.services import changes as change_service
 from app.services.access import ensure
 
@@ -42,16 +41,8 @@ class ChangePage(ResponseModel):
 
 
 def _position(cursor: str | None) -> tuple[int, int] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    txid, seq = position.get("t"), position.get("s")
-    if not isinstance(txid, int) or not isinstance(seq, int):
-        raise Unprocessable(
-            "cursor is not one this API handed out",
-            extra={"errors": [{"parameter": "after", "detail": "invalid cursor"}]},
-        )
-    return txid, seq
+    position = decode_cursor(cursor, {"t": int, "s": int}, parameter="after")
+    return None if position is None else (position["t"], position["s"])
 
 
 @router.get(
@@ -136,8 +127,8 @@ async def audit(
         regions = None
     else:
         regions = sorted(principal.region_ids(AUDITORS))
-    position = decode_cursor(cursor)
-    before = position.get("before") if position else None
+    position = decode_cursor(cursor, {"before": int})
+    before = position["before"] if position else None
     rows = await db_audit.read(
         session,
         region_ids=regions,

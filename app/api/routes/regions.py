@@ -144,10 +144,9 @@ async def list_regions(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[RegionOut]:
-    position = decode_cursor(cursor)
-    after = position.get("code") if position else None
+    position = decode_cursor(cursor, {"code": str})
     rows = await service.list_regions(
-        session, after_code=after if isinstance(after, str) else None, limit=limit + 1
+        session, after_code=position["code"] if position else None, limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]

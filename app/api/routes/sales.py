@@ -20,13 +20,13 @@ from app.api.models import (
     StrictInt,
     decode_cursor,
     encode_cursor,
+    invalid_cursor,
     parse_reference,
 )
 from app.api.problems import negotiate_language, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, quote_json
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
-from app.errors import Unprocessable
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
 
@@ -216,16 +216,13 @@ async def list_sales(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> SalePage:
-    position = decode_cursor(cursor)
+    position = decode_cursor(cursor, {"at": str, "id": str})
     before = None
     if position is not None:
         try:
             before = (datetime.fromisoformat(position["at"]), uuid.UUID(position["id"]))
-        except (KeyError, TypeError, ValueError):
-            raise Unprocessable(
-                "cursor is not one this API handed out",
-                extra={"errors": [{"parameter": "cursor", "detail": "invalid cursor"}]},
-            ) from None
+        except ValueError:
+            raise invalid_cursor() from None
     page = await service.list_sales(
         session,
         principal,
