@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import (
     cards,
     entitlements,
-    municipalities,
     municipality_postal_codes,
     passholders,
 )
@@ -60,14 +59,6 @@ async def municipalities_of_postal_code(session: AsyncSession, postal_code: str)
     return list(result.scalars())
 
 
-async def region_of_municipality(session: AsyncSession, nis_code: str) -> str | None:
-    result = await session.execute(
-        sa.select(municipalities.c.region_id).where(municipalities.c.nis_code == nis_code)
-    )
-    value = result.scalar_one_or_none()
-    return str(value) if value else None
-
-
 async def insert_passholder(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(sa.insert(passholders).values(**values))
 
@@ -85,15 +76,6 @@ async def get_passholder(session: AsyncSession, passholder_id: uuid.UUID) -> Pas
         await session.execute(sa.select(passholders).where(passholders.c.id == passholder_id))
     ).first()
     return _passholder(row) if row else None
-
-
-async def passholder_region(session: AsyncSession, passholder_id: uuid.UUID) -> str | None:
-    value = (
-        await session.execute(
-            sa.select(passholders.c.region_id).where(passholders.c.id == passholder_id)
-        )
-    ).scalar_one_or_none()
-    return str(value) if value else None
 
 
 async def id_by_insz_hash(session: AsyncSession, insz_hash: str) -> tuple[str, str] | None:

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import insert_for
 from app.db.tables import (
     idempotency_keys,
     sale_item_funding,
@@ -31,7 +31,7 @@ from app.domain.limits import UsageClaim
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert_for(dialect, table)
 
 
 # --- usage counters --------------------------------------------------------------------
@@ -46,7 +46,7 @@ def _claim_statement(dialect: str) -> Any:
     sale changed), so the limit holds however many desks sell at once. A claim beyond its
     maxima on its own is refused before this runs: a new bucket is inserted unchecked.
     """
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(usage_counters)
+    insert = insert_for(dialect, usage_counters)
     insert = insert.values(
         passholder_id=sa.bindparam("holder", type_=sa.Uuid),
         bucket_key=sa.bindparam("bucket_key", type_=sa.String),

@@ -19,9 +19,9 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import insert_for
 from app.db.tables import (
     sale_item_funding,
     sale_items,
@@ -106,7 +106,7 @@ def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.
 def _upsert(
     dialect: str, table: sa.Table, key: tuple[str, ...], sums: tuple[str, ...], rows: sa.Select[Any]
 ) -> Any:
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    insert = insert_for(dialect, table)
     statement = insert.from_select([*key, *sums], rows)
     return statement.on_conflict_do_update(
         index_elements=list(key),

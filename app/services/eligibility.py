@@ -48,7 +48,7 @@ async def check(
         # Several municipalities may share a postal code; the first is as good a guess for
         # a self-check, and the answer says "may qualify", not "does".
         municipality_nis = found[0]
-    region_id = await db_passholders.region_of_municipality(session, municipality_nis)
+    region_id = await db_regions.municipality_region(session, municipality_nis)
     if region_id is None:
         raise Unprocessable(
             f"Municipality {municipality_nis} is not part of any pass region.",

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
 from app.db import regions as db_regions
+from app.db.engine import insert_for
 from app.db.tables import passholders, pending_entitlements
 from app.domain.access import Principal, Tenant
 from app.domain.entitlements import ENTITLEMENT_TYPES
@@ -239,7 +239,7 @@ async def _keep_pending(
         for row in rows
     ]
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(pending_entitlements)
+    insert = insert_for(dialect, pending_entitlements)
     # The same person on the same list twice, or the same list imported again: kept once.
     statement = insert.on_conflict_do_nothing(
         index_elements=["insz_hash", "type", "region_id", "valid_from"]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import today_in_brussels, utcnow
 from app.db import changes
 from app.db import passholders as db
+from app.db import regions as db_regions
 from app.db.changes import NewEvent
 from app.db.passholders import PassholderRow
 from app.domain.access import Principal, Tenant
@@ -73,7 +74,7 @@ async def resolve_residence(
                 "municipality_nis_options": candidates,
             },
         )
-    region_id = await db.region_of_municipality(session, chosen)
+    region_id = await db_regions.municipality_region(session, chosen)
     assert region_id is not None  # a municipality always belongs to a region
     return chosen, region_id
 
