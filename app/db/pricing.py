@@ -157,7 +157,8 @@ class QuoteFacts:
 # transaction, one round trip and one implicit transaction): the card with its holder and
 # home region, the catalogue generation, the statuses with their region's code and grace,
 # and the usage of the asked buckets less lapsed holds. The audit row is written only for an
-# active card, as the Core path does: a blocked or replaced card shows the desk nothing.
+# active card, as the Core path does: a blocked or replaced card shows the desk nothing (a
+# data-modifying CTE runs whether or not the query reads it).
 # set_config(..., true) lets this one transaction commit without waiting for the WAL flush:
 # waiting doubled a quote's time, and a crash of the database server could lose at most the
 # last fraction of a second of quote audit rows — never a sale, a grant or a counter. It
@@ -197,7 +198,6 @@ SELECT h.number, h.status, h.id::text AS id, h.first_name, h.last_name, h.birth_
            ) u
            GROUP BY u.bucket_key
        ) AS usage,
-       (SELECT count(*) FROM audited) AS audited,
        set_config('synchronous_commit', 'off', true) AS relaxed
 FROM holder h
 """
