@@ -12,6 +12,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -22,6 +23,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -89,11 +92,22 @@ def metrics_payload() -> bytes:
     return generate_latest(REGISTRY)
 
 
-class RequestContextMiddleware:
-    """Request id, one access log line and the metrics for every HTTP request."""
+ErrorResponder = Callable[[Request, Exception], Awaitable[Response]]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContextMiddleware:
+    """Request id, one access log line and the metrics for every HTTP request.
+
+    It is also where an unexpected exception ends, answered by `on_error` (which logs it
+    its own way). Left to Starlette, the exception would be answered and then raised again
+    to the server, which logs it in full — message included, and a database error's
+    message quotes the values it choked on — and the access line would say 500 for what
+    was answered 503.
+    """
+
+    def __init__(self, app: ASGIApp, on_error: ErrorResponder | None = None) -> None:
         self.app = app
+        self.on_error = on_error
         self.log = structlog.get_logger("openpas.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,18 +119,28 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                if self.on_error is None:
+                    raise
+                response = await self.on_error(Request(scope, receive), exc)
+                if not started_response:
+                    await response(scope, receive, send_with_id)
+                # Else the client got part of an answer: the connection is closed unfinished.
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)

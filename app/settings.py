@@ -56,8 +56,11 @@ class Settings(BaseSettings):
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Connections each server process keeps open. Requests beyond it wait for one rather
     # than open and close extra connections (a new PostgreSQL backend per request under
-    # load); processes × pool size must stay below the server's max_connections.
+    # load); processes × (both pool sizes) must stay below the server's max_connections.
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # A second, smaller pool per process (asyncpg's own) for the two statements every desk
+    # request sends on its own: the client's grants and a quote's facts (app.db.driver).
+    db_driver_pool_size: int = Field(default=10, ge=1, le=200)
 
     @field_validator("database_url")
     @classmethod

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
 import structlog
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -20,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.db.driver import CONNECTION_ERRORS
+from app.db.driver import connection_lost
 from app.errors import OpenPasError
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
@@ -447,7 +448,9 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing else handled: 503 for a lost database, else 500;
+    logged without the exception's message where that may quote personal data."""
     if _lost_database(exc):
         # Connections are not pinged before use (three round trips on every request): a
         # connection that died with a database restart fails once and leaves the pool.
@@ -460,14 +463,16 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
             headers={"Retry-After": "1"},
         )
     # The trace goes to the server log; the client learns only that it was our fault.
-    if isinstance(exc, sa_exc.StatementError):
+    if isinstance(exc, sa_exc.StatementError | PostgresError):
         # A database error's message quotes the values it choked on ('invalid input
         # syntax: "Desmet…"', 'Key (email)=(…) already exists'): log where and what kind,
         # never the message (the engine hides the statement's parameters for the same reason).
+        # PostgresError: asyncpg's own, from the statements app.db.driver sends.
+        cause = exc.orig if isinstance(exc, sa_exc.StatementError) else exc
         log.error(
             "unhandled_error",
-            error_type=type(exc.orig or exc).__name__,
-            sqlstate=getattr(exc.orig, "sqlstate", None),
+            error_type=type(cause or exc).__name__,
+            sqlstate=getattr(cause, "sqlstate", None),
             stack="".join(traceback.format_tb(exc.__traceback__)),
         )
     else:
@@ -485,14 +490,14 @@ def _lost_database(exc: Exception) -> bool:
         return exc.connection_invalidated or isinstance(
             exc, sa_exc.OperationalError | sa_exc.InterfaceError
         )
-    return isinstance(exc, CONNECTION_ERRORS)
+    return connection_lost(exc)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OpenPasError, _openpas_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

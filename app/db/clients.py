@@ -77,10 +77,10 @@ WHERE c.client_id = $1 AND c.revoked_at IS NULL
 
 async def active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, ...] | None:
     """The grants of a client that is not revoked, in one query; None when it is."""
-    connection = await driver.pg_connection(session)
-    if connection is not None:
-        rows: Sequence[Any] = await driver.fetch(session, connection, _ACTIVE_GRANTS_PG, client_id)
-    else:
+    rows: Sequence[Any] | None = await driver.fetch_standalone(
+        session, _ACTIVE_GRANTS_PG, client_id
+    )
+    if rows is None:
         result = await session.execute(
             sa.select(client_grants.c.role, client_grants.c.region_id, client_grants.c.partner_id)
             .select_from(

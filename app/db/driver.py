@@ -1,17 +1,25 @@
 """Hand-written statements for the desk's hot path, sent with asyncpg itself.
 
 Every desk request authenticates and most of them quote. Through SQLAlchemy each statement
-costs ≈ 0.5 ms of CPU in this process; sent with asyncpg on the same connection (a prepared
-statement from asyncpg's per-connection cache) it costs a tenth of that. So the statements
-of that path have a PostgreSQL version here, run on the session's own connection — the
-session still owns the transaction, and a test's rolled-back transaction still holds them —
-and a SQLAlchemy version beside them for the embedded SQLite database. Tests run both on
-PostgreSQL and compare their answers.
+costs ≈ 0.5 ms of CPU in this process; sent with asyncpg (a prepared statement from
+asyncpg's per-connection cache) it costs a tenth of that. So the statements of that path
+have a PostgreSQL version here and a SQLAlchemy version beside them for the embedded SQLite
+database. Tests run both on PostgreSQL and compare their answers.
+
+Two of them stand alone — a client's grants and a quote's facts, each one statement in its
+own implicit transaction — and for those even checking a connection out of SQLAlchemy's
+pool through a session costs more than the statement (≈ 0.7 ms of CPU under load: three
+greenlet switches and the session's bookkeeping). They run on asyncpg's own pool instead
+(`DriverPool`, handed to sessions through `session.info`). A session without that pool —
+a test's session inside its rolled-back transaction, the CLI's — runs them on its own
+connection, so the test still sees and discards what they read and write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -33,7 +41,102 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-async def pg_connection(session: AsyncSession) -> asyncpg.Connection | None:
+def connection_lost(exc: BaseException) -> bool:
+    """Whether asyncpg raised `exc` because the connection is gone. Its DataError (an
+    argument it could not encode) shares the InterfaceError base but is our mistake."""
+    return isinstance(exc, CONNECTION_ERRORS) and not isinstance(exc, asyncpg.DataError)
+
+
+# The key under which a session's `info` carries the process's DriverPool.
+POOL_INFO_KEY = "openpas.driver_pool"
+
+
+class DriverPool:
+    """asyncpg's pool for standalone statements, opened on first use.
+
+    Lazy, so that creating the application stays synchronous and a process that never
+    serves a desk opens no connection. Connections are handed back without asyncpg's reset
+    (RESET ALL, UNLISTEN, CLOSE ALL: one more round trip each time): the statements run
+    here change no session state — their one setting is transaction-local.
+    """
+
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _opened(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=0, max_size=self._size, reset=_keep_session
+                )
+        return self._pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._pool or await self._opened()
+        async with pool.acquire() as connection:
+            yield connection
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    return None
+
+
+async def fetch_standalone(
+    session: AsyncSession, sql: str, *args: Any
+) -> Sequence[asyncpg.Record] | None:
+    """Run one standalone statement on PostgreSQL: on the session's DriverPool when it has
+    one, else on the session's own connection. None on another database (SQLite): the
+    caller then runs its SQLAlchemy version.
+
+    A lost connection is dropped from its pool and answered 503 database-unavailable.
+    """
+    pool: DriverPool | None = session.info.get(POOL_INFO_KEY)
+    if pool is not None:
+        try:
+            async with pool.connection() as connection:
+                try:
+                    return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
+                except Exception as exc:
+                    if connection_lost(exc):
+                        # Closed, so asyncpg's pool opens a new one in its place.
+                        connection.terminate()
+                    raise
+        except Exception as exc:  # also when no connection could be opened
+            if connection_lost(exc):
+                raise _lost() from None
+            raise
+    connection = await _pg_connection(session)
+    if connection is None:
+        return None
+    try:
+        return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+        # SQLAlchemy cannot see this failure: tell its pool not to hand the connection out
+        # again, as it does itself for a failure of its own statements.
+        await (await session.connection()).invalidate()
+        raise _lost() from None
+
+
+def _lost() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The database connection was lost; try again.",
+        code="database-unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _pg_connection(session: AsyncSession) -> asyncpg.Connection | None:
     """The asyncpg connection under `session`, or None on another database (SQLite)."""
     if session.bind is not None and session.bind.dialect.name != "postgresql":
         return None
@@ -41,21 +144,3 @@ async def pg_connection(session: AsyncSession) -> asyncpg.Connection | None:
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     return driver
-
-
-async def fetch(
-    session: AsyncSession, connection: asyncpg.Connection, sql: str, *args: Any
-) -> Sequence[asyncpg.Record]:
-    """Run one statement; a lost connection is dropped from the pool and answered 503."""
-    try:
-        rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
-    except CONNECTION_ERRORS:
-        # SQLAlchemy cannot see this failure: tell its pool not to hand the connection out
-        # again, as it does itself for a failure of its own statements.
-        await (await session.connection()).invalidate()
-        raise ServiceUnavailable(
-            "The database connection was lost; try again.",
-            code="database-unavailable",
-            headers={"Retry-After": "1"},
-        ) from None
-    return rows

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.db.driver import POOL_INFO_KEY, DriverPool
+
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     """`hide_parameters`: a database error's text would otherwise carry the statement's
@@ -48,5 +50,16 @@ def insert_for(dialect: str, table: sa.Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_driver_pool(database_url: str, *, size: int) -> DriverPool | None:
+    """asyncpg's own pool for the standalone statements of app.db.driver; None on SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    return DriverPool(url.set(drivername="postgresql").render_as_string(hide_password=False), size)
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, driver_pool: DriverPool | None = None
+) -> async_sessionmaker[AsyncSession]:
+    info = {} if driver_pool is None else {POOL_INFO_KEY: driver_pool}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

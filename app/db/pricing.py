@@ -216,12 +216,11 @@ async def quote_facts(
     Only for a quote: the transaction's one write is the audit row and it need not wait for
     the WAL flush. The caller commits (a no-op on PostgreSQL outside a transaction).
     """
-    connection = await driver.pg_connection(session)
-    if connection is None:
-        return await quote_facts_core(session, number, bucket_keys, now, client_id=client_id)
-    rows = await driver.fetch(
-        session, connection, _QUOTE_FACTS_PG, number, list(bucket_keys), client_id, now
+    rows = await driver.fetch_standalone(
+        session, _QUOTE_FACTS_PG, number, list(bucket_keys), client_id, now
     )
+    if rows is None:
+        return await quote_facts_core(session, number, bucket_keys, now, client_id=client_id)
     if not rows:
         return None
     row = rows[0]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from pydantic import ValidationError
 
-from app.db import migrations
+from app.db import driver, migrations
 from app.domain.access import Grant, Role
 from app.main import create_app
 from app.observability import configure_logging
@@ -169,24 +170,43 @@ def test_settings_keep_secrets_out_of_their_repr() -> None:
     assert "i" * 40 not in repr(settings)
 
 
+async def _sqlalchemy_data_error(app: FastAPI) -> None:
+    async with app.state.engine.connect() as connection:
+        await connection.execute(
+            sa.text("SELECT CAST(:birth AS integer)"), {"birth": "Desmet-1985-07-30"}
+        )
+
+
+async def _driver_data_error(app: FastAPI) -> None:
+    # The hot path's own statements (asyncpg, app.db.driver) fail the same way.
+    birth = "Desmet-1985-07-30"  # not on the failing line, which the logged stack shows
+    async with app.state.sessionmaker() as session:
+        await driver.fetch_standalone(session, "SELECT $1::text::integer", birth)
+
+
+@pytest.mark.parametrize("fail", [_sqlalchemy_data_error, _driver_data_error])
 async def test_an_unexpected_database_error_logs_no_value_it_was_given(
-    database_url: str, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    fail: Callable[[FastAPI], Awaitable[None]],
 ) -> None:
     app = create_app(make_settings(database_url, log_level="INFO"))
 
     @app.get("/boom")
     async def boom() -> None:
-        async with app.state.engine.connect() as connection:
-            await connection.execute(
-                sa.text("SELECT CAST(:birth AS integer)"), {"birth": "Desmet-1985-07-30"}
-            )
+        await fail(app)
 
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    # The exception must end in the application: raised on to the server, it would be
+    # logged there in full, message and values included.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.get("/boom")
+    if app.state.driver_pool is not None:
+        await app.state.driver_pool.close()
     await app.state.engine.dispose()
     configure_logging("WARNING")
     assert response.status_code == 500
+    assert response.json()["code"] == "internal-error"
     assert "Desmet" not in response.text
     logs = capsys.readouterr().out
     errors = [json.loads(line) for line in logs.splitlines() if "unhandled_error" in line]
@@ -194,3 +214,5 @@ async def test_an_unexpected_database_error_logs_no_value_it_was_given(
     assert errors[0]["sqlstate"].startswith("22")  # data exception
     assert "boom" in errors[0]["stack"]
     assert "Desmet" not in logs
+    access = [json.loads(line) for line in logs.splitlines() if '"request"' in line]
+    assert [(line["route"], line["status"]) for line in access] == [("/boom", 500)]

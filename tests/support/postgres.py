@@ -123,26 +123,41 @@ def postgres_server() -> Iterator[str]:
         yield started
 
 
+async def _admin_connection(admin_url: str) -> asyncpg.Connection:
+    parsed = make_url(admin_url)
+    return await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database or "postgres",
+    )
+
+
 def admin_execute(admin_url: str, statement: str) -> None:
     # CREATE/DROP DATABASE cannot run in a transaction block: use asyncpg directly, on a
     # thread of its own so that no test's event loop is disturbed.
-
-    parsed = make_url(admin_url)
-
     async def run() -> None:
-        connection = await asyncpg.connect(
-            host=parsed.host or "127.0.0.1",
-            port=parsed.port or 5432,
-            user=parsed.username or "postgres",
-            password=parsed.password,
-            database=parsed.database or "postgres",
-        )
+        connection = await _admin_connection(admin_url)
         try:
             await connection.execute(statement)
         finally:
             await connection.close()
 
     run_in_thread(run())
+
+
+def admin_fetchval(admin_url: str, query: str) -> Any:
+    """The first value of `query`, run as the administrator (see admin_execute)."""
+
+    async def run() -> Any:
+        connection = await _admin_connection(admin_url)
+        try:
+            return await connection.fetchval(query)
+        finally:
+            await connection.close()
+
+    return run_in_thread(run())
 
 
 def create_database(admin_url: str, prefix: str = "openpas_test") -> str:
