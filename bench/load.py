@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -220,7 +221,11 @@ def main() -> None:
             + "\n"
         )
         sales = workdir / "sales.jsonl"
-        sales.write_text("\n".join(sale_bodies(base, token, samples, len(samples))) + "\n")
+        # In a random order: a sale uses up the holder's limit, so a run that started where
+        # the previous one did would mostly answer limit-reached.
+        bodies = sale_bodies(base, token, samples, len(samples))
+        random.shuffle(bodies)
+        sales.write_text("\n".join(bodies) + "\n")
         common = {"TOKEN": token}
         seconds, conns = args.seconds, args.connections
         health = wrk("GET /health", f"{base}/health", seconds=seconds, connections=conns)
