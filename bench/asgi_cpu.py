@@ -1,0 +1,146 @@
+"""CPU per request of the application itself: requests handed straight to the ASGI app.
+
+    .venv/bin/python bench/asgi_cpu.py --summary var/bench-dataset.json [/health /v1/quotes]
+
+No HTTP server and no client: each request is a scope, a body and a `send` that keeps the
+status, so the process's CPU time is the application's (and asyncpg's) alone. Five rounds
+of 3,000 requests, 16 at a time, after a warm-up round; the best round is reported,
+because this machine is shared. Needs a database filled by bench/dataset.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load import TOKEN_KEY, bench_client
+
+from app.settings import async_database_url
+
+
+async def measure(summary: dict[str, Any], paths: list[str]) -> None:
+    database_url = async_database_url(summary["database_url"])
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "OPENPAS_TOKEN_SIGNING_KEY": TOKEN_KEY,
+            "OPENPAS_INSZ_HMAC_KEY": summary["insz_hmac_key"],
+            "OPENPAS_TOKEN_TTL_SECONDS": "3600",
+            "OPENPAS_LOG_LEVEL": "WARNING",
+        }
+    )
+    from app.main import create_app
+
+    client_id, secret = await bench_client(database_url)
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)  # as app/asgi.py
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        token = (
+            await client.post(
+                "/v1/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+            )
+        ).json()["access_token"]
+    bodies = [
+        json.dumps({k: s[k] for k in ("card_number", "offer_id", "price_class")}).encode()
+        for s in summary["quote_samples"]
+    ]
+
+    async def call(method: str, path: str, body: bytes = b"") -> None:
+        headers = [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("bench", 80),
+            "state": {},
+        }
+        received = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            if not received:
+                received = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()  # the client never disconnects
+            raise AssertionError
+
+        statuses: list[int] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app(scope, receive, send)
+        if statuses != [200]:
+            raise RuntimeError(f"{method} {path} answered {statuses}")
+
+    async def round_of(path: str, count: int) -> None:
+        for start in range(0, count, 16):
+            if path == "/health":
+                await asyncio.gather(*(call("GET", path) for _ in range(16)))
+            else:
+                await asyncio.gather(
+                    *(call("POST", path, bodies[(start + k) % len(bodies)]) for k in range(16))
+                )
+
+    for path in paths:
+        await round_of(path, 3000)
+        rounds = []
+        for _ in range(5):
+            started = time.process_time()
+            await round_of(path, 3008)
+            rounds.append(1000 * (time.process_time() - started) / 3008)
+        listed = ", ".join(f"{r:.3f}" for r in rounds)
+        print(f"{path}: best {min(rounds):.3f} ms of CPU per request (rounds: {listed})")
+    driver_pool = getattr(app.state, "driver_pool", None)  # older commits have none
+    if driver_pool is not None:
+        await driver_pool.close()
+    await app.state.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--summary", default="var/bench-dataset.json")
+    parser.add_argument("paths", nargs="*", default=["/health", "/v1/quotes"])
+    args = parser.parse_args()
+    summary = json.loads(Path(args.summary).read_text())
+    uvloop.run(measure(summary, args.paths))
+
+
+if __name__ == "__main__":
+    main()
