@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ async def measure(summary: dict[str, Any], paths: list[str]) -> None:
 
         statuses: list[int] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
 
