@@ -2,8 +2,9 @@
 
 Who sees what:
 
-- settlement: a partner_admin its own partner; a region_admin or reporter its region (all
-  its partners together, or one partner of the region); an admin anything;
+- settlement: a partner_admin its own partner, by whole months; a region_admin or reporter
+  its region (all its partners together, or one partner of the region), any period; an
+  admin anything;
 - participation and non-take-up: a region_admin or reporter its region; an admin any.
 
 A caller who names nothing gets its own tenant when it has exactly one. A tenant the
@@ -94,6 +95,18 @@ async def _scope(
     return Scope(region_id=region_id)
 
 
+def _reads_region(principal: Principal, scope: Scope) -> bool:
+    """An admin, or a region_admin or reporter of the scope's region (who may read the
+    holders' residence anyway)."""
+    return principal.is_admin or scope.region_id in principal.region_ids(REGION_READERS)
+
+
+def _require_whole_months(period: Period, detail: str) -> None:
+    for name, day in (("from", period.from_date), ("to", period.to_date)):
+        if not is_first_of_month(day):
+            raise _invalid(name, detail, f"{name}: give the first day of a month.")
+
+
 async def settlement(
     session: AsyncSession,
     principal: Principal,
@@ -103,6 +116,13 @@ async def settlement(
     period: Period,
 ) -> Settlement:
     scope = await _scope(session, principal, partner_id, region_id)
+    if not _reads_region(principal, scope):
+        # A settlement names the holder's home municipality as the payer of its share, and
+        # the partner knows its own sales: over one day, a line is often one person's
+        # residence. Invoicing runs by month; so does the partner's view.
+        _require_whole_months(
+            period, "a partner's settlement covers whole months: give the first day of a month"
+        )
     lines = await db.payer_lines(session, scope, period)
     schemes = await db.scheme_totals(session, scope, period)
     return Settlement(
@@ -125,13 +145,9 @@ async def participation(
 ) -> Participation:
     # Whole months only: periods that differ by a day would let two published totals be
     # subtracted into one day's participation, which may be one person's.
-    for name, day in (("from", period.from_date), ("to", period.to_date)):
-        if not is_first_of_month(day):
-            raise _invalid(
-                name,
-                "participation periods are whole months: give the first day of a month",
-                f"{name}: give the first day of a month.",
-            )
+    _require_whole_months(
+        period, "participation periods are whole months: give the first day of a month"
+    )
     scope = await _scope(session, principal, partner_id, region_id)
     counted, total = await db.participation(session, scope, period, group_by)
     cells, published_total = suppress(counted, total)

@@ -507,3 +507,39 @@ async def test_json_stays_the_default_unless_csv_is_preferred(
     assert await content_type("text/csv, application/json;q=0.5") == "text/csv"
     assert await content_type("text/*") == "text/csv"
     assert await content_type("text/html") == "application/json"
+
+
+async def test_a_partner_admin_settles_by_whole_months_and_a_region_admin_by_any_days(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_settlement_world(session)
+    partner_admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner)
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    one_day = {"from": "2026-04-02", "to": "2026-04-03"}
+    half_april = {"from": "2026-04-01", "to": "2026-04-15"}
+    april = {"from": "2026-04-01", "to": "2026-05-01"}
+
+    async def settle(headers: dict[str, str], **params: str) -> httpx.Response:
+        return await client.get("/v1/reports/settlement", headers=headers, params=params)
+
+    # A day's lines name the home municipalities of that day's buyers: not for the partner.
+    refused_day = await settle(partner_admin, **one_day)
+    refused_half = await settle(partner_admin, **half_april)
+    assert [
+        e["parameter"] for e in assert_problem(refused_day, 422, "validation-failed")["errors"]
+    ] == ["from"]
+    assert [
+        e["parameter"] for e in assert_problem(refused_half, 422, "validation-failed")["errors"]
+    ] == ["to"]
+
+    by_month = await settle(partner_admin, **april)
+    as_region = await settle(region_admin, partner_id=world.partner, **april)
+    assert by_month.status_code == as_region.status_code == 200
+    assert by_month.json() == as_region.json()
+    assert by_month.json()["total"]["tickets"] > 0
+
+    # The region's own staff read any period, of the region or of one of its partners.
+    day = await settle(region_admin, **one_day)
+    partner_day = await settle(region_admin, partner_id=world.partner, **one_day)
+    assert day.json()["total"]["tickets"] == 4
+    assert partner_day.status_code == 200

@@ -4,7 +4,8 @@ JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma s
 amounts in euros with a dot, a header row in Dutch, or English with `Accept-Language: en`).
 
 Periods are activity dates, `from` included and `to` excluded; without both, the current
-calendar year (Europe/Brussels). Participation periods are whole months.
+calendar year (Europe/Brussels). Participation periods are whole months, and so are a
+partner admin's settlement periods (a day's payer lines would name buyers' municipalities).
 """
 
 from __future__ import annotations
