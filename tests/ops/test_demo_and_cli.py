@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.demo import CLIENTS, PARTNERS, REGIONS, demo_id, seed_demo
+from app.services.demo import CLIENTS, HOLDERS, PARTNERS, REGIONS, demo_id, seed_demo
 from app.settings import Settings
 from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY
 from tests.support.postgres import create_database, drop_database
@@ -110,6 +110,75 @@ def test_the_cli_migrates_bootstraps_an_admin_and_refuses_the_demo_outside_demo_
     assert "client demo-admin" in seeded.stdout
     again = _openpas("demo", database_url=scratch_database, demo=True)
     assert "nothing added" in again.stdout
+
+
+def test_the_cli_imports_a_status_list_once_and_keeps_unknown_people_pending(
+    scratch_database: str, tmp_path: Path
+) -> None:
+    assert _openpas("migrate", database_url=scratch_database).returncode == 0
+    assert _openpas("demo", database_url=scratch_database, demo=True).returncode == 0
+    els = next(holder for holder in HOLDERS if holder.key == "els")  # no status yet
+    unknown = "90020301454"  # a valid INSZ nobody in the demo has
+    listed = tmp_path / "ocmw-november.csv"
+    listed.write_text(
+        "insz;type;valid_from\n"
+        f"{els.insz};kansenstatuut;2026-11-01\n"
+        f"{unknown};kansenstatuut;2026-11-01\n"
+        "12345678901;kansenstatuut;2026-11-01\n"
+    )
+    kortrijk = str(demo_id("region", "REGIO_KORTRIJK"))
+    command = ("import", "entitlements", str(listed), "--region-id", kortrijk)
+
+    first = _openpas(*command, "--source", "OCMW november", database_url=scratch_database)
+    again = _openpas(*command, "--source", "OCMW november", database_url=scratch_database)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == [
+        "rows=3", "granted=1", "renewed=0", "unchanged=0",
+        "pending=1", "already_pending=0", "rejected=1",
+    ]  # fmt: skip
+    assert "row 3: insz:" in first.stderr  # the typo is named by its row, not echoed
+    assert "12345678901" not in first.stdout + first.stderr
+    # Written, not just counted: the second run finds both already there.
+    assert again.stdout.split() == [
+        "rows=3", "granted=0", "renewed=0", "unchanged=1",
+        "pending=0", "already_pending=1", "rejected=1",
+    ]  # fmt: skip
+
+
+def test_the_cli_loads_scheme_files_idempotently_and_refuses_a_broken_one(
+    scratch_database: str, tmp_path: Path
+) -> None:
+    catalog = Path(__file__).resolve().parents[2] / "catalog"
+    assert _openpas("migrate", database_url=scratch_database).returncode == 0
+
+    # Before the regions exist, nothing is loaded and every unknown owner is named.
+    orphans = _openpas("schemes", "import", str(catalog), database_url=scratch_database)
+    assert _openpas("demo", database_url=scratch_database, demo=True).returncode == 0
+    unchanged = _openpas("schemes", "import", str(catalog), database_url=scratch_database)
+    renamed = tmp_path / "welkomstbon.yaml"
+    renamed.write_text(
+        (catalog / "kortrijk_welkomstbon.yaml")
+        .read_text()
+        .replace("nl: Welkomstbon", "nl: Welkomstbon 2027")
+    )
+    changed = _openpas("schemes", "import", str(renamed), database_url=scratch_database)
+    changed_again = _openpas("schemes", "import", str(renamed), database_url=scratch_database)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("code: BROKEN\nversion: 1\nprice: {kind: percentage}\n")
+    refused = _openpas("schemes", "import", str(broken), database_url=scratch_database)
+
+    assert orphans.returncode != 0
+    assert "KORTRIJK_KANSENTARIEF: owner region REGIO_KORTRIJK does not exist" in orphans.stderr
+    assert "BRUGGE_GROOT_GEZIN: owner region BRUGGE does not exist" in orphans.stderr
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert unchanged.stdout.strip().endswith("read; nothing changed")  # the demo loaded them
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.strip() == "schemes: 1 read; KORTRIJK_WELKOMSTBON v2"
+    assert changed_again.stdout.strip() == "schemes: 1 read; nothing changed"
+    assert refused.returncode != 0
+    assert refused.stderr.startswith("openpas: ")
+    assert "Traceback" not in refused.stderr
 
 
 def test_the_server_refuses_to_start_without_secrets_and_names_them(
