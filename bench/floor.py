@@ -160,7 +160,8 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("server did not become ready")
+        os.killpg(server.pid, 9)
+        raise RuntimeError("server did not become ready (is the database migrated?)")
 
     # First a real quote to answer with (the server reads the file at start-up).
     server = serve()

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver
 from app.db.tables import api_clients, client_grants
 from app.domain.access import Grant, Role
+
+log = structlog.get_logger("openpas.clients")
 
 
 async def insert_client(
@@ -76,7 +82,31 @@ WHERE c.client_id = $1 AND c.revoked_at IS NULL
 
 
 async def active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, ...] | None:
-    """The grants of a client that is not revoked, in one query; None when it is."""
+    """The grants of a client that is not revoked, in one query; None when it is.
+
+    With the process's GrantsCache (on PostgreSQL), a client seen before is answered from
+    memory for as long as the database has sent no notice that it changed.
+    """
+    cache: GrantsCache | None = session.info.get(GRANTS_CACHE_INFO_KEY)
+    generation = None
+    if cache is not None:
+        known, generation = await cache.lookup(client_id)
+        if known is not None:
+            return known
+    grants = await _read_active_grants(session, client_id)
+    if cache is not None and grants is not None:
+        cache.store(client_id, grants, generation)
+    return grants
+
+
+def forget_cached(session: AsyncSession, client_id: str) -> None:
+    """Drop a client from this process's GrantsCache at once (after a committed change)."""
+    cache: GrantsCache | None = session.info.get(GRANTS_CACHE_INFO_KEY)
+    if cache is not None:
+        cache.forget(client_id)
+
+
+async def _read_active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, ...] | None:
     rows: Sequence[Any] | None = await driver.fetch_standalone(
         session, _ACTIVE_GRANTS_PG, client_id
     )
@@ -101,6 +131,101 @@ async def active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, .
         for role, region_id, partner_id in rows
         if role is not None
     )
+
+
+# The channel the database's triggers notify with a client's id whenever that client or
+# one of its grants changes (migration "client change notices").
+CHANNEL = "openpas_clients"
+GRANTS_CACHE_INFO_KEY = "openpas.grants_cache"
+
+
+class GrantsCache:
+    """The grants of the clients this process has seen, kept while nothing changed.
+
+    Reading a client's grants was the one statement every authenticated request sent, and
+    it cost as much CPU as the rest of checking the caller (docs/performance.md). Here a
+    connection of its own LISTENs on CHANNEL; a notice forgets that client, and a lost
+    connection forgets everything and stops answering from memory until it is back. So a
+    revocation takes effect in every process as soon as its notice arrives — milliseconds
+    after the revoking transaction commits — instead of at the next statement.
+
+    Only grants of active clients are kept (a revoked client is read each time), and a read
+    is kept only if no notice came while it ran (`generation`). Entries also expire after
+    MAX_AGE_SECONDS: a connection that died without the socket telling (a network
+    partition) cannot leave a revoked client in for longer than that.
+    """
+
+    MAX_AGE_SECONDS = 60.0
+    RETRY_SECONDS = 5.0
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._grants: dict[str, tuple[tuple[Grant, ...], float]] = {}
+        self._generation = 0
+        self._listener: asyncpg.Connection | None = None
+        self._retry_at = 0.0
+        self._opening = asyncio.Lock()
+
+    async def lookup(self, client_id: str) -> tuple[tuple[Grant, ...] | None, int | None]:
+        """The kept grants, or None and the generation to `store` a fresh read under (None:
+        do not keep it, nothing is listening)."""
+        if not await self._listening():
+            return None, None
+        kept = self._grants.get(client_id)
+        if kept is not None and time.monotonic() - kept[1] < self.MAX_AGE_SECONDS:
+            return kept[0], self._generation
+        return None, self._generation
+
+    def store(self, client_id: str, grants: tuple[Grant, ...], generation: int | None) -> None:
+        if generation is None or generation != self._generation or not self._is_listening():
+            return
+        if len(self._grants) >= self.MAX_CLIENTS:
+            self._grants.clear()
+        self._grants[client_id] = (grants, time.monotonic())
+
+    def _is_listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
+
+    async def _listening(self) -> bool:
+        if self._is_listening():
+            return True
+        if time.monotonic() < self._retry_at:
+            return False
+        async with self._opening:
+            if self._is_listening():
+                return True
+            self._forget_all()
+            try:
+                listener = await asyncpg.connect(self._dsn)
+                await listener.add_listener(CHANNEL, self._on_notice)
+            except Exception:  # the database is away: read every time, try again later
+                log.warning("grants_cache_not_listening", retry_in_seconds=self.RETRY_SECONDS)
+                self._retry_at = time.monotonic() + self.RETRY_SECONDS
+                return False
+            listener.add_termination_listener(self._on_lost)
+            self._listener = listener
+        return True
+
+    def _on_notice(self, _: object, _pid: int, _channel: str, client_id: str) -> None:
+        self.forget(client_id)
+
+    def forget(self, client_id: str) -> None:
+        self._generation += 1
+        self._grants.pop(client_id, None)
+
+    def _on_lost(self, _: object) -> None:
+        self._forget_all()
+
+    def _forget_all(self) -> None:
+        self._generation += 1
+        self._grants.clear()
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        self._forget_all()
+        if listener is not None and not listener.is_closed():
+            await listener.close()
 
 
 async def revoke(session: AsyncSession, client_id: str, now: datetime) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.db.clients import GRANTS_CACHE_INFO_KEY, GrantsCache
 from app.db.driver import POOL_INFO_KEY, DriverPool
 
 
@@ -50,16 +51,36 @@ def insert_for(dialect: str, table: sa.Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def create_driver_pool(database_url: str, *, size: int) -> DriverPool | None:
-    """asyncpg's own pool for the standalone statements of app.db.driver; None on SQLite."""
+def _asyncpg_dsn(database_url: str) -> str | None:
+    """postgresql://… for asyncpg itself; None for another database (SQLite)."""
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         return None
-    return DriverPool(url.set(drivername="postgresql").render_as_string(hide_password=False), size)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_driver_pool(database_url: str, *, size: int) -> DriverPool | None:
+    """asyncpg's own pool for the standalone statements of app.db.driver; None on SQLite."""
+    dsn = _asyncpg_dsn(database_url)
+    return None if dsn is None else DriverPool(dsn, size)
+
+
+def create_grants_cache(database_url: str) -> GrantsCache | None:
+    """The process's cache of client grants, kept by PostgreSQL's notices; None on SQLite
+    (one process, nothing to keep in step)."""
+    dsn = _asyncpg_dsn(database_url)
+    return None if dsn is None else GrantsCache(dsn)
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, driver_pool: DriverPool | None = None
+    engine: AsyncEngine,
+    driver_pool: DriverPool | None = None,
+    grants_cache: GrantsCache | None = None,
 ) -> async_sessionmaker[AsyncSession]:
-    info = {} if driver_pool is None else {POOL_INFO_KEY: driver_pool}
+    """Sessions that carry the process's hot-path helpers, when it has them, in `info`."""
+    info: dict[str, object] = {}
+    if driver_pool is not None:
+        info[POOL_INFO_KEY] = driver_pool
+    if grants_cache is not None:
+        info[GRANTS_CACHE_INFO_KEY] = grants_cache
     return async_sessionmaker(engine, expire_on_commit=False, info=info)

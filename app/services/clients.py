@@ -96,6 +96,8 @@ async def revoke_client(session: AsyncSession, client_id: str) -> None:
     if not await db_clients.revoke(session, client_id, utcnow()):
         raise NotFound(f"no active client {client_id}")
     await session.commit()
+    # Every process learns it from the database's notice; this one need not wait for it.
+    db_clients.forget_cached(session, client_id)
 
 
 async def issue_client_token(

@@ -1,7 +1,9 @@
 """Short-lived signed bearer tokens (JWT, HS256) for API clients.
 
-A token only says which client it was issued to and until when. Roles and revocation are
-read from the database on every request, so revoking a client stops its tokens at once.
+A token only says which client it was issued to and until when. Roles and revocation come
+from the database: read on every request, or on PostgreSQL kept per process until the
+database's notice that the client changed (app.db.clients.GrantsCache), so revoking a
+client stops its tokens in every process within milliseconds of the commit.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def issue_token(client_id: str, *, key: str, ttl_seconds: int, now: datetime) ->
 # Tokens whose signature and claims were checked, with their client and expiry: a desk
 # sends the same token for its whole lifetime, and checking the HMAC and the claims again
 # cost as much as the rest of a quote's authentication. Expiry is still checked each time;
-# revocation never depended on the token (the grants are read on every request).
+# revocation never depended on the token (it comes with the grants, app.db.clients).
 _VERIFIED: dict[tuple[str, str], tuple[str, int]] = {}
 _MAX_VERIFIED = 10_000
 

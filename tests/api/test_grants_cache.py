@@ -1,0 +1,150 @@
+"""A process keeps a client's grants until PostgreSQL says the client changed.
+
+These tests commit (the cache sees only committed rows, through its own connections), so
+each uses a client of its own. Changes made "by hand" go through asyncpg directly, the
+way an operator's SQL would; switching the notice trigger off for a moment is how a test
+tells a kept answer from a fresh read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.db.clients import active_grants
+from app.domain.access import Grant, Role
+from app.main import create_app
+from app.services.clients import create_client, revoke_client
+from app.settings import Settings
+
+Grants = tuple[Grant, ...] | None
+
+
+@pytest.fixture
+async def app_sessions(settings: Settings) -> AsyncIterator[Callable[[str], Awaitable[Grants]]]:
+    """`active_grants` through the sessions a server process uses (with its cache)."""
+    app = create_app(settings)
+
+    async def grants_of(client_id: str) -> Grants:
+        async with app.state.sessionmaker() as session:
+            return await active_grants(session, client_id)
+
+    yield grants_of
+    await app.state.grants_cache.close()
+    await app.state.driver_pool.close()
+    await app.state.engine.dispose()
+
+
+async def _sql(settings: Settings, *statements: str) -> None:
+    dsn = make_url(settings.database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _desk_client(settings: Settings) -> str:
+    app = create_app(settings)
+    try:
+        async with app.state.sessionmaker() as session:
+            created = await create_client(
+                session,
+                name="cache test",
+                grants=[Grant(Role.ADMIN)],
+                client_id=f"cache-{uuid.uuid4().hex[:10]}",
+            )
+            return created.client_id
+    finally:
+        await app.state.engine.dispose()
+
+
+def _delete_grants_unnoticed(client_id: str) -> tuple[str, ...]:
+    return (
+        "ALTER TABLE client_grants DISABLE TRIGGER tr_client_grants_changed",
+        f"DELETE FROM client_grants WHERE client_id = '{client_id}'",
+        "ALTER TABLE client_grants ENABLE TRIGGER tr_client_grants_changed",
+    )
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 2.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if await check():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_grants_are_kept_until_the_database_notices_a_change(
+    settings: Settings, app_sessions: Callable[[str], Awaitable[Grants]]
+) -> None:
+    client_id = await _desk_client(settings)
+    assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
+
+    # Without a notice the process keeps what it read: proof that it does not read again.
+    await _sql(settings, *_delete_grants_unnoticed(client_id))
+    assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
+
+    # A revocation by hand (no API involved) is noticed through the trigger.
+    await _sql(
+        settings, f"UPDATE api_clients SET revoked_at = now() WHERE client_id = '{client_id}'"
+    )
+
+    async def revoked() -> bool:
+        return await app_sessions(client_id) is None
+
+    assert await _eventually(revoked)
+    assert await app_sessions(client_id) is None  # and stays so
+
+
+async def test_a_revocation_through_the_service_is_forgotten_by_its_own_process_at_once(
+    settings: Settings, app_sessions: Callable[[str], Awaitable[Grants]]
+) -> None:
+    client_id = await _desk_client(settings)
+    assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
+    app = create_app(settings)
+    try:
+        # The same sessionmaker as the reads: one process.
+        sessions = app.state.sessionmaker
+        async with sessions() as session:
+            assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
+        # With the notice switched off, only the service's own forgetting can show it.
+        await _sql(settings, "ALTER TABLE api_clients DISABLE TRIGGER tr_api_clients_changed")
+        try:
+            async with sessions() as session:
+                await revoke_client(session, client_id)
+        finally:
+            await _sql(settings, "ALTER TABLE api_clients ENABLE TRIGGER tr_api_clients_changed")
+        async with sessions() as session:
+            assert await active_grants(session, client_id) is None
+    finally:
+        await app.state.grants_cache.close()
+        await app.state.driver_pool.close()
+        await app.state.engine.dispose()
+
+
+async def test_a_lost_listening_connection_forgets_everything_kept(
+    settings: Settings, app_sessions: Callable[[str], Awaitable[Grants]]
+) -> None:
+    client_id = await _desk_client(settings)
+    assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
+    await _sql(settings, *_delete_grants_unnoticed(client_id))
+    assert await app_sessions(client_id) == (Grant(Role.ADMIN),)  # kept
+
+    # Notices missed while the connection was away cannot be trusted to have not happened.
+    await _sql(
+        settings,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE query LIKE 'LISTEN%openpas_clients%' AND pid <> pg_backend_pid()",
+    )
+
+    async def read_again() -> bool:
+        return await app_sessions(client_id) == ()
+
+    assert await _eventually(read_again)
