@@ -136,6 +136,7 @@ async def _read_active_grants(session: AsyncSession, client_id: str) -> tuple[Gr
 # The channel the database's triggers notify with a client's id whenever that client or
 # one of its grants changes (migration "client change notices").
 CHANNEL = "openpas_clients"
+EVERY_CLIENT = "*"
 GRANTS_CACHE_INFO_KEY = "openpas.grants_cache"
 
 
@@ -152,11 +153,14 @@ class GrantsCache:
     Only grants of active clients are kept (a revoked client is read each time), and a read
     is kept only if no notice came while it ran (`generation`). Entries also expire after
     MAX_AGE_SECONDS: a connection that died without the socket telling (a network
-    partition) cannot leave a revoked client in for longer than that.
+    partition) cannot leave a revoked client in for longer than that — the bound on a
+    revocation's delay in that case. While one request (re)connects the listener, the
+    others read from the database instead of waiting.
     """
 
     MAX_AGE_SECONDS = 60.0
     RETRY_SECONDS = 5.0
+    CONNECT_TIMEOUT_SECONDS = 2.0
     MAX_CLIENTS = 10_000
 
     def __init__(self, dsn: str) -> None:
@@ -166,6 +170,7 @@ class GrantsCache:
         self._listener: asyncpg.Connection | None = None
         self._retry_at = 0.0
         self._opening = asyncio.Lock()
+        self._closed = False
 
     async def lookup(self, client_id: str) -> tuple[tuple[Grant, ...] | None, int | None]:
         """The kept grants, or None and the generation to `store` a fresh read under (None:
@@ -190,25 +195,37 @@ class GrantsCache:
     async def _listening(self) -> bool:
         if self._is_listening():
             return True
-        if time.monotonic() < self._retry_at:
+        if self._closed or time.monotonic() < self._retry_at:
+            return False
+        if self._opening.locked():
+            # Another request is connecting: this one reads from the database meanwhile
+            # rather than queue behind it.
             return False
         async with self._opening:
-            if self._is_listening():
-                return True
             self._forget_all()
+            listener = None
             try:
-                listener = await asyncpg.connect(self._dsn)
+                listener = await asyncpg.connect(self._dsn, timeout=self.CONNECT_TIMEOUT_SECONDS)
                 await listener.add_listener(CHANNEL, self._on_notice)
             except Exception:  # the database is away: read every time, try again later
+                if listener is not None:
+                    listener.terminate()
                 log.warning("grants_cache_not_listening", retry_in_seconds=self.RETRY_SECONDS)
                 self._retry_at = time.monotonic() + self.RETRY_SECONDS
+                return False
+            if self._closed:  # the process shut down while this connected
+                listener.terminate()
                 return False
             listener.add_termination_listener(self._on_lost)
             self._listener = listener
         return True
 
     def _on_notice(self, _: object, _pid: int, _channel: str, client_id: str) -> None:
-        self.forget(client_id)
+        # "*": a change the trigger cannot name one client for (TRUNCATE).
+        if client_id == EVERY_CLIENT:
+            self._forget_all()
+        else:
+            self.forget(client_id)
 
     def forget(self, client_id: str) -> None:
         self._generation += 1
@@ -222,6 +239,7 @@ class GrantsCache:
         self._grants.clear()
 
     async def close(self) -> None:
+        self._closed = True
         listener, self._listener = self._listener, None
         self._forget_all()
         if listener is not None and not listener.is_closed():

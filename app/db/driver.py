@@ -27,24 +27,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ServiceUnavailable
 
-# What a lost or refused connection raises in asyncpg itself (SQLAlchemy wraps its own):
-# the server ending the session (a restart, pg_terminate_backend), the socket closing, and
-# the protocol left in a broken state by either.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+# What asyncpg raises when the database is gone or refuses us: the server ending the
+# session (a restart, pg_terminate_backend), no connection to be had (refused, no route,
+# a timeout, too many connections), the socket closing.
+UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    ConnectionError,
+    asyncpg.TooManyConnectionsError,
+    OSError,
+    TimeoutError,
 )
+# Raised by asyncpg's client side both for a connection that closed under it ("connection
+# is closed") and for a mistake of ours (an argument it cannot encode, two operations at
+# once): only the state of the connection tells them apart.
+_CLIENT_SIDE = (asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
-def connection_lost(exc: BaseException) -> bool:
-    """Whether asyncpg raised `exc` because the connection is gone. Its DataError (an
-    argument it could not encode) shares the InterfaceError base but is our mistake."""
-    return isinstance(exc, CONNECTION_ERRORS) and not isinstance(exc, asyncpg.DataError)
+def connection_lost(exc: BaseException, connection: asyncpg.Connection | None = None) -> bool:
+    """Whether `exc` means the database connection is gone (answered 503, not 500).
+
+    Without the connection at hand, a client-side error counts as lost: the hand-written
+    statements classify with their connection, so what reaches the error handler this way
+    comes from elsewhere.
+    """
+    if isinstance(exc, UNREACHABLE):
+        return True
+    if isinstance(exc, _CLIENT_SIDE):
+        return connection is None or connection.is_closed()
+    return False
 
 
 # The key under which a session's `info` carries the process's DriverPool.
@@ -76,9 +88,16 @@ class DriverPool:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; 503 database-unavailable when none can be had."""
         pool = self._pool or await self._opened()
-        async with pool.acquire() as connection:
+        try:
+            connection = await pool.acquire()
+        except (*UNREACHABLE, *_CLIENT_SIDE):
+            raise _lost() from None
+        try:
             yield connection
+        finally:
+            await pool.release(connection)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -101,31 +120,41 @@ async def fetch_standalone(
     """
     pool: DriverPool | None = session.info.get(POOL_INFO_KEY)
     if pool is not None:
-        try:
-            async with pool.connection() as connection:
-                try:
-                    return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
-                except Exception as exc:
-                    if connection_lost(exc):
-                        # Closed, so asyncpg's pool opens a new one in its place.
-                        connection.terminate()
+        async with pool.connection() as connection:
+            try:
+                return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
+            except Exception as exc:
+                if isinstance(exc, _CLIENT_SIDE) and not connection.is_closed():
+                    raise _ours(exc) from None
+                if not connection_lost(exc, connection):
                     raise
-        except Exception as exc:  # also when no connection could be opened
-            if connection_lost(exc):
+                # Closed, so asyncpg's pool opens a new one in its place.
+                connection.terminate()
                 raise _lost() from None
-            raise
     connection = await _pg_connection(session)
     if connection is None:
         return None
     try:
         return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
-        if not connection_lost(exc):
+        if isinstance(exc, _CLIENT_SIDE) and not connection.is_closed():
+            raise _ours(exc) from None
+        if not connection_lost(exc, connection):
             raise
         # SQLAlchemy cannot see this failure: tell its pool not to hand the connection out
         # again, as it does itself for a failure of its own statements.
         await (await session.connection()).invalidate()
         raise _lost() from None
+
+
+class StatementFailed(RuntimeError):
+    """asyncpg refused a statement on its client side (an argument it could not encode,
+    two operations at once): our mistake, answered 500. Its own message would quote the
+    argument — a name, a birth date — into the log, so only its kind is kept."""
+
+
+def _ours(exc: BaseException) -> StatementFailed:
+    return StatementFailed(f"asyncpg {type(exc).__name__} on a hand-written statement")
 
 
 def _lost() -> ServiceUnavailable:

@@ -1,8 +1,9 @@
 """client change notices
 
 Every change to an API client or its grants sends a PostgreSQL notice on the channel
-`openpas_clients` (payload: the client id), from a trigger, so that any change — through
-the API, the CLI or by hand — reaches the server processes that keep a client's grants
+`openpas_clients` (payload: the client id; both ids when an update changes it; "*" for a
+TRUNCATE, which names no row), from triggers, so that any change — through the API, the
+CLI or by hand — reaches the server processes that keep a client's grants
 (app.db.clients.GrantsCache). Nothing on SQLite: its one process keeps no such cache.
 
 Revision ID: 5b2c8e1d4a07
@@ -30,9 +31,14 @@ def upgrade() -> None:
         CREATE FUNCTION openpas_client_changed() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'DELETE' THEN
+            IF TG_OP = 'TRUNCATE' THEN
+                PERFORM pg_notify('openpas_clients', '*');
+                RETURN NULL;
+            END IF;
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
                 PERFORM pg_notify('openpas_clients', OLD.client_id);
-            ELSE
+            END IF;
+            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.client_id <> OLD.client_id) THEN
                 PERFORM pg_notify('openpas_clients', NEW.client_id);
             END IF;
             RETURN NULL;
@@ -45,11 +51,16 @@ def upgrade() -> None:
             f"CREATE TRIGGER tr_{table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION openpas_client_changed()"
         )
+        op.execute(
+            f"CREATE TRIGGER tr_{table}_truncated AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION openpas_client_changed()"
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in TABLES:
+        op.execute(f"DROP TRIGGER tr_{table}_truncated ON {table}")
         op.execute(f"DROP TRIGGER tr_{table}_changed ON {table}")
     op.execute("DROP FUNCTION openpas_client_changed()")

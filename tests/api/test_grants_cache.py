@@ -141,7 +141,8 @@ async def test_a_lost_listening_connection_forgets_everything_kept(
     await _sql(
         settings,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE query LIKE 'LISTEN%openpas_clients%' AND pid <> pg_backend_pid()",
+        "WHERE query LIKE 'LISTEN%openpas_clients%' AND datname = current_database() "
+        "AND pid <> pg_backend_pid()",
     )
 
     async def read_again() -> bool:

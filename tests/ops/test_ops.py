@@ -184,11 +184,26 @@ async def _driver_data_error(app: FastAPI) -> None:
         await driver.fetch_standalone(session, "SELECT $1::text::integer", birth)
 
 
-@pytest.mark.parametrize("fail", [_sqlalchemy_data_error, _driver_data_error])
+async def _driver_argument_error(app: FastAPI) -> None:
+    # Refused by asyncpg itself, before the database sees it (client side).
+    birth = "Desmet-1985-07-30"
+    async with app.state.sessionmaker() as session:
+        await driver.fetch_standalone(session, "SELECT $1::integer", birth)
+
+
+@pytest.mark.parametrize(
+    ("fail", "sqlstate"),
+    [
+        (_sqlalchemy_data_error, "22"),
+        (_driver_data_error, "22"),
+        (_driver_argument_error, "22"),  # asyncpg's own DataError, no value in its log
+    ],
+)
 async def test_an_unexpected_database_error_logs_no_value_it_was_given(
     database_url: str,
     capsys: pytest.CaptureFixture[str],
     fail: Callable[[FastAPI], Awaitable[None]],
+    sqlstate: str,
 ) -> None:
     app = create_app(make_settings(database_url, log_level="INFO"))
 
@@ -211,7 +226,7 @@ async def test_an_unexpected_database_error_logs_no_value_it_was_given(
     logs = capsys.readouterr().out
     errors = [json.loads(line) for line in logs.splitlines() if "unhandled_error" in line]
     assert errors, logs
-    assert errors[0]["sqlstate"].startswith("22")  # data exception
+    assert errors[0]["sqlstate"].startswith(sqlstate)  # data exception
     assert "boom" in errors[0]["stack"]
     assert "Desmet" not in logs
     access = [json.loads(line) for line in logs.splitlines() if '"request"' in line]
