@@ -42,6 +42,14 @@ def calendar_year_of(day: date) -> Period:
     return Period(date(day.year, 1, 1), date(day.year + 1, 1, 1))
 
 
+def closed_months_before(day: date) -> Period:
+    """This calendar year's months that ended before `day`'s month; in January, last year."""
+    month = date(day.year, day.month, 1)
+    if month.month == 1:
+        return Period(date(day.year - 1, 1, 1), month)
+    return Period(date(day.year, 1, 1), month)
+
+
 def is_first_of_month(day: date) -> bool:
     return day.day == 1
 

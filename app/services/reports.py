@@ -2,7 +2,7 @@
 
 Who sees what:
 
-- settlement: a partner_admin its own partner, by whole months; a region_admin or reporter
+- settlement: a partner_admin its own partner, by closed months; a region_admin or reporter
   its region (all its partners together, or one partner of the region), any period; an
   admin anything;
 - participation and non-take-up: a region_admin or reporter its region; an admin any.
@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import today_in_brussels
 from app.db import reports as db
 from app.db.reports import Scope
 from app.domain.access import Principal, Role, Tenant
@@ -27,6 +28,8 @@ from app.domain.reports import (
     Participation,
     Period,
     Settlement,
+    calendar_year_of,
+    closed_months_before,
     is_first_of_month,
     suppress,
 )
@@ -113,16 +116,30 @@ async def settlement(
     *,
     partner_id: str | None,
     region_id: str | None,
-    period: Period,
+    period: Period | None,
 ) -> Settlement:
+    """`period` None: this calendar year — for a partner, its closed months."""
     scope = await _scope(session, principal, partner_id, region_id)
-    if not _reads_region(principal, scope):
+    today = today_in_brussels()
+    if _reads_region(principal, scope):
+        period = period or calendar_year_of(today)
+    else:
         # A settlement names the holder's home municipality as the payer of its share, and
-        # the partner knows its own sales: over one day, a line is often one person's
-        # residence. Invoicing runs by month; so does the partner's view.
+        # the partner knows its own sales: over one day — or over the month still running,
+        # asked before and after a sale — a line is often one person's residence. Invoicing
+        # runs by closed month; so does the partner's view.
+        period = period or closed_months_before(today)
         _require_whole_months(
             period, "a partner's settlement covers whole months: give the first day of a month"
         )
+        this_month = date(today.year, today.month, 1)
+        if period.to_date > this_month:
+            raise _invalid(
+                "to",
+                "a partner's settlement covers closed months: at most the first day of "
+                "this month",
+                f"to: at most {this_month.isoformat()}, the first day of this month.",
+            )
     lines = await db.payer_lines(session, scope, period)
     schemes = await db.scheme_totals(session, scope, period)
     return Settlement(

@@ -57,16 +57,17 @@ async def test_a_partner_admin_settles_its_own_partner_only(
 ) -> None:
     t = await two_regions(session)
     headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=t.partner)
+    closed = {"from": "2026-01-01", "to": "2026-07-01"}  # a partner settles closed months
 
-    assert await discount(client, headers) == 9_520
-    assert await discount(client, headers, partner_id=t.partner) == 9_520
+    assert await discount(client, headers, **closed) == 9_520
+    assert await discount(client, headers, partner_id=t.partner, **closed) == 9_520
     for params in (
         {"partner_id": t.neighbour},
         {"partner_id": t.away_partner},
         {"partner_id": str(uuid.uuid4())},
         {"region_id": t.home.id},
     ):
-        response = await client.get(SETTLEMENT, headers=headers, params={**YEAR_2026, **params})
+        response = await client.get(SETTLEMENT, headers=headers, params={**closed, **params})
         assert_problem(response, 403, "forbidden")
 
 

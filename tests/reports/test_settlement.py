@@ -219,9 +219,16 @@ async def test_the_kortrijk_season_ticket_splits_its_discount_between_partner_an
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await a_settlement_world(session)
-    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner)
+    # The partner's settlement, read by its region (a partner admin reads closed months).
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
 
-    report = (await client.get("/v1/reports/settlement", headers=headers, params=YEAR_2026)).json()
+    report = (
+        await client.get(
+            "/v1/reports/settlement",
+            headers=headers,
+            params={"partner_id": world.partner, **YEAR_2026},
+        )
+    ).json()
 
     assert report["partner_id"] == world.partner
     kansentarief = [r for r in report["lines"] if r["scheme_code"] == "KORTRIJK_KANSENTARIEF"]
@@ -259,9 +266,16 @@ async def test_a_coupon_on_top_is_owed_by_its_own_funder_under_the_tariff_it_was
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await a_settlement_world(session)
-    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.other_partner)
+    # The partner's settlement, read by its region (a partner admin reads closed months).
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
 
-    report = (await client.get("/v1/reports/settlement", headers=headers, params=YEAR_2026)).json()
+    report = (
+        await client.get(
+            "/v1/reports/settlement",
+            headers=headers,
+            params={"partner_id": world.other_partner, **YEAR_2026},
+        )
+    ).json()
 
     coupon = [r for r in report["lines"] if r["funded_scheme_code"] == "KORTRIJK_WELKOMSTBON"]
     assert coupon == [
@@ -291,9 +305,16 @@ async def test_cancelled_held_expired_and_out_of_period_sales_are_left_out(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await a_settlement_world(session)
-    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner)
+    # The partner's settlement, read by its region (a partner admin reads closed months).
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
 
-    report = (await client.get("/v1/reports/settlement", headers=headers, params=YEAR_2026)).json()
+    report = (
+        await client.get(
+            "/v1/reports/settlement",
+            headers=headers,
+            params={"partner_id": world.partner, **YEAR_2026},
+        )
+    ).json()
 
     # Only the partner's three confirmed lines of 2026: 1 + 3 + 1 tickets.
     assert report["total"]["tickets"] == 5
@@ -354,13 +375,41 @@ async def test_without_a_period_the_settlement_covers_the_current_calendar_year(
     await a_sale(session, partner, [Line(holder, offer, today)])
     await a_sale(session, partner, [Line(holder, offer, date(today.year - 1, 12, 31))])
     await session.commit()
-    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner)
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=region.id)
 
     report = (await client.get("/v1/reports/settlement", headers=headers)).json()
 
     assert report["from_date"] == date(today.year, 1, 1).isoformat()
     assert report["to_date"] == date(today.year + 1, 1, 1).isoformat()
     assert report["total"]["tickets"] == 1
+
+
+async def test_without_a_period_a_partner_admin_gets_the_closed_months_of_the_year(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    region = await a_region(session)
+    partner = await a_partner(session, region)
+    offer = await an_offer(session, partner)
+    holder = await a_passholder(session, region)
+    today = today_in_brussels()
+    this_month = date(today.year, today.month, 1)
+    await a_sale(session, partner, [Line(holder, offer, today)])  # the month still runs
+    await a_sale(session, partner, [Line(holder, offer, date(today.year - 1, 12, 31))])
+    await session.commit()
+    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner)
+
+    report = (await client.get("/v1/reports/settlement", headers=headers)).json()
+    running = await client.get(
+        "/v1/reports/settlement",
+        headers=headers,
+        params={"from": this_month.isoformat(), "to": date(today.year + 1, 1, 1).isoformat()},
+    )
+
+    in_january = today.month == 1
+    first = date(today.year - 1, 1, 1) if in_january else date(today.year, 1, 1)
+    assert (report["from_date"], report["to_date"]) == (first.isoformat(), this_month.isoformat())
+    assert report["total"]["tickets"] == (1 if in_january else 0)  # today's sale: not yet
+    assert assert_problem(running, 422, "validation-failed")["errors"][0]["parameter"] == "to"
 
 
 async def test_a_half_given_period_or_one_that_ends_before_it_starts_is_refused(
@@ -410,10 +459,13 @@ async def test_the_settlement_as_csv_has_dutch_headers_and_euro_amounts_with_a_d
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await a_settlement_world(session)
-    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner)
+    # The partner's settlement, read by its region (a partner admin reads closed months).
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
 
     response = await client.get(
-        "/v1/reports/settlement", headers={**headers, "Accept": "text/csv"}, params=YEAR_2026
+        "/v1/reports/settlement",
+        headers={**headers, "Accept": "text/csv"},
+        params={"partner_id": world.partner, **YEAR_2026},
     )
 
     assert response.status_code == 200
@@ -463,12 +515,13 @@ async def test_the_settlement_as_csv_speaks_english_when_asked(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await a_settlement_world(session)
-    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner)
+    # The partner's settlement, read by its region (a partner admin reads closed months).
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
 
     response = await client.get(
         "/v1/reports/settlement",
         headers={**headers, "Accept": "text/csv", "Accept-Language": "en-GB,en;q=0.9"},
-        params=YEAR_2026,
+        params={"partner_id": world.partner, **YEAR_2026},
     )
 
     rows = read_csv(response)

@@ -4,8 +4,8 @@ JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma s
 amounts in euros with a dot, a header row in Dutch, or English with `Accept-Language: en`).
 
 Periods are activity dates, `from` included and `to` excluded; without both, the current
-calendar year (Europe/Brussels). Participation periods are whole months, and so are a
-partner admin's settlement periods (a day's payer lines would name buyers' municipalities).
+calendar year (Europe/Brussels). Participation periods are whole months; a partner admin's
+settlement periods are closed months (a day's payer lines would name buyers' municipalities).
 """
 
 from __future__ import annotations
@@ -201,6 +201,11 @@ async def settlement(
     """Confirmed sales only (held, expired and cancelled sales owe nothing), counted on
     their activity date, `from` included and `to` excluded (default: this calendar year).
 
+    A partner_admin settles closed months: `from` and `to` on the first of a month, `to`
+    at most the first day of the current one (default: this year's closed months; in
+    January, last year). A day's lines, or the running month's asked before and after a
+    sale, would name where a buyer lives.
+
     Give `partner_id` (a partner_admin: its own; a region role: one of its region's) or
     `region_id` (every partner of the region), or neither when the client has one tenant.
     Per tariff scheme, the payers' `amount_cents` add up to the scheme's `discount_cents`,
@@ -212,7 +217,7 @@ async def settlement(
         principal,
         partner_id=_reference(partner_id, "partner_id"),
         region_id=_reference(region_id, "region_id"),
-        period=_period(from_, to),
+        period=None if from_ is None and to is None else _period(from_, to),
     )
     if _wants_csv(request):
         return _csv_response(
