@@ -136,8 +136,7 @@ async def settlement(
         if period.to_date > this_month:
             raise _invalid(
                 "to",
-                "a partner's settlement covers closed months: at most the first day of "
-                "this month",
+                "a partner's settlement covers closed months: at most the first day of this month",
                 f"to: at most {this_month.isoformat()}, the first day of this month.",
             )
     lines = await db.payer_lines(session, scope, period)
