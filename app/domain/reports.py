@@ -331,7 +331,7 @@ class NonTakeUp:
 
 # --- formatting ------------------------------------------------------------------------------
 
-CsvLanguage = Literal["nl", "en"]
+CsvLanguage = Literal["nl", "fr", "en"]
 
 
 def format_cents(cents: int) -> str:
@@ -357,6 +357,17 @@ _SETTLEMENT_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
         "betaald door pashouders",
         "bedrag",
     ),
+    "fr": (
+        "type",
+        "système de réduction",
+        "réduction payée pour",
+        "payeur",
+        "référence du payeur",
+        "tickets",
+        "prix normal",
+        "payé par les détenteurs du pass",
+        "montant",
+    ),
     "en": (
         "kind",
         "scheme",
@@ -372,6 +383,7 @@ _SETTLEMENT_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
 
 _SETTLEMENT_KINDS: Final[dict[CsvLanguage, tuple[str, str, str]]] = {
     "nl": ("betaler", "totaal kortingssysteem", "totaal"),
+    "fr": ("payeur", "total système de réduction", "total"),
     "en": ("payer", "scheme total", "total"),
 }
 
@@ -382,6 +394,13 @@ _GROUP_HEADERS: Final[dict[CsvLanguage, dict[GroupBy, str]]] = {
         "scheme": "kortingssysteem",
         "municipality": "gemeente",
         "category": "categorie",
+    },
+    "fr": {
+        "month": "mois",
+        "partner": "partenaire",
+        "scheme": "système de réduction",
+        "municipality": "commune",
+        "category": "catégorie",
     },
     "en": {
         "month": "month",
@@ -402,6 +421,15 @@ _PARTICIPATION_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
         "korting",
         "afgeschermd",
     ),
+    "fr": (
+        "nom",
+        "tickets",
+        "détenteurs du pass",
+        "tickets au tarif social",
+        "part du tarif social",
+        "réduction",
+        "masqué",
+    ),
     "en": (
         "name",
         "tickets",
@@ -413,8 +441,12 @@ _PARTICIPATION_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
     ),
 }
 
-_TOTAL: Final[dict[CsvLanguage, str]] = {"nl": "totaal", "en": "total"}
-_YES_NO: Final[dict[CsvLanguage, tuple[str, str]]] = {"nl": ("ja", "nee"), "en": ("yes", "no")}
+_TOTAL: Final[dict[CsvLanguage, str]] = {"nl": "totaal", "fr": "total", "en": "total"}
+_YES_NO: Final[dict[CsvLanguage, tuple[str, str]]] = {
+    "nl": ("ja", "nee"),
+    "fr": ("oui", "non"),
+    "en": ("yes", "no"),
+}
 
 
 def _csv(rows: Iterable[Sequence[object]]) -> str:

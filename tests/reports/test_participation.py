@@ -349,3 +349,32 @@ async def test_the_participation_as_csv_leaves_suppressed_figures_empty(
     assert english_rows[0][:4] == ["partner", "name", "tickets", "passholders"]
     assert english_rows[-1][0] == "total"
     assert {row[1] for row in english_rows[1:-1]} == {"Schouwburg", "Sportclub"}
+
+
+async def test_the_participation_as_csv_speaks_french_for_a_francophone_council(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_participation_world(session)
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+
+    french = await client.get(
+        "/v1/reports/participation",
+        headers={**headers, "Accept": "text/csv", "Accept-Language": "fr-BE,fr;q=0.9,nl;q=0.5"},
+        params=YEAR_2026,
+    )
+
+    assert french.headers["content-language"] == "fr"
+    rows = list(csv.reader(io.StringIO(french.text)))
+    assert rows[0] == [
+        "mois",
+        "nom",
+        "tickets",
+        "détenteurs du pass",
+        "tickets au tarif social",
+        "part du tarif social",
+        "réduction",
+        "masqué",
+    ]
+    assert rows[1] == ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "non"]
+    assert rows[2][-1] == "oui"  # suppressed, as in Dutch
+    assert rows[-1] == ["total", "", "22", "12", "21", "0.9545", "1999.20", "non"]

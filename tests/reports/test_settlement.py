@@ -541,6 +541,42 @@ async def test_the_settlement_as_csv_speaks_english_when_asked(
     assert rows[-1][0] == "total"
 
 
+async def test_the_settlement_as_csv_speaks_french_when_asked(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_settlement_world(session)
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+
+    response = await client.get(
+        "/v1/reports/settlement",
+        headers={**headers, "Accept": "text/csv", "Accept-Language": "fr"},
+        params={"partner_id": world.partner, **YEAR_2026},
+    )
+
+    rows = read_csv(response)
+    assert response.headers["content-language"] == "fr"
+    assert rows[0] == [
+        "type",
+        "système de réduction",
+        "réduction payée pour",
+        "payeur",
+        "référence du payeur",
+        "tickets",
+        "prix normal",
+        "payé par les détenteurs du pass",
+        "montant",
+    ]
+    assert {row[0] for row in rows[1:-1]} == {"payeur", "total système de réduction"}
+    assert rows[-1][0] == "total"
+    # The same figures as in Dutch, to the cent.
+    dutch = await client.get(
+        "/v1/reports/settlement",
+        headers={**headers, "Accept": "text/csv"},
+        params={"partner_id": world.partner, **YEAR_2026},
+    )
+    assert [row[1:] for row in read_csv(dutch)[1:]] == [row[1:] for row in rows[1:]]
+
+
 async def test_json_stays_the_default_unless_csv_is_preferred(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

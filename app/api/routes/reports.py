@@ -1,7 +1,8 @@
 """Reports for partners, coordinators and councils: settlement, participation, non-take-up.
 
 JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma separated,
-amounts in euros with a dot, a header row in Dutch, or English with `Accept-Language: en`).
+amounts in euros with a dot, a header row in Dutch, or French or English with
+`Accept-Language`).
 
 Periods are activity dates, `from` included and `to` excluded; without both, the current
 calendar year (Europe/Brussels). Participation periods are whole months; a partner admin's
@@ -93,7 +94,8 @@ def _wants_csv(request: Request) -> bool:
 
 
 def _csv_language(request: Request) -> CsvLanguage:
-    return "en" if negotiate_language(request.headers.get("accept-language")) == "en" else "nl"
+    language: CsvLanguage = negotiate_language(request.headers.get("accept-language"))
+    return language
 
 
 def _csv_response(request: Request, text: str, name: str, period: Period) -> Response:
