@@ -50,7 +50,7 @@ async def _sql(settings: Settings, *statements: str) -> None:
         await connection.close()
 
 
-async def _desk_client(settings: Settings) -> str:
+async def _a_client(settings: Settings) -> str:
     app = create_app(settings)
     try:
         async with app.state.sessionmaker() as session:
@@ -84,7 +84,7 @@ async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 2.0
 async def test_grants_are_kept_until_the_database_notices_a_change(
     settings: Settings, app_sessions: Callable[[str], Awaitable[Grants]]
 ) -> None:
-    client_id = await _desk_client(settings)
+    client_id = await _a_client(settings)
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
 
     # Without a notice the process keeps what it read: proof that it does not read again.
@@ -106,7 +106,7 @@ async def test_grants_are_kept_until_the_database_notices_a_change(
 async def test_a_revocation_through_the_service_is_forgotten_by_its_own_process_at_once(
     settings: Settings, app_sessions: Callable[[str], Awaitable[Grants]]
 ) -> None:
-    client_id = await _desk_client(settings)
+    client_id = await _a_client(settings)
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
     app = create_app(settings)
     try:
@@ -132,7 +132,7 @@ async def test_a_revocation_through_the_service_is_forgotten_by_its_own_process_
 async def test_a_lost_listening_connection_forgets_everything_kept(
     settings: Settings, app_sessions: Callable[[str], Awaitable[Grants]]
 ) -> None:
-    client_id = await _desk_client(settings)
+    client_id = await _a_client(settings)
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
     await _sql(settings, *_delete_grants_unnoticed(client_id))
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)  # kept
