@@ -18,7 +18,7 @@ connection, so the test still sees and discards what they read and write.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -121,19 +121,32 @@ async def fetch_standalone(
     pool: DriverPool | None = session.info.get(POOL_INFO_KEY)
     if pool is not None:
         async with pool.connection() as connection:
-            try:
-                return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
-            except Exception as exc:
-                if isinstance(exc, _CLIENT_SIDE) and not connection.is_closed():
-                    raise _ours(exc) from None
-                if not connection_lost(exc, connection):
-                    raise
+
+            async def terminate() -> None:
                 # Closed, so asyncpg's pool opens a new one in its place.
                 connection.terminate()
-                raise _lost() from None
-    connection = await _pg_connection(session)
-    if connection is None:
+
+            return await _fetch(connection, terminate, sql, args)
+    own = await _pg_connection(session)
+    if own is None:
         return None
+
+    async def invalidate() -> None:
+        # SQLAlchemy cannot see this failure: tell its pool not to hand the connection out
+        # again, as it does itself for a failure of its own statements.
+        await (await session.connection()).invalidate()
+
+    return await _fetch(own, invalidate, sql, args)
+
+
+async def _fetch(
+    connection: asyncpg.Connection,
+    drop: Callable[[], Awaitable[None]],
+    sql: str,
+    args: tuple[Any, ...],
+) -> Sequence[asyncpg.Record]:
+    """One statement; a lost connection is dropped (`drop`) and answered 503, a client-side
+    refusal of ours is answered 500 without its message (which quotes the arguments)."""
     try:
         return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
@@ -141,9 +154,7 @@ async def fetch_standalone(
             raise _ours(exc) from None
         if not connection_lost(exc, connection):
             raise
-        # SQLAlchemy cannot see this failure: tell its pool not to hand the connection out
-        # again, as it does itself for a failure of its own statements.
-        await (await session.connection()).invalidate()
+        await drop()
         raise _lost() from None
 
 

@@ -214,7 +214,8 @@ async def quote_facts(
     """Card, holder, statuses and usage for a quote, with its audit row (active card only).
 
     Only for a quote: the transaction's one write is the audit row and it need not wait for
-    the WAL flush. The caller commits (a no-op on PostgreSQL outside a transaction).
+    the WAL flush. On PostgreSQL it commits by itself; on the embedded database the caller
+    commits.
     """
     rows = await driver.fetch_standalone(
         session, _QUOTE_FACTS_PG, number, list(bucket_keys), client_id, now
