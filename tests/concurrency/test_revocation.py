@@ -14,36 +14,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
-from app.services.demo import demo_id, seed_demo
-from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
-from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import create_database, drop_database, run_in_thread
+from app.services.demo import demo_id
+from tests.support.live_server import LiveServer, demo_server
 
 pytestmark = pytest.mark.concurrency
 
 
 @pytest.fixture(scope="module")
 def server(postgres_admin_url: str) -> Iterator[LiveServer]:
-    url = create_database(postgres_admin_url, prefix="openpas_revocation")
-    migrations.upgrade(url)
-
-    async def seed() -> None:
-        engine = create_engine(url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                await seed_demo(session, make_settings(url))
-        finally:
-            await engine.dispose()
-
-    run_in_thread(seed())
-    env = {"OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY, "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY}
-    try:
-        with live_server(url, env, workers=2) as running:
-            yield running
-    finally:
-        drop_database(postgres_admin_url, url)
+    with demo_server(postgres_admin_url, prefix="openpas_revocation", workers=2) as running:
+        yield running
 
 
 def _token(client: httpx.Client, client_id: str, secret: str) -> dict[str, str]:

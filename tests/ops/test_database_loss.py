@@ -14,17 +14,10 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
-from app.services.demo import seed_demo
-from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
-from tests.support.live_server import LiveServer, live_server
+from tests.support.live_server import LiveServer, demo_server
 from tests.support.postgres import (
     admin_execute,
     admin_fetchval,
-    create_database,
-    drop_database,
-    run_in_thread,
 )
 
 KV_SEASON_TICKET = "f885b1c5-8e53-54f0-b4c6-a98fd001c18e"
@@ -34,29 +27,12 @@ POOL_SIZE = 4
 
 @pytest.fixture(scope="module")
 def server(postgres_admin_url: str) -> Iterator[LiveServer]:
-    url = create_database(postgres_admin_url, prefix="openpas_loss")
-    migrations.upgrade(url)
-
-    async def seed() -> None:
-        engine = create_engine(url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                await seed_demo(session, make_settings(url))
-        finally:
-            await engine.dispose()
-
-    run_in_thread(seed())
-    env = {
-        "OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY,
-        "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY,
+    pools = {
         "OPENPAS_DB_POOL_SIZE": str(POOL_SIZE),
         "OPENPAS_DB_DRIVER_POOL_SIZE": str(POOL_SIZE),
     }
-    try:
-        with live_server(url, env) as running:
-            yield running
-    finally:
-        drop_database(postgres_admin_url, url)
+    with demo_server(postgres_admin_url, prefix="openpas_loss", env=pools) as running:
+        yield running
 
 
 def test_each_dropped_connection_costs_at_most_one_503_and_then_the_desk_works_again(

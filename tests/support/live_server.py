@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.support.postgres import free_port
+from tests.support.postgres import create_database, drop_database, free_port, run_in_thread
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,34 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError("the server did not become ready within 60 s")
+
+
+@contextlib.contextmanager
+def demo_server(
+    admin_url: str, *, prefix: str, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[LiveServer]:
+    """A throwaway database, migrated and seeded with the demo, served by `workers` real
+    processes with the test keys; dropped afterwards."""
+    from app.db import migrations
+    from app.db.engine import create_engine, create_sessionmaker
+    from app.services.demo import seed_demo
+    from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
+
+    url = create_database(admin_url, prefix=prefix)
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                await seed_demo(session, make_settings(url))
+        finally:
+            await engine.dispose()
+
+    try:
+        migrations.upgrade(url)
+        run_in_thread(seed())
+        keys = {"OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY, "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY}
+        with live_server(url, {**keys, **(env or {})}, workers=workers) as running:
+            yield running
+    finally:
+        drop_database(admin_url, url)
