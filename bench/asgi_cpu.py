@@ -26,22 +26,14 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import TOKEN_KEY, bench_client
+from load import bench_client, server_settings
 
 from app.settings import async_database_url
 
 
 async def measure(summary: dict[str, Any], paths: list[str]) -> None:
     database_url = async_database_url(summary["database_url"])
-    os.environ.update(
-        {
-            "DATABASE_URL": database_url,
-            "OPENPAS_TOKEN_SIGNING_KEY": TOKEN_KEY,
-            "OPENPAS_INSZ_HMAC_KEY": summary["insz_hmac_key"],
-            "OPENPAS_TOKEN_TTL_SECONDS": "3600",
-            "OPENPAS_LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(server_settings(database_url, summary["insz_hmac_key"]))
     from app.main import create_app
 
     client_id, secret = await bench_client(database_url)

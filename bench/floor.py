@@ -25,14 +25,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import LUA, TOKEN_KEY, bench_client, wrk
+from load import LUA, access_token, bench_client, quote_lines, start_server, wrk
 
 from app.settings import async_database_url
 
@@ -110,70 +109,31 @@ def main() -> None:
     (workdir / "floor_app.py").write_text(APP_MODULE)
     quote_body = workdir / "quote.json"
     quote_body.write_text("{}")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "OPENPAS_TOKEN_SIGNING_KEY": TOKEN_KEY,
-        "OPENPAS_INSZ_HMAC_KEY": summary["insz_hmac_key"],
-        "OPENPAS_TOKEN_TTL_SECONDS": "3600",
-        "OPENPAS_LOG_LEVEL": "WARNING",
+    extra_env = {
         "FLOOR_QUOTE_BODY": str(quote_body),
         "PYTHONPATH": os.pathsep.join([str(workdir), os.getcwd()]),
     }
     base = f"http://127.0.0.1:{args.port}"
-    samples = summary["quote_samples"]
+    samples = [
+        (s["card_number"], s["offer_id"], s["price_class"]) for s in summary["quote_samples"]
+    ]
     bodies = workdir / "quotes.jsonl"
-    bodies.write_text(
-        "\n".join(
-            json.dumps(
-                {
-                    "card_number": s["card_number"],
-                    "offer_id": s["offer_id"],
-                    "price_class": s["price_class"],
-                }
-            )
-            for s in samples
-        )
-        + "\n"
-    )
+    bodies.write_text(quote_lines(samples))
 
     def serve() -> subprocess.Popen[bytes]:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "floor_app:app",
-                "--port",
-                str(args.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            start_new_session=True,
+        return start_server(
+            database_url,
+            args.port,
+            1,
+            summary["insz_hmac_key"],
+            app="floor_app:app",
+            extra_env=extra_env,
         )
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        os.killpg(server.pid, 9)
-        raise RuntimeError("server did not become ready (is the database migrated?)")
 
     # First a real quote to answer with (the server reads the file at start-up).
     server = serve()
     try:
-        token = httpx.post(
-            f"{base}/v1/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        ).json()["access_token"]
+        token = access_token(base, client_id, secret)
         first = json.loads(bodies.read_text().splitlines()[0])
         quote = httpx.post(
             f"{base}/v1/quotes", json=first, headers={"Authorization": f"Bearer {token}"}
@@ -216,6 +176,8 @@ def main() -> None:
                     env={**lua_env, "TARGET_PATH": path},
                 )
             used = cpu_seconds(server.pid) - before
+            if run.non_2xx:
+                raise SystemExit(f"{path}: {run.non_2xx} answers not 2xx; no figure to report")
             health = health or run.requests_per_second
             print(
                 f"    {run.requests_per_second / health:4.0%} of /health, "

@@ -106,23 +106,56 @@ async def bench_client(database_url: str) -> tuple[str, str]:
         await engine.dispose()
 
 
-def start_server(
-    database_url: str, port: int, workers: int, insz_key: str
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
+def access_token(base: str, client_id: str, secret: str) -> str:
+    answer = httpx.post(
+        f"{base}/v1/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def server_settings(database_url: str, insz_key: str) -> dict[str, str]:
+    """The environment of a benchmarked server: the dataset's database and INSZ key, the
+    benchmark's token key, hour-long tokens, quiet logs."""
+    return {
         "DATABASE_URL": database_url,
         "OPENPAS_TOKEN_SIGNING_KEY": TOKEN_KEY,
         "OPENPAS_INSZ_HMAC_KEY": insz_key,
         "OPENPAS_TOKEN_TTL_SECONDS": "3600",
         "OPENPAS_LOG_LEVEL": "WARNING",
     }
+
+
+def quote_lines(samples: list[tuple[str, str, str]]) -> str:
+    """One quote request body per line, for wrk's post_lines.lua."""
+    return (
+        "\n".join(
+            json.dumps({"card_number": c, "offer_id": o, "price_class": p}) for c, o, p in samples
+        )
+        + "\n"
+    )
+
+
+def start_server(
+    database_url: str,
+    port: int,
+    workers: int,
+    insz_key: str,
+    *,
+    app: str = "app.asgi:app",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`uvicorn app` on the dataset's database, once /ready answers (the schema must be at
+    the code's migration head)."""
+    env = {**os.environ, **server_settings(database_url, insz_key), **(extra_env or {})}
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "app.asgi:app",
+            app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -148,7 +181,7 @@ def start_server(
             raise RuntimeError(f"the server exited with {server.returncode} (port {port} taken?)")
         time.sleep(0.2)
     os.killpg(server.pid, 9)
-    raise RuntimeError("server did not become ready")
+    raise RuntimeError("server did not become ready (is the database migrated?)")
 
 
 def sale_bodies(
@@ -203,23 +236,10 @@ def main() -> None:
     server = start_server(database_url, args.port, args.workers, summary["insz_hmac_key"])
     base = f"http://127.0.0.1:{args.port}"
     try:
-        token = httpx.post(
-            f"{base}/v1/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        ).json()["access_token"]
+        token = access_token(base, client_id, secret)
         workdir = Path(tempfile.mkdtemp(prefix="openpas-load-"))
         quotes = workdir / "quotes.jsonl"
-        quotes.write_text(
-            "\n".join(
-                json.dumps({"card_number": c, "offer_id": o, "price_class": p})
-                for c, o, p in samples
-            )
-            + "\n"
-        )
+        quotes.write_text(quote_lines(samples))
         sales = workdir / "sales.jsonl"
         # In a random order: a sale uses up the holder's limit, so a run that started where
         # the previous one did would mostly answer limit-reached.
