@@ -105,7 +105,7 @@ class RequestContextMiddleware:
     was answered 503.
     """
 
-    def __init__(self, app: ASGIApp, on_error: ErrorResponder | None = None) -> None:
+    def __init__(self, app: ASGIApp, on_error: ErrorResponder) -> None:
         self.app = app
         self.on_error = on_error
         self.log = structlog.get_logger("openpas.access")
@@ -135,8 +135,6 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
-                if self.on_error is None:
-                    raise
                 response = await self.on_error(Request(scope, receive), exc)
                 if not started_response:
                     await response(scope, receive, send_with_id)

@@ -71,16 +71,13 @@ async def get_principal(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-
-
 class Authorized:
     """Dependency: the caller has one of `roles` (admin has every role).
 
     Whether the caller may act on *this* resource — its region or partner — is decided by
     the use case, which loads the resource anyway (`app.services.access.ensure`).
 
-    It takes the token itself rather than through `CurrentPrincipal`: FastAPI resolves
+    It calls `get_principal` itself rather than depending on it: FastAPI resolves
     every dependency of every request anew, and on the desk's path each level cost more
     than checking the roles.
     """
