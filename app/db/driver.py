@@ -150,12 +150,12 @@ async def _fetch(
     try:
         return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
-        if isinstance(exc, _CLIENT_SIDE) and not connection.is_closed():
+        if connection_lost(exc, connection):
+            await drop()
+            raise _lost() from None
+        if isinstance(exc, _CLIENT_SIDE):
             raise _ours(exc) from None
-        if not connection_lost(exc, connection):
-            raise
-        await drop()
-        raise _lost() from None
+        raise
 
 
 class StatementFailed(RuntimeError):

@@ -28,12 +28,6 @@ from app.db.tables import (
 )
 from app.domain.limits import UsageClaim
 
-
-def _insert(session: AsyncSession, table: sa.Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return insert_for(dialect, table)
-
-
 # --- usage counters --------------------------------------------------------------------
 
 
@@ -366,7 +360,7 @@ async def try_begin(
 ) -> bool:
     """Record the key as in progress; False when it was there already."""
     result = await session.execute(
-        _insert(session, idempotency_keys)
+        insert_for(session.get_bind().dialect.name, idempotency_keys)
         .values(
             client_id=client_id,
             key=key,

@@ -132,7 +132,7 @@ async def settlement(
         _require_whole_months(
             period, "a partner's settlement covers whole months: give the first day of a month"
         )
-        this_month = date(today.year, today.month, 1)
+        this_month = today.replace(day=1)
         if period.to_date > this_month:
             raise _invalid(
                 "to",

@@ -78,12 +78,16 @@ def _verify(token: str, key: str) -> tuple[str, int]:
     except jwt.ExpiredSignatureError:
         raise _expired() from None
     except jwt.PyJWTError:
-        raise Unauthorized(
-            "The access token is not valid.",
-            code="invalid-token",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None
+        raise _invalid() from None
     subject, expires = claims["sub"], claims["exp"]
     if not isinstance(subject, str) or not isinstance(expires, int):
-        raise Unauthorized("The access token is not valid.", code="invalid-token")
+        raise _invalid()
     return subject, expires
+
+
+def _invalid() -> Unauthorized:
+    return Unauthorized(
+        "The access token is not valid.",
+        code="invalid-token",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )

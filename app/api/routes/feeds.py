@@ -137,7 +137,7 @@ async def audit(
         ),
         since=_start_of(from_),
         until=_start_of(to),
-        before_id=before if isinstance(before, int) else None,
+        before_id=before,  # decode_cursor checked it is an int
         limit=limit + 1,
     )
     more = len(rows) > limit

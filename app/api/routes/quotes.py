@@ -147,9 +147,12 @@ def _not_applicable_json(refusal: NotApplicable) -> str:
         },
         separators=(",", ":"),
     )
-    if len(_REFUSAL_JSON) >= _MAX_REFUSALS:
-        _REFUSAL_JSON.clear()
-    _REFUSAL_JSON[id(refusal)] = (refusal, text)
+    # The domain builds each refusal once per scheme, except this one, whose detail ("2
+    # left") is made per quote: caching it would only fill the cache.
+    if refusal.reason is not Reason.QUANTITY_EXCEEDS_LIMIT:
+        if len(_REFUSAL_JSON) >= _MAX_REFUSALS:
+            _REFUSAL_JSON.clear()
+        _REFUSAL_JSON[id(refusal)] = (refusal, text)
     return text
 
 
