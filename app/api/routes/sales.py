@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
@@ -24,7 +23,7 @@ from app.api.models import (
     parse_reference,
 )
 from app.api.problems import negotiate_language, problem_responses
-from app.api.routes.quotes import CardNumber, Desk, quote_json
+from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.services import sales as service
@@ -169,7 +168,7 @@ async def register_sale(
     except service.PriceChanged as changed:
         # The fresh quote, exactly as POST /v1/quotes would answer it now.
         language = negotiate_language(request.headers.get("accept-language"))
-        changed.extra["quote"] = json.loads(quote_json(changed.result, language))
+        changed.extra["quote"] = quote_body(changed.result, language)
         raise
     return JSONResponse(outcome.body, status_code=outcome.status)
 
