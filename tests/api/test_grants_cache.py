@@ -114,6 +114,10 @@ async def test_a_revocation_through_the_service_is_forgotten_by_its_own_process_
         sessions = app.state.sessionmaker
         async with sessions() as session:
             assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
+        # Kept: the grants are gone unnoticed, yet this process still answers them.
+        await _sql(settings, *_delete_grants_unnoticed(client_id))
+        async with sessions() as session:
+            assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
         # With the notice switched off, only the service's own forgetting can show it.
         await _sql(settings, "ALTER TABLE api_clients DISABLE TRIGGER tr_api_clients_changed")
         try:

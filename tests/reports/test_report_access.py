@@ -155,7 +155,9 @@ async def test_a_partner_admin_reads_its_own_partners_participation_but_no_regio
     await session.commit()
     headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=t.partner)
 
-    own = await client.get(PARTICIPATION, headers=headers, params={"group_by": "partner"})
+    own = await client.get(
+        PARTICIPATION, headers=headers, params={"group_by": "partner", **YEAR_2026}
+    )
     assert own.status_code == 200, own.text
     body = own.json()
     assert body["partner_id"] == t.partner

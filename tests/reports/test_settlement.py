@@ -395,6 +395,8 @@ async def test_without_a_period_a_partner_admin_gets_the_closed_months_of_the_ye
     this_month = date(today.year, today.month, 1)
     await a_sale(session, partner, [Line(holder, offer, today)])  # the month still runs
     await a_sale(session, partner, [Line(holder, offer, date(today.year - 1, 12, 31))])
+    if today.month > 1:  # a sale in a closed month of this year
+        await a_sale(session, partner, [Line(holder, offer, date(today.year, 1, 15))])
     await session.commit()
     headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner)
 
@@ -408,7 +410,8 @@ async def test_without_a_period_a_partner_admin_gets_the_closed_months_of_the_ye
     in_january = today.month == 1
     first = date(today.year - 1, 1, 1) if in_january else date(today.year, 1, 1)
     assert (report["from_date"], report["to_date"]) == (first.isoformat(), this_month.isoformat())
-    assert report["total"]["tickets"] == (1 if in_january else 0)  # today's sale: not yet
+    # Today's sale not yet; January's (or, in January, last December's) counted.
+    assert report["total"]["tickets"] == 1
     assert assert_problem(running, 422, "validation-failed")["errors"][0]["parameter"] == "to"
 
 
@@ -631,4 +634,4 @@ async def test_a_partner_admin_settles_by_whole_months_and_a_region_admin_by_any
     day = await settle(region_admin, **one_day)
     partner_day = await settle(region_admin, partner_id=world.partner, **one_day)
     assert day.json()["total"]["tickets"] == 4
-    assert partner_day.status_code == 200
+    assert 0 < partner_day.json()["total"]["tickets"] <= 4
