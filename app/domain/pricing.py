@@ -464,14 +464,17 @@ def _stacked(exclusive: list[_Candidate], on_top: list[_Candidate], regular: int
 
 
 def _worth_selling(line: _Line, regular: int) -> bool:
-    return line.unit_price_cents < regular or line.parts[0][0].plan.scheme.companions is not None
+    """A line that takes something off, or an exclusive one that brings a companion."""
+    if line.unit_price_cents < regular:
+        return True
+    return not line.on_top and line.parts[0][0].plan.scheme.companions is not None
 
 
 def _each_alone(candidates: list[_Candidate], regular: int) -> list[_Line]:
+    # As in a stacked quote: a scheme that takes nothing off and brings no companion is
+    # not a tariff.
     lines = (_alone(candidate, regular) for candidate in candidates)
-    # As in a stacked quote, an on_top scheme that takes nothing off is not a tariff.
-    kept = [line for line in lines if line.unit_price_cents < regular or not line.on_top]
-    return sorted(kept, key=_best_first)
+    return sorted((line for line in lines if _worth_selling(line, regular)), key=_best_first)
 
 
 def _alone(candidate: _Candidate, regular: int) -> _Line:

@@ -498,6 +498,14 @@ def test_a_public_price_list_answers_each_scheme_for_someone_who_qualifies() -> 
     assert result.not_applicable == ()
 
 
+def test_a_public_price_list_shows_no_tariff_that_takes_nothing_off() -> None:
+    # As at the desk: Article 27's €1.25 is no tariff for a €1.00 ticket.
+    result = quote([ARTICLE_27], for_holder=None, regular_price_cents=100)
+
+    assert result.tariffs == ()
+    assert result.not_applicable == (NotApplicable("ARTIKEL_27", Reason.NO_REDUCTION),)
+
+
 def test_a_public_price_list_names_no_home_municipality_as_payer() -> None:
     best = quote([LARGE_FAMILY], for_holder=None, regular_price_cents=1000).best
 
