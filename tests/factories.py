@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -175,18 +176,7 @@ async def a_desk_world(
         )
     ).json()
     card = (await client.post(f"/v1/passholders/{holder['id']}/cards", headers=registry)).json()
-    for status in statuses:
-        granted = await client.post(
-            f"/v1/passholders/{holder['id']}/entitlements",
-            headers=registry,
-            json={
-                "type": status,
-                "region_id": region.id,
-                "valid_from": "2020-01-01",
-                "valid_until": "2099-12-31",
-            },
-        )
-        assert granted.status_code == 201, granted.text
+    await grant_statuses(client, registry, holder["id"], region.id, statuses)
     return DeskWorld(
         region=region,
         partner_id=partner_id,
@@ -217,3 +207,25 @@ async def a_registered_holder(
     )
     assert response.status_code == 201, response.text
     return Registered(region, registry, response.json()["id"])
+
+
+async def grant_statuses(
+    client: httpx.AsyncClient,
+    registry: dict[str, str],
+    holder_id: str,
+    region_id: str,
+    statuses: Sequence[str],
+) -> None:
+    """Grant each status through the API, valid from 2020 until far ahead."""
+    for status in statuses:
+        granted = await client.post(
+            f"/v1/passholders/{holder_id}/entitlements",
+            headers=registry,
+            json={
+                "type": status,
+                "region_id": region_id,
+                "valid_from": "2020-01-01",
+                "valid_until": "2099-12-31",
+            },
+        )
+        assert granted.status_code == 201, granted.text

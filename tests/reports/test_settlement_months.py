@@ -46,7 +46,15 @@ from app.domain.access import Role
 from app.domain.reports import Period, SaleTotals, split_months
 from app.services import sales as sales_service
 from tests.api.test_auth import assert_problem
-from tests.factories import a_partner, a_region, bearer_for, catalog_scheme, next_nis, with_schemes
+from tests.factories import (
+    a_partner,
+    a_region,
+    bearer_for,
+    catalog_scheme,
+    grant_statuses,
+    next_nis,
+    with_schemes,
+)
 from tests.reports.factories import THIRDS, Line, Share, a_passholder, a_sale, an_offer
 from tests.support.postgres import create_database, drop_database
 
@@ -355,18 +363,7 @@ async def a_mixed_world(
         assert created.status_code == 201, created.text
         holder_id = created.json()["id"]
         card = (await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
-        for status in statuses:
-            granted = await client.post(
-                f"/v1/passholders/{holder_id}/entitlements",
-                headers=registry,
-                json={
-                    "type": status,
-                    "region_id": region.id,
-                    "valid_from": "2020-01-01",
-                    "valid_until": "2099-12-31",
-                },
-            )
-            assert granted.status_code == 201, granted.text
+        await grant_statuses(client, registry, holder_id, region.id, statuses)
         holders.append(Holder(card["number"], municipality.nis_code))
     await session.commit()
     return MixedWorld(region, desks, holders, first_day, last_day)
