@@ -139,8 +139,12 @@ def price(
     """Price `quantity` tickets of `price_class` for `holder` (None: a public price list).
 
     `at` is the sale day (Europe/Brussels); `usage` holds the holder's buckets, as listed
-    by `limits.buckets_for` for these schemes (a missing bucket is unused). `not_applicable`
-    comes in the order of scheme code (then version), whatever the order of `schemes`.
+    by `limits.buckets_for` for these schemes (a missing bucket is unused).
+
+    `not_applicable` lists every scheme meant for the offer's partner (its region's, the
+    partner's own, the platform-wide ones) that gives no tariff, in the order of scheme
+    code (then version), whatever the order of `schemes`. Schemes meant for other
+    partners are not considered, so they appear in neither list.
     """
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
@@ -149,7 +153,7 @@ def price(
         raise ValueError("a regular price cannot be negative")
     catalogue = _catalogue_of(schemes)
     if holder is not None and holder.card_status != "active":
-        return Quote(regular, (), None, catalogue.all_blocked)
+        return Quote(regular, (), None, catalogue.blocked_for(offer))
 
     sale = _Sale(offer, price_class, holder, at, quantity, {} if holder is None else usage)
     # One refusal per plan, in catalogue order, None where the scheme applies. Most are
@@ -282,22 +286,26 @@ class _Plan:
                 what: NotApplicable(
                     scheme.code, Reason.NOT_APPLICABLE_TO_OFFER, f"{what} not covered"
                 )
-                for what in ("partner", "category", "price class", "regular price")
+                for what in ("category", "price class", "regular price")
             },
         )
 
-    def refusal_for(self, offer: OfferFacts, at: date) -> NotApplicable | None:
-        """The refusal that depends only on the day and the offer's partner and category.
+    def covers(self, offer: OfferFacts) -> bool:
+        """Whether the scheme is meant for the offer's partner at all.
 
-        These are the checks that turn most of a large catalogue away (other regions, other
-        partners), so `_Catalogue` caches their answers per day, partner and category.
+        A scheme of another region or of other partners is never considered for the
+        offer, so it is not listed among the schemes not applied either: a desk in Brugge
+        has no use for a line per scheme of every other city.
         """
+        if self.partner_region is not None and offer.partner_region != self.partner_region:
+            return False
+        return self.partners is None or offer.partner_id in self.partners
+
+    def refusal_for(self, offer: OfferFacts, at: date) -> NotApplicable | None:
+        """The refusal that depends only on the day and the offer's category, for a scheme
+        that `covers` the offer; `_Catalogue` caches it per day, partner and category."""
         if not self.scheme.is_valid_on(at):
             return self.refusals[Reason.NOT_VALID_AT_DATE]
-        if self.partner_region is not None and offer.partner_region != self.partner_region:
-            return self.uncovered["partner"]
-        if self.partners is not None and offer.partner_id not in self.partners:
-            return self.uncovered["partner"]
         if self.categories is not None and offer.category not in self.categories:
             return self.uncovered["category"]
         return None
@@ -345,12 +353,12 @@ def _optional_set(items: tuple[str, ...] | None) -> frozenset[str] | None:
 class _Catalogue:
     """The plans of one list of schemes, in output order, with per-partner answers cached.
 
-    A quote is mostly about turning away schemes of other regions and partners; those
-    answers depend only on the day, the partner and the category, and are the same for
-    every quote of that partner that day, so they are computed once per such key.
+    A quote is mostly about passing over schemes of other regions and partners; which
+    those are, and the refusals that depend only on the day and the category, are the same
+    for every quote of that partner that day, so they are computed once per such key.
     """
 
-    __slots__ = ("_answers", "all_blocked", "plans", "schemes")
+    __slots__ = ("_answers", "plans", "schemes")
 
     def __init__(self, schemes: Sequence[SchemeDefinition]) -> None:
         self.schemes = tuple(schemes)  # keeps the schemes, so their ids stay theirs
@@ -360,7 +368,6 @@ class _Catalogue:
                 key=lambda plan: (plan.code, plan.scheme.version),
             )
         )
-        self.all_blocked = tuple(plan.refusals[Reason.CARD_BLOCKED] for plan in self.plans)
         self._answers: dict[
             tuple[date, str, str, str], tuple[tuple[NotApplicable | None, ...], tuple[int, ...]]
         ] = {}
@@ -368,17 +375,28 @@ class _Catalogue:
     def answers_for(
         self, offer: OfferFacts, at: date
     ) -> tuple[tuple[NotApplicable | None, ...], tuple[int, ...]]:
-        """Per plan, its refusal by day, partner and category (or None); and the positions
-        of the plans that pass, which the quote must look at further."""
+        """Per plan, its refusal by day and category, or None: for a plan that does not
+        cover the offer (not considered, not listed) and for one that passes; and the
+        positions of the plans that pass, which the quote must look at further."""
         key = (at, offer.partner_region, offer.partner_id, offer.category)
         found = self._answers.get(key)
         if found is None:
             if len(self._answers) >= _MAX_CACHED_ANSWERS:
                 self._answers.clear()
-            known = tuple(plan.refusal_for(offer, at) for plan in self.plans)
-            passing = tuple(i for i, refusal in enumerate(known) if refusal is None)
+            covered = [plan.covers(offer) for plan in self.plans]
+            known = tuple(
+                plan.refusal_for(offer, at) if covers else None
+                for plan, covers in zip(self.plans, covered, strict=True)
+            )
+            passing = tuple(i for i, refusal in enumerate(known) if covered[i] and refusal is None)
             found = self._answers[key] = (known, passing)
         return found
+
+    def blocked_for(self, offer: OfferFacts) -> tuple[NotApplicable, ...]:
+        """A card that is not active: every scheme meant for the offer says so."""
+        return tuple(
+            plan.refusals[Reason.CARD_BLOCKED] for plan in self.plans if plan.covers(offer)
+        )
 
 
 # Caches by identity: hashing whole definitions on every quote would cost more than the

@@ -13,7 +13,8 @@ class Reason(StrEnum):
     CARD_BLOCKED = "card_blocked"
     # The scheme is not valid on the day of the sale.
     NOT_VALID_AT_DATE = "not_valid_at_date"
-    # `applies_to` does not cover the offer's partner, category, price class or price.
+    # `applies_to` does not cover the offer's category, price class or price. (A scheme
+    # that is not meant for the offer's partner at all is not considered, so not listed.)
     NOT_APPLICABLE_TO_OFFER = "not_applicable_to_offer"
     # The holder does not meet the eligibility conditions on the activity date…
     NOT_ELIGIBLE = "not_eligible"

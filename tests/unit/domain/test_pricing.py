@@ -117,14 +117,23 @@ def test_asking_more_tickets_than_are_left_says_how_many_are_left() -> None:
     )
 
 
-def test_the_kansentarief_of_one_region_does_not_apply_at_a_partner_of_another() -> None:
+def test_the_kansentarief_of_one_region_is_not_considered_at_a_partner_of_another() -> None:
+    # A desk in Brugge is not told, scheme by scheme, that Kortrijk's do not apply there.
     result = quote([kansentarief()], for_holder=holder(status()), at_offer=CONCERT_IN_BRUGGE)
 
-    assert result.not_applicable == (
-        NotApplicable(
-            "KORTRIJK_KANSENTARIEF", Reason.NOT_APPLICABLE_TO_OFFER, "partner not covered"
-        ),
-    )
+    assert result.tariffs == ()
+    assert result.not_applicable == ()
+
+
+def test_a_scheme_of_other_partners_is_not_considered_but_one_of_this_partner_is() -> None:
+    elsewhere = scheme(code="ELDERS", applies_to={"partners": ["partner-9"]})
+    here = scheme(code="HIER", applies_to={"partners": ["partner-9", "partner-1"]})
+    old_age = scheme(code="SENIOR", eligibility={"age": {"min": 65}})
+
+    result = quote([elsewhere, here, old_age], for_holder=holder(status()))
+
+    assert [t.scheme_code for t in result.tariffs] == ["HIER"]
+    assert result.not_applicable == (NotApplicable("SENIOR", Reason.NOT_ELIGIBLE),)
 
 
 def test_a_kansenstatuut_of_another_region_does_not_count() -> None:
@@ -408,6 +417,14 @@ def test_a_blocked_card_gets_no_tariff_from_any_scheme() -> None:
     assert result.best_tariff_id is None
     assert {r.reason for r in result.not_applicable} == {Reason.CARD_BLOCKED}
     assert len(result.not_applicable) == 2
+
+
+def test_a_blocked_card_is_told_only_about_the_schemes_meant_for_the_offer() -> None:
+    blocked = holder(status(), card_status="blocked")
+
+    result = quote([kansentarief(), UNDER_12], for_holder=blocked, at_offer=CONCERT_IN_BRUGGE)
+
+    assert result.not_applicable == (NotApplicable("JONGER_DAN_12", Reason.CARD_BLOCKED),)
 
 
 def test_a_scheme_is_only_considered_within_its_validity_dates() -> None:

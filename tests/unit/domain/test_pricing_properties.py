@@ -343,6 +343,30 @@ def test_the_same_sale_gives_the_same_quote_whatever_the_order_of_the_schemes(
     assert quote_of(sale) == quote_of((offer, price_class, holder, quantity, dict(usage), rebuilt))
 
 
+def meant_for(scheme: SchemeDefinition, offer: OfferFacts) -> bool:
+    partners = scheme.applies_to.partners
+    if partners == "all":
+        return True
+    if partners == "owner_region":
+        return scheme.owner_region == offer.partner_region
+    return offer.partner_id in partners
+
+
+@FAST
+@given(any_sales)
+def test_each_scheme_meant_for_the_offer_gives_a_tariff_or_a_reason_and_no_other_appears(
+    sale: Sale,
+) -> None:
+    offer, _, _, _, _, schemes = sale
+    quote = quote_of(sale)
+    applied = {part.scheme_code for tariff in quote.tariffs for part in tariff.parts}
+    refused = [refusal.scheme_code for refusal in quote.not_applicable]
+
+    assert len(refused) == len(set(refused))
+    assert applied.isdisjoint(refused)
+    assert applied | set(refused) == {s.code for s in schemes if meant_for(s, offer)}
+
+
 @FAST
 @given(sales(), scheme_definitions("NOT_FOR_YOU"))
 def test_adding_a_scheme_the_holder_does_not_qualify_for_changes_no_tariff(
