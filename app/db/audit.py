@@ -23,6 +23,9 @@ class AuditRow:
     region_id: str
 
 
+_RECORD = sa.insert(audit_log)
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -35,7 +38,7 @@ async def record(
     if not subjects:
         return
     await session.execute(
-        sa.insert(audit_log),
+        _RECORD,
         [
             {
                 "at": now,

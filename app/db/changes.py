@@ -50,25 +50,28 @@ def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+# Built once per dialect: on PostgreSQL the transaction id is taken by the server itself.
+_RECORD = {
+    "postgresql": sa.insert(change_events).values(txid=_PG_TXID),
+    "sqlite": sa.insert(change_events).values(txid=0),
+}
+
+
 async def record(session: AsyncSession, events: Sequence[NewEvent], now: datetime) -> None:
     if not events:
         return
-    # One statement; on PostgreSQL the transaction id is taken by the server itself.
-    txid: Any = _PG_TXID if _is_postgres(session) else 0
     await session.execute(
-        sa.insert(change_events).values(
-            [
-                {
-                    "txid": txid,
-                    "region_id": uuid.UUID(event.region_id),
-                    "kind": event.kind,
-                    "entity_id": event.entity_id,
-                    "data": dict(event.data),
-                    "occurred_at": now,
-                }
-                for event in events
-            ]
-        )
+        _RECORD[session.get_bind().dialect.name],
+        [
+            {
+                "region_id": uuid.UUID(event.region_id),
+                "kind": event.kind,
+                "entity_id": event.entity_id,
+                "data": dict(event.data),
+                "occurred_at": now,
+            }
+            for event in events
+        ],
     )
 
 

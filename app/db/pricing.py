@@ -80,11 +80,12 @@ _CARD_HOLDER = (
     .join(_home, _home.c.id == passholders.c.region_id)
     .outerjoin(entitlements, entitlements.c.passholder_id == passholders.c.id)
     .outerjoin(_status_region, _status_region.c.id == entitlements.c.region_id)
+    .where(cards.c.number == sa.bindparam("number", type_=sa.String))
 )
 
 
 async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
-    rows = (await session.execute(_CARD_HOLDER.where(cards.c.number == number))).all()
+    rows = (await session.execute(_CARD_HOLDER, {"number": number})).all()
     if not rows:
         return None
     row = rows[0]
@@ -115,28 +116,33 @@ async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
     )
 
 
+_HOLDER = sa.bindparam("holder", type_=sa.Uuid)
+# The counters of the asked buckets, and, negated, the usage of holds that lapsed but were
+# not released yet: summed per bucket by `usage`.
+_USAGE = sa.union_all(
+    sa.select(
+        usage_counters.c.bucket_key, usage_counters.c.tickets, usage_counters.c.discount_cents
+    ).where(
+        usage_counters.c.passholder_id == _HOLDER,
+        usage_counters.c.bucket_key.in_(sa.bindparam("keys", expanding=True)),
+    ),
+    sa.select(sale_usage.c.bucket_key, -sale_usage.c.tickets, -sale_usage.c.discount_cents).where(
+        sale_usage.c.passholder_id == _HOLDER,
+        sale_usage.c.held_until.is_not(None),
+        sale_usage.c.held_until <= sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+    ),
+)
+
+
 async def usage(
     session: AsyncSession, passholder_id: str, bucket_keys: Sequence[str], now: datetime
 ) -> dict[str, UsageAmount]:
     """Usage per bucket, less the holds that expired but were not released yet."""
     if not bucket_keys:
         return {}
-    holder = uuid.UUID(passholder_id)
-    counted = sa.select(
-        usage_counters.c.bucket_key, usage_counters.c.tickets, usage_counters.c.discount_cents
-    ).where(
-        usage_counters.c.passholder_id == holder,
-        usage_counters.c.bucket_key.in_(list(bucket_keys)),
-    )
-    lapsed = sa.select(
-        sale_usage.c.bucket_key, -sale_usage.c.tickets, -sale_usage.c.discount_cents
-    ).where(
-        sale_usage.c.passholder_id == holder,
-        sale_usage.c.held_until.is_not(None),
-        sale_usage.c.held_until <= now,
-    )
     found: dict[str, tuple[int, int]] = {}
-    for key, tickets, discount in (await session.execute(sa.union_all(counted, lapsed))).all():
+    parameters = {"holder": uuid.UUID(passholder_id), "keys": list(bucket_keys), "now": now}
+    for key, tickets, discount in (await session.execute(_USAGE, parameters)).all():
         before = found.get(key, (0, 0))
         found[key] = (before[0] + int(tickets), before[1] + int(discount))
     return {

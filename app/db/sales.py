@@ -179,21 +179,94 @@ class SaleRow:
     items: tuple[ItemRow, ...]
 
 
-async def insert_sale(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    await session.execute(sa.insert(sales).values(**values))
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A line to write: its row, and what only the write needs (the holder's municipality
+    on the day of the sale, for the reports; the usage the line claimed)."""
+
+    row: ItemRow
+    municipality_nis: str
+    usage: tuple[UsageClaim, ...]
 
 
-async def insert_item(
-    session: AsyncSession,
-    item: Mapping[str, Any],
-    funding: Sequence[Mapping[str, Any]],
-    usage: Sequence[Mapping[str, Any]],
-) -> None:
-    await session.execute(sa.insert(sale_items).values(**item))
+# Built once: building and keying an insert with `.values(...)` per sale cost more than
+# sending it. Each is executed with its rows as parameters (one statement per table).
+_INSERT_SALE = sa.insert(sales)
+_INSERT_ITEMS = sa.insert(sale_items)
+_INSERT_FUNDING = sa.insert(sale_item_funding)
+_INSERT_USAGE = sa.insert(sale_usage)
+
+
+async def insert_sale(session: AsyncSession, sale: SaleRow, items: Sequence[NewItem]) -> None:
+    """Write a new sale, its lines, their funding and the usage they claimed.
+
+    A hold's usage rows carry its expiry, so a lapsed hold stops counting by itself.
+    """
+    sale_id = uuid.UUID(sale.id)
+    await session.execute(
+        _INSERT_SALE,
+        {
+            "id": sale_id,
+            "partner_id": uuid.UUID(sale.partner_id),
+            "client_id": sale.client_id,
+            "status": sale.status,
+            "created_at": sale.created_at,
+            "hold_expires_at": sale.hold_expires_at,
+            "confirmed_at": sale.confirmed_at,
+        },
+    )
+    await session.execute(
+        _INSERT_ITEMS,
+        [
+            {
+                "id": uuid.UUID(item.row.id),
+                "sale_id": sale_id,
+                "passholder_id": uuid.UUID(item.row.passholder_id),
+                "card_number": item.row.card_number,
+                "offer_id": uuid.UUID(item.row.offer_id),
+                "price_class": item.row.price_class,
+                "municipality_nis": item.municipality_nis,
+                "scheme_code": item.row.scheme_code,
+                "scheme_version": item.row.scheme_version,
+                "parts": item.row.parts,
+                "label": item.row.label,
+                "quantity": item.row.quantity,
+                "regular_price_cents": item.row.regular_price_cents,
+                "unit_price_cents": item.row.unit_price_cents,
+                "total_cents": item.row.total_cents,
+                "discount_cents": item.row.discount_cents,
+                "activity_date": item.row.activity_date,
+            }
+            for item in items
+        ],
+    )
+    funding = [
+        {
+            "sale_item_id": uuid.UUID(item.row.id),
+            "scheme_code": share.scheme_code,
+            "payer": share.payer,
+            "payer_ref": share.payer_ref,
+            "amount_cents": share.amount_cents,
+        }
+        for item in items
+        for share in item.row.funding
+    ]
     if funding:
-        await session.execute(sa.insert(sale_item_funding), [dict(f) for f in funding])
+        await session.execute(_INSERT_FUNDING, funding)
+    usage = [
+        {
+            "sale_item_id": uuid.UUID(item.row.id),
+            "passholder_id": uuid.UUID(item.row.passholder_id),
+            "bucket_key": claim.bucket_key,
+            "tickets": claim.tickets,
+            "discount_cents": claim.discount_cents,
+            "held_until": sale.hold_expires_at,
+        }
+        for item in items
+        for claim in item.usage
+    ]
     if usage:
-        await session.execute(sa.insert(sale_usage), [dict(u) for u in usage])
+        await session.execute(_INSERT_USAGE, usage)
 
 
 async def set_status(
@@ -212,18 +285,23 @@ async def set_status(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+_EXPIRED_HOLDS_OF_HOLDER = (
+    sa.select(sales.c.id)
+    .distinct()
+    .join(sale_items, sale_items.c.sale_id == sales.c.id)
+    .where(
+        sale_items.c.passholder_id == sa.bindparam("holder", type_=sa.Uuid),
+        sales.c.status == "held",
+        sales.c.hold_expires_at <= sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+    )
+)
+
+
 async def expired_holds_of(
     session: AsyncSession, passholder_id: str, now: datetime
 ) -> list[uuid.UUID]:
     rows = await session.execute(
-        sa.select(sales.c.id)
-        .distinct()
-        .join(sale_items, sale_items.c.sale_id == sales.c.id)
-        .where(
-            sale_items.c.passholder_id == uuid.UUID(passholder_id),
-            sales.c.status == "held",
-            sales.c.hold_expires_at <= now,
-        )
+        _EXPIRED_HOLDS_OF_HOLDER, {"holder": uuid.UUID(passholder_id), "now": now}
     )
     return list(rows.scalars())
 
@@ -355,21 +433,27 @@ class IdempotencyRow:
     created_at: datetime
 
 
+@functools.cache
+def _begin_statement(dialect: str) -> Any:
+    insert = insert_for(dialect, idempotency_keys).values(
+        client_id=sa.bindparam("client"),
+        key=sa.bindparam("idempotency_key"),
+        request_hash=sa.bindparam("hash"),
+        state="in_progress",
+        created_at=sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+    )
+    return insert.on_conflict_do_nothing(index_elements=["client_id", "key"]).returning(
+        idempotency_keys.c.key
+    )
+
+
 async def try_begin(
     session: AsyncSession, client_id: str, key: str, request_hash: str, now: datetime
 ) -> bool:
     """Record the key as in progress; False when it was there already."""
     result = await session.execute(
-        insert_for(session.get_bind().dialect.name, idempotency_keys)
-        .values(
-            client_id=client_id,
-            key=key,
-            request_hash=request_hash,
-            state="in_progress",
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["client_id", "key"])
-        .returning(idempotency_keys.c.key)
+        _begin_statement(session.get_bind().dialect.name),
+        {"client": client_id, "idempotency_key": key, "hash": request_hash, "now": now},
     )
     return result.first() is not None
 
@@ -406,21 +490,30 @@ async def take_over_stale(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+_THIS_KEY = (
+    idempotency_keys.c.client_id == sa.bindparam("client"),
+    idempotency_keys.c.key == sa.bindparam("idempotency_key"),
+)
+_FINISH_KEY = (
+    sa.update(idempotency_keys)
+    .where(*_THIS_KEY)
+    .values(
+        state="done",
+        response_status=sa.bindparam("status", type_=sa.Integer),
+        response_body=sa.bindparam("body", type_=idempotency_keys.c.response_body.type),
+    )
+)
+_DROP_KEY = sa.delete(idempotency_keys).where(*_THIS_KEY, idempotency_keys.c.state == "in_progress")
+
+
 async def finish_key(
     session: AsyncSession, client_id: str, key: str, status: int, body: Any
 ) -> None:
     await session.execute(
-        sa.update(idempotency_keys)
-        .where(idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key)
-        .values(state="done", response_status=status, response_body=body)
+        _FINISH_KEY,
+        {"client": client_id, "idempotency_key": key, "status": status, "body": body},
     )
 
 
 async def drop_key(session: AsyncSession, client_id: str, key: str) -> None:
-    await session.execute(
-        sa.delete(idempotency_keys).where(
-            idempotency_keys.c.client_id == client_id,
-            idempotency_keys.c.key == key,
-            idempotency_keys.c.state == "in_progress",
-        )
-    )
+    await session.execute(_DROP_KEY, {"client": client_id, "idempotency_key": key})

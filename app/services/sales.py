@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from app.db import partners as db_partners
 from app.db import sales as db
 from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
-from app.db.sales import FundingRow, ItemRow, SaleRow
+from app.db.sales import FundingRow, ItemRow, NewItem, SaleRow
 from app.domain.access import Principal, Tenant
 from app.domain.pricing import Tariff
 from app.domain.reasons import Reason
@@ -166,6 +166,8 @@ async def _sell(
 
     offer = lines[0][0].offer
     held_until = now + timedelta(minutes=settings.hold_minutes) if request.hold else None
+    # The answer is built from what is written, not read back: the sale is ours alone
+    # until the transaction commits.
     sale = SaleRow(
         id=str(sale_id),
         partner_id=offer.partner_id,
@@ -175,23 +177,23 @@ async def _sell(
         hold_expires_at=held_until,
         confirmed_at=None if request.hold else now,
         cancelled_at=None,
-        items=(),
+        # Line ids in ascending order, as the lines were asked: a sale read back (ordered
+        # by id) lists its lines in the order this answer gives them.
+        items=tuple(
+            _item_row(item_id, result, tariff)
+            for item_id, (result, tariff) in zip(
+                sorted(uuid.uuid4() for _ in lines), lines, strict=True
+            )
+        ),
     )
     await db.insert_sale(
         session,
-        {
-            "id": sale_id,
-            "partner_id": uuid.UUID(sale.partner_id),
-            "client_id": sale.client_id,
-            "status": sale.status,
-            "created_at": sale.created_at,
-            "hold_expires_at": sale.hold_expires_at,
-            "confirmed_at": sale.confirmed_at,
-        },
+        sale,
+        [
+            NewItem(item, result.holder.municipality_nis, tariff.usage_claims)
+            for item, (result, tariff) in zip(sale.items, lines, strict=True)
+        ],
     )
-    # The answer is built from what was written, not read back: the sale is ours alone
-    # until the transaction commits.
-    items = [await _insert_line(session, sale_id, r, t, held_until) for r, t in lines]
     if not request.hold:
         await settlement.add_sale(session, sale_id, +1)
     holders = [(r.holder.passholder_id, r.holder.region_id) for r, _ in lines]
@@ -212,7 +214,7 @@ async def _sell(
         ],
         now,
     )
-    return replace(sale, items=tuple(items))
+    return sale
 
 
 def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
@@ -255,28 +257,20 @@ def _limit_error(count_limit: bool, index: int) -> Conflict:
     )
 
 
-async def _insert_line(
-    session: AsyncSession,
-    sale_id: uuid.UUID,
-    result: QuoteResult,
-    tariff: Tariff,
-    held_until: datetime | None,
-) -> ItemRow:
-    item_id = uuid.uuid4()
-    holder = result.holder
-    parts = [
-        {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
-        for p in tariff.parts
-    ]
-    item = ItemRow(
+def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRow:
+    """The line as sold: the tariff the desk chose, on the quote it was chosen from."""
+    return ItemRow(
         id=str(item_id),
-        passholder_id=holder.passholder_id,
-        card_number=holder.card_number,
+        passholder_id=result.holder.passholder_id,
+        card_number=result.holder.card_number,
         offer_id=result.offer.id,
         price_class=result.price_class.code,
         scheme_code=tariff.scheme_code,
         scheme_version=tariff.scheme_version,
-        parts=parts,
+        parts=[
+            {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
+            for p in tariff.parts
+        ],
         label=tariff.label.nl,
         quantity=tariff.quantity,
         regular_price_cents=result.quote.regular_price_cents,
@@ -289,50 +283,6 @@ async def _insert_line(
             for share in tariff.funding
         ),
     )
-    await db.insert_item(
-        session,
-        {
-            "id": item_id,
-            "sale_id": sale_id,
-            "passholder_id": uuid.UUID(holder.passholder_id),
-            "card_number": holder.card_number,
-            "offer_id": uuid.UUID(item.offer_id),
-            "price_class": item.price_class,
-            "municipality_nis": holder.municipality_nis,
-            "scheme_code": item.scheme_code,
-            "scheme_version": item.scheme_version,
-            "parts": parts,
-            "label": item.label,
-            "quantity": item.quantity,
-            "regular_price_cents": item.regular_price_cents,
-            "unit_price_cents": item.unit_price_cents,
-            "total_cents": item.total_cents,
-            "discount_cents": item.discount_cents,
-            "activity_date": item.activity_date,
-        },
-        [
-            {
-                "sale_item_id": item_id,
-                "scheme_code": f.scheme_code,
-                "payer": f.payer,
-                "payer_ref": f.payer_ref,
-                "amount_cents": f.amount_cents,
-            }
-            for f in item.funding
-        ],
-        [
-            {
-                "sale_item_id": item_id,
-                "passholder_id": uuid.UUID(holder.passholder_id),
-                "bucket_key": claim.bucket_key,
-                "tickets": claim.tickets,
-                "discount_cents": claim.discount_cents,
-                "held_until": held_until,
-            }
-            for claim in tariff.usage_claims
-        ],
-    )
-    return item
 
 
 async def release_expired_holds(session: AsyncSession, passholder_id: str, now: datetime) -> None:

@@ -331,6 +331,46 @@ async def test_items_of_a_sale_are_all_or_nothing(
     assert count == 0
 
 
+async def test_a_sale_of_several_lines_reads_back_in_the_order_they_were_sold(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_desk_world(session, client)
+    # Without its one-ticket limit, so that every line can be sold.
+    await with_schemes(
+        session, catalog_scheme("KORTRIJK_KANSENTARIEF", world.region.code, limits=[])
+    )
+    asked = [("reduced", 1), ("standard", 2), ("reduced", 3), ("standard", 1), ("reduced", 2)]
+    items = []
+    for price_class, quantity in asked:
+        offered = (await quote(client, world, quantity, price_class)).json()
+        items.append(
+            {
+                "card_number": world.card_number,
+                "offer_id": world.offer_id,
+                "price_class": price_class,
+                "tariff_id": offered["best_tariff_id"],
+                "quantity": quantity,
+            }
+        )
+
+    response = await client.post(
+        "/v1/sales", headers={**world.desk, "Idempotency-Key": "five-lines"}, json={"items": items}
+    )
+
+    assert response.status_code == 201, response.text
+    sold = response.json()
+    # 20 % of €119 is €23.80; of €59.50, €11.90.
+    assert [(i["unit_price_cents"], i["quantity"]) for i in sold["items"]] == [
+        (1_190, 1),
+        (2_380, 2),
+        (1_190, 3),
+        (2_380, 1),
+        (1_190, 2),
+    ]
+    [listed] = (await client.get("/v1/sales", headers=world.desk)).json()["items"]
+    assert listed == sold
+
+
 async def test_a_refund_budget_is_never_overspent(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
