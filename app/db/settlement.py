@@ -50,6 +50,16 @@ def month_of(day: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
     return sa.func.date(day, sa.literal_column("'start of month'"), type_=sa.Date)
 
 
+def _line_sums(sign: int) -> tuple[sa.ColumnElement[Any], ...]:
+    """Lines, tickets, regular and paid cents (the sums both tables keep), times `sign`."""
+    return (
+        sign * sa.func.count(),
+        sign * sa.func.sum(sale_items.c.quantity),
+        sign * sa.func.sum(sale_items.c.regular_price_cents * sale_items.c.quantity),
+        sign * sa.func.sum(sale_items.c.total_cents),
+    )
+
+
 def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
     """One row per payer key of the sales `where` selects, its sums times `sign`."""
     month = month_of(sale_items.c.activity_date, dialect)
@@ -65,10 +75,7 @@ def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.S
     return (
         sa.select(
             *key,
-            sign * sa.func.count(),
-            sign * sa.func.sum(sale_items.c.quantity),
-            sign * sa.func.sum(sale_items.c.regular_price_cents * sale_items.c.quantity),
-            sign * sa.func.sum(sale_items.c.total_cents),
+            *_line_sums(sign),
             sign * sa.func.sum(sale_item_funding.c.amount_cents),
         )
         .select_from(
@@ -90,10 +97,7 @@ def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.
     return (
         sa.select(
             *key,
-            sign * sa.func.count(),
-            sign * sa.func.sum(sale_items.c.quantity),
-            sign * sa.func.sum(sale_items.c.regular_price_cents * sale_items.c.quantity),
-            sign * sa.func.sum(sale_items.c.total_cents),
+            *_line_sums(sign),
             sign * sa.func.sum(sale_items.c.discount_cents * sale_items.c.quantity),
         )
         .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))

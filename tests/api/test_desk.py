@@ -8,11 +8,14 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.deps import get_settings
 from app.api.routes.quotes import QuoteOut
 from app.db.tables import audit_log, sale_items, sale_usage, usage_counters
 from app.db.tables import sales as sales_table
+from app.settings import Settings
 from tests.api.test_auth import assert_problem
 from tests.factories import DeskWorld, a_desk_world, catalog_scheme, with_schemes
 
@@ -245,6 +248,30 @@ def select_count_of_quote_reads(world: DeskWorld) -> sa.Select[int]:
             audit_log.c.action == "quote",
         )
     )
+
+
+async def test_the_hold_lasts_as_long_as_the_setting_says(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, settings: Settings
+) -> None:
+    # OPENPAS_HOLD_MINUTES=40: a desk that holds tickets while a school pays by transfer.
+    app.dependency_overrides[get_settings] = lambda: settings.model_copy(
+        update={"hold_minutes": 40}
+    )
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+
+    created = datetime.fromisoformat(held["created_at"])
+    assert datetime.fromisoformat(held["hold_expires_at"]) - created == timedelta(minutes=40)
+    [usage] = (
+        await session.execute(
+            sa.select(sale_usage.c.held_until)
+            .join(sale_items, sale_items.c.id == sale_usage.c.sale_item_id)
+            .where(sale_items.c.sale_id == uuid.UUID(held["id"]))
+        )
+    ).scalars()
+    assert usage == created + timedelta(minutes=40)
 
 
 async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
