@@ -285,21 +285,7 @@ async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
     assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
     assert (await quote(client, world)).json()["tariffs"] == []
 
-    # Time passes: the hold's moment lies in the past (for the sale and its usage rows).
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    sale_key = uuid.UUID(held["id"])
-    await session.execute(
-        sa.update(sales_table).where(sales_table.c.id == sale_key).values(hold_expires_at=past)
-    )
-    await session.execute(
-        sa.update(sale_usage)
-        .where(
-            sale_usage.c.sale_item_id.in_(
-                sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_key)
-            )
-        )
-        .values(held_until=past)
-    )
+    await lapse(session, held["id"])
     assert (await quote(client, world)).json()["tariffs"][0]["remaining"] == 1
     late = await client.post(f"/v1/sales/{held['id']}/confirm", headers=world.desk)
     assert_problem(late, 409, "hold-expired")
@@ -315,6 +301,44 @@ async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
         .all()
     )
     assert tickets == [0]
+
+
+async def lapse(session: AsyncSession, sale_id: str) -> None:
+    """Time passes: the hold's moment lies in the past (for the sale and its usage rows)."""
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    sale_key = uuid.UUID(sale_id)
+    await session.execute(
+        sa.update(sales_table).where(sales_table.c.id == sale_key).values(hold_expires_at=past)
+    )
+    await session.execute(
+        sa.update(sale_usage)
+        .where(
+            sale_usage.c.sale_item_id.in_(
+                sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_key)
+            )
+        )
+        .values(held_until=past)
+    )
+
+
+async def test_a_sale_after_a_lapsed_hold_releases_the_hold_and_takes_its_ticket(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    await lapse(session, held["id"])
+
+    sold = await sell(client, world, tariff_id)
+
+    # The one ticket the kansentarief allows went to the new sale, not to both.
+    assert sold.status_code == 201, sold.text
+    status = sa.select(sales_table.c.status).where(sales_table.c.id == uuid.UUID(held["id"]))
+    assert (await session.execute(status)).scalar_one() == "expired"
+    tickets = sa.select(usage_counters.c.tickets).where(
+        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
+    )
+    assert (await session.execute(tickets)).scalars().all() == [1]
 
 
 async def test_a_confirmed_hold_counts_like_a_sale(
