@@ -67,6 +67,9 @@ def main() -> None:
     sale = json.loads((workdir / "sale.json").read_text())
     assert sale["status"] == "confirmed", sale
     assert sale["total_cents"] == 1880, sale
+    tom, assistant = json.loads((workdir / "companion.json").read_text())["items"]
+    assert (tom["total_cents"], assistant["total_cents"]) == (11_400, 0), (tom, assistant)
+    assert assistant["companion_of"] == tom["id"], (tom, assistant)
     print("README walk-throughs: all commands ran; the €119 season ticket cost €18.80")
 
 

@@ -142,6 +142,11 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Tous les tickets à ce tarif ont déjà été utilisés avec cette carte.",
         "en": "All tickets at this rate have already been used with this card.",
     },
+    "too-many-companions": {
+        "nl": "Aan dit tarief mogen niet zoveel begeleiders mee.",
+        "fr": "Ce tarif n'admet pas autant d'accompagnateurs.",
+        "en": "This rate does not admit that many companions.",
+    },
     "budget-exhausted": {
         "nl": "Het kortingsbudget van deze kaart is op voor dit tarief.",
         "fr": "Le budget de réduction de cette carte est épuisé pour ce tarif.",

@@ -164,6 +164,8 @@ class ItemRow:
     discount_cents: int
     activity_date: date
     funding: tuple[FundingRow, ...]
+    # The holder's line these companions came with; None on a holder's own line.
+    companion_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +238,9 @@ async def insert_sale(session: AsyncSession, sale: SaleRow, items: Sequence[NewI
                 "total_cents": item.row.total_cents,
                 "discount_cents": item.row.discount_cents,
                 "activity_date": item.row.activity_date,
+                "companion_of": (
+                    None if item.row.companion_of is None else uuid.UUID(item.row.companion_of)
+                ),
             }
             for item in items
         ],
@@ -372,6 +377,7 @@ async def get_sales(session: AsyncSession, sale_ids: Sequence[uuid.UUID]) -> lis
                 discount_cents=i.discount_cents,
                 activity_date=i.activity_date,
                 funding=tuple(funding.get(i.id, ())),
+                companion_of=None if i.companion_of is None else str(i.companion_of),
             )
         )
     return [

@@ -327,6 +327,11 @@ sale_items = sa.Table(
     sa.Column("discount_cents", sa.Integer, nullable=False),
     # The day the sale counts in (activity date, else the sale date): periods and reports.
     sa.Column("activity_date", sa.Date, nullable=False),
+    # A line of companions' tickets (the European Disability Card's assistant): the line of
+    # the holder they came with, written in the same statement, in the same sale. NULL on a
+    # holder's own line. No foreign key: adding one on SQLite rebuilds the table, and
+    # dropping the old table there cascades to every line's funding and usage.
+    sa.Column("companion_of", sa.Uuid, nullable=True),
     # Reports read a period of sale lines; without it every report reads the whole history.
     sa.Index("ix_sale_items_activity_date", "activity_date"),
 )

@@ -52,7 +52,7 @@ from datetime import date
 from app.domain.conditions import Predicate, Subject, compile_condition, subject_of
 from app.domain.entitlements import PAST_STATUSES, USABLE_STATUSES
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
-from app.domain.funding import FundingShare, PayerRefs, split_discount
+from app.domain.funding import FundingKey, FundingShare, PayerRefs, split_discount
 from app.domain.limits import (
     Bucket,
     UsageAmount,
@@ -87,6 +87,34 @@ class TariffPart:
 
 
 @dataclass(frozen=True, slots=True)
+class CompanionTerms:
+    """What companions pay next to a holder at this tariff (the European Disability Card's
+    assistant goes free): at most `max` per line, each at `unit_price_cents` on the regular
+    price. The reduction is funded by the base scheme's key; companions use up no limit."""
+
+    max: int
+    unit_price_cents: int
+    discount_cents: int  # per companion ticket
+    scheme_code: str
+    scheme_version: int
+    scheme_name: LocalizedText
+    funding_key: FundingKey
+    refs: PayerRefs
+
+    def funding(self, count: int) -> tuple[FundingShare, ...]:
+        """The funding of `count` companion tickets, adding up to their whole reduction."""
+        if not 1 <= count <= self.max:
+            raise ValueError(f"between 1 and {self.max} companions")
+        return split_discount(
+            self.discount_cents * count,
+            self.funding_key,
+            quantity=count,
+            refs=self.refs,
+            scheme_code=self.scheme_code,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Tariff:
     """One priced option for the sale.
 
@@ -111,8 +139,7 @@ class Tariff:
     on_top: tuple[str, ...]
     parts: tuple[TariffPart, ...]
     usage_claims: tuple[UsageClaim, ...]
-    companion_max: int = 0
-    companion_unit_price_cents: int | None = None
+    companions: CompanionTerms | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,7 +554,19 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
         )
         parts.append(TariffPart(scheme.code, scheme.version, discount))
     remaining = [c.tickets_left for c, _ in line.parts if c.tickets_left is not None]
-    companions = base.companions
+    companions = None
+    if base.companions is not None:
+        companion_price = base.companions.price.unit_price(regular)
+        companions = CompanionTerms(
+            max=base.companions.max,
+            unit_price_cents=companion_price,
+            discount_cents=regular - companion_price,
+            scheme_code=base.code,
+            scheme_version=base.version,
+            scheme_name=base.name,
+            funding_key=base.funding_key(sale.same_municipality),
+            refs=PayerRefs(sale.offer.partner_id, home, base.owner_region),
+        )
     return Tariff(
         tariff_id=_tariff_id(sale, line.unit_price_cents, parts),
         scheme_code=base.code,
@@ -546,10 +585,7 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
         on_top=tuple(part.scheme_code for part in parts[1:]),
         parts=tuple(parts),
         usage_claims=tuple(usage_claims),
-        companion_max=0 if companions is None else companions.max,
-        companion_unit_price_cents=(
-            None if companions is None else companions.price.unit_price(regular)
-        ),
+        companions=companions,
     )
 
 

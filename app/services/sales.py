@@ -25,7 +25,7 @@ from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
 from app.db.sales import FundingRow, ItemRow, NewItem, SaleRow
 from app.domain.access import Principal, Tenant
-from app.domain.pricing import Tariff
+from app.domain.pricing import CompanionTerms, Tariff
 from app.domain.reasons import Reason
 from app.errors import BadRequest, Conflict, NotFound, Unprocessable
 from app.services.access import ensure
@@ -43,6 +43,8 @@ from app.settings import Settings
 # A first request that has not finished after this long has died; its key may be reused.
 STALE_REQUEST = timedelta(minutes=5)
 LIMIT_REASONS = {Reason.LIMIT_REACHED, Reason.QUANTITY_EXCEEDS_LIMIT}
+# The label of a companions' line (labels are stored in Dutch, as a tariff's).
+COMPANION_LABEL = "Begeleider"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class SaleItemRequest:
     price_class: str
     tariff_id: str
     quantity: int
+    # Companions' tickets at the tariff's companion price (0 to its `companions.max`).
+    companions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,7 @@ async def _sell(
 ) -> SaleRow:
     now = utcnow()
     sale_id = uuid.uuid4()
-    lines: list[tuple[QuoteResult, Tariff]] = []
+    lines: list[tuple[QuoteResult, Tariff, int]] = []
     for index, requested in enumerate(request.items):
         offer, price_class = await desk_offer(
             session, principal, requested.offer_id, requested.price_class
@@ -155,6 +159,7 @@ async def _sell(
         # the usage the first one just claimed.
         result = await compute_quote(session, holder, offer, price_class, requested.quantity, now)
         tariff = _chosen(result, requested.tariff_id, index)
+        _check_companions(tariff, requested.companions, index)
         for claim in tariff.usage_claims:
             if not await db.claim_usage(session, holder.passholder_id, claim):
                 tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
@@ -162,10 +167,21 @@ async def _sell(
                     claim.max_tickets is not None and tickets + claim.tickets > claim.max_tickets
                 )
                 raise _limit_error(count_limit, index)
-        lines.append((result, tariff))
+        lines.append((result, tariff, requested.companions))
 
     offer = lines[0][0].offer
     held_until = now + timedelta(minutes=settings.hold_minutes) if request.hold else None
+    # Line ids in ascending order, as the lines were asked (a holder's line, then its
+    # companions' line): a sale read back, ordered by id, lists them as this answer does.
+    ids = iter(sorted(uuid.uuid4() for _ in range(len(lines) + sum(c > 0 for *_, c in lines))))
+    new_items: list[NewItem] = []
+    for result, tariff, companions in lines:
+        own = _item_row(next(ids), result, tariff)
+        new_items.append(NewItem(own, result.holder.municipality_nis, tariff.usage_claims))
+        if companions:
+            assert tariff.companions is not None  # checked by _check_companions
+            line = _companions_row(next(ids), own, tariff.companions, companions)
+            new_items.append(NewItem(line, result.holder.municipality_nis, ()))
     # The answer is built from what is written, not read back: the sale is ours alone
     # until the transaction commits.
     sale = SaleRow(
@@ -177,26 +193,12 @@ async def _sell(
         hold_expires_at=held_until,
         confirmed_at=None if request.hold else now,
         cancelled_at=None,
-        # Line ids in ascending order, as the lines were asked: a sale read back (ordered
-        # by id) lists its lines in the order this answer gives them.
-        items=tuple(
-            _item_row(item_id, result, tariff)
-            for item_id, (result, tariff) in zip(
-                sorted(uuid.uuid4() for _ in lines), lines, strict=True
-            )
-        ),
+        items=tuple(item.row for item in new_items),
     )
-    await db.insert_sale(
-        session,
-        sale,
-        [
-            NewItem(item, result.holder.municipality_nis, tariff.usage_claims)
-            for item, (result, tariff) in zip(sale.items, lines, strict=True)
-        ],
-    )
+    await db.insert_sale(session, sale, new_items)
     if not request.hold:
         await settlement.add_sale(session, sale_id, +1)
-    holders = [(r.holder.passholder_id, r.holder.region_id) for r, _ in lines]
+    holders = [(r.holder.passholder_id, r.holder.region_id) for r, *_ in lines]
     await record_reads(session, principal, "sale", holders)
     await changes.record(
         session,
@@ -208,7 +210,7 @@ async def _sell(
                 {
                     "partner_id": sale.partner_id,
                     "passholder_ids": sorted({holder for holder, _ in holders}),
-                    "total_cents": sum(t.total_cents for _, t in lines),
+                    "total_cents": sum(item.total_cents for item in sale.items),
                 },
             )
         ],
@@ -229,6 +231,21 @@ def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
         if missing.scheme_code == scheme_code and missing.reason == Reason.BUDGET_EXHAUSTED:
             raise _limit_error(False, index)
     raise PriceChanged(result, index)
+
+
+def _check_companions(tariff: Tariff, companions: int, index: int) -> None:
+    most = 0 if tariff.companions is None else tariff.companions.max
+    if companions > most:
+        detail = (
+            "this tariff admits no companions"
+            if most == 0
+            else f"this tariff admits at most {most} companion{'s' if most > 1 else ''}"
+        )
+        raise Unprocessable(
+            f"Item {index}: {detail}.",
+            code="too-many-companions",
+            extra={"errors": [{"pointer": f"/items/{index}/companions", "detail": detail}]},
+        )
 
 
 class PriceChanged(Conflict):
@@ -282,6 +299,41 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
             FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
             for share in tariff.funding
         ),
+    )
+
+
+def _companions_row(
+    item_id: uuid.UUID, holder_line: ItemRow, terms: CompanionTerms, count: int
+) -> ItemRow:
+    """The companions' tickets next to a holder's line: at the companion price on the
+    regular price, funded by the base scheme's key, using up no limit."""
+    return ItemRow(
+        id=str(item_id),
+        passholder_id=holder_line.passholder_id,
+        card_number=holder_line.card_number,
+        offer_id=holder_line.offer_id,
+        price_class=holder_line.price_class,
+        scheme_code=terms.scheme_code,
+        scheme_version=terms.scheme_version,
+        parts=[
+            {
+                "code": terms.scheme_code,
+                "version": terms.scheme_version,
+                "discount_cents": terms.discount_cents,
+            }
+        ],
+        label=f"{COMPANION_LABEL} ({terms.scheme_name.nl})",
+        quantity=count,
+        regular_price_cents=holder_line.regular_price_cents,
+        unit_price_cents=terms.unit_price_cents,
+        total_cents=terms.unit_price_cents * count,
+        discount_cents=terms.discount_cents,
+        activity_date=holder_line.activity_date,
+        funding=tuple(
+            FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
+            for share in terms.funding(count)
+        ),
+        companion_of=holder_line.id,
     )
 
 

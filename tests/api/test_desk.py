@@ -15,9 +15,10 @@ from app.api.deps import get_settings
 from app.api.routes.quotes import QuoteOut
 from app.db.tables import audit_log, sale_items, sale_usage, usage_counters
 from app.db.tables import sales as sales_table
+from app.domain.access import Role
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
-from tests.factories import DeskWorld, a_desk_world, catalog_scheme, with_schemes
+from tests.factories import DeskWorld, a_desk_world, bearer_for, catalog_scheme, with_schemes
 
 
 async def kortrijk_world(
@@ -420,6 +421,106 @@ async def test_a_sale_of_several_lines_reads_back_in_the_order_they_were_sold(
     ]
     [listed] = (await client.get("/v1/sales", headers=world.desk)).json()["items"]
     assert listed == sold
+
+
+async def disability_card_world(session: AsyncSession, client: httpx.AsyncClient) -> DeskWorld:
+    world = await a_desk_world(session, client, statuses=("european_disability_card",))
+    await with_schemes(
+        session,
+        catalog_scheme("EUROPEAN_DISABILITY_CARD", None),
+        catalog_scheme("KORTRIJK_JONGER_DAN_12", world.region.code),
+    )
+    return world
+
+
+def sale_item(world: DeskWorld, tariff_id: str, **more: object) -> dict[str, object]:
+    return {
+        "card_number": world.card_number,
+        "offer_id": world.offer_id,
+        "price_class": "standard",
+        "tariff_id": tariff_id,
+        **more,
+    }
+
+
+async def test_a_disability_card_holder_brings_a_companion_who_goes_free(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await disability_card_world(session, client)
+    [tariff] = (await quote(client, world)).json()["tariffs"]
+    assert tariff["companions"] == {"max": 1, "unit_price_cents": 0}
+
+    response = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": "with-assistant"},
+        json={"items": [sale_item(world, tariff["tariff_id"], companions=1)]},
+    )
+
+    assert response.status_code == 201, response.text
+    sale = response.json()
+    own, assistant = sale["items"]
+    # The holder pays the €119 season ticket; the assistant's ticket is free, and the
+    # partner forgoes its price (the card's funding key).
+    assert (own["unit_price_cents"], own["quantity"], own["companion_of"]) == (11_900, 1, None)
+    assert assistant["companion_of"] == own["id"]
+    assert assistant["scheme_code"] == "EUROPEAN_DISABILITY_CARD"
+    assert assistant["label"] == "Begeleider (Europese gehandicaptenkaart)"
+    assert (assistant["unit_price_cents"], assistant["discount_cents"]) == (0, 11_900)
+    assert (assistant["quantity"], assistant["total_cents"]) == (1, 0)
+    assert assistant["funding"] == [
+        {"payer": "partner", "scheme_code": "EUROPEAN_DISABILITY_CARD", "amount_cents": 11_900}
+    ]
+    assert sale["total_cents"] == 11_900
+    [listed] = (await client.get("/v1/sales", headers=world.desk)).json()["items"]
+    assert listed == sale
+
+    # The city's settlement shows what the partner forwent for the assistant.
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    report = await client.get(
+        "/v1/reports/settlement",
+        headers=region_admin,
+        params={"partner_id": world.partner_id},
+    )
+    assert report.status_code == 200, report.text
+    assert report.json()["total"]["discount_cents"] == 11_900
+
+    cancelled = await client.post(f"/v1/sales/{sale['id']}/cancel", headers=world.desk)
+    assert cancelled.json()["status"] == "cancelled"
+    report = await client.get(
+        "/v1/reports/settlement", headers=region_admin, params={"partner_id": world.partner_id}
+    )
+    assert report.json()["total"]["discount_cents"] == 0
+
+
+async def test_more_companions_than_the_tariff_admits_are_refused_and_nothing_is_sold(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await disability_card_world(session, client)
+    [tariff] = (await quote(client, world)).json()["tariffs"]
+    kortrijk = await kortrijk_world(session, client)
+    kansentarief = (await quote(client, kortrijk)).json()["best_tariff_id"]
+
+    two = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": "two-assistants"},
+        json={"items": [sale_item(world, tariff["tariff_id"], companions=2)]},
+    )
+    none_allowed = await client.post(
+        "/v1/sales",
+        headers={**kortrijk.desk, "Idempotency-Key": "kansentarief-with-companion"},
+        json={"items": [sale_item(kortrijk, kansentarief, companions=1)]},
+    )
+
+    problem = assert_problem(two, 422, "too-many-companions")
+    assert problem["errors"] == [
+        {"pointer": "/items/0/companions", "detail": "this tariff admits at most 1 companion"}
+    ]
+    problem = assert_problem(none_allowed, 422, "too-many-companions")
+    assert problem["errors"][0]["detail"] == "this tariff admits no companions"
+    for desk in (world.desk, kortrijk.desk):
+        assert (await client.get("/v1/sales", headers=desk)).json()["items"] == []
+    # The refused sale left the kansentarief's one ticket unused.
+    assert (await quote(client, kortrijk)).json()["tariffs"][0]["remaining"] == 1
 
 
 async def test_a_refund_budget_is_never_overspent(

@@ -183,8 +183,10 @@ async def offer_prices(
                         unit_price_cents=t.unit_price_cents,
                         discount_cents=t.discount_cents,
                         who=prices.who[t.scheme_code][language],
-                        companion_max=t.companion_max,
-                        companion_unit_price_cents=t.companion_unit_price_cents,
+                        companion_max=0 if t.companions is None else t.companions.max,
+                        companion_unit_price_cents=(
+                            None if t.companions is None else t.companions.unit_price_cents
+                        ),
                     )
                     for t in quote.tariffs
                 ],

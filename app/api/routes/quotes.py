@@ -168,12 +168,10 @@ def _not_applicable_json(refusal: NotApplicable) -> str:
 
 
 def _tariff(tariff: Tariff, language: Language) -> dict[str, Any]:
+    terms = tariff.companions
     companions = None
-    if tariff.companion_max and tariff.companion_unit_price_cents is not None:
-        companions = {
-            "max": tariff.companion_max,
-            "unit_price_cents": tariff.companion_unit_price_cents,
-        }
+    if terms is not None:
+        companions = {"max": terms.max, "unit_price_cents": terms.unit_price_cents}
     return {
         "tariff_id": tariff.tariff_id,
         "scheme_code": tariff.scheme_code,

@@ -26,6 +26,7 @@ from app.api.problems import negotiate_language, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
+from app.domain.schemes import MAX_COMPANIONS
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
 
@@ -38,6 +39,18 @@ class SaleItemIn(RequestModel):
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     tariff_id: Annotated[str, Field(min_length=1, max_length=100)]
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+    companions: Annotated[
+        StrictInt,
+        Field(
+            ge=0,
+            le=MAX_COMPANIONS,
+            description=(
+                "Companions' tickets next to the holder's (the European Disability Card's "
+                "assistant), at most the chosen tariff's companions.max; sold as a line of "
+                "their own with companion_of set"
+            ),
+        ),
+    ] = 0
 
 
 class SaleIn(RequestModel):
@@ -66,6 +79,10 @@ class SaleItemOut(ResponseModel):
     total_cents: int
     activity_date: date
     funding: list[FundingOut]
+    companion_of: str | None = Field(
+        description="On a line of companions' tickets: the id of the holder's line they came "
+        "with; null on a holder's own line"
+    )
 
 
 class SaleOut(ResponseModel):
@@ -111,6 +128,7 @@ class SaleOut(ResponseModel):
                         )
                         for f in item.funding
                     ],
+                    companion_of=item.companion_of,
                 )
                 for item in sale.items
             ],
@@ -158,6 +176,7 @@ async def register_sale(
                         price_class=i.price_class,
                         tariff_id=i.tariff_id,
                         quantity=i.quantity,
+                        companions=i.companions,
                     )
                     for i in body.items
                 ),

@@ -324,12 +324,18 @@ def test_a_disability_card_holder_brings_a_companion_for_free() -> None:
 
     best = result.best
     assert best is not None
-    assert (best.unit_price_cents, best.companion_max, best.companion_unit_price_cents) == (
+    assert best.companions is not None
+    assert (best.unit_price_cents, best.companions.max, best.companions.unit_price_cents) == (
         1500,
         1,
         0,
     )
     assert best.funding == ()
+    # The companion's free ticket is a reduction of the whole regular price, funded by the
+    # scheme's key (here the partner alone).
+    assert best.companions.funding(1) == (
+        FundingShare("partner", 1500, "partner-1", "EUROPEAN_DISABILITY_CARD"),
+    )
 
 
 # --- funding by residence -------------------------------------------------------------------

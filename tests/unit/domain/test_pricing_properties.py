@@ -319,6 +319,22 @@ def test_funding_adds_up_to_the_discount_cent_for_cent(sale: Sale) -> None:
 
 @FAST
 @given(any_sales)
+def test_companions_pay_within_the_regular_price_and_their_funding_adds_up(sale: Sale) -> None:
+    quote = quote_of(sale)
+    for tariff in quote.tariffs:
+        terms = tariff.companions
+        if terms is None:
+            continue
+        assert 0 <= terms.unit_price_cents <= quote.regular_price_cents
+        assert terms.discount_cents == quote.regular_price_cents - terms.unit_price_cents
+        for count in range(1, terms.max + 1):
+            funding = terms.funding(count)
+            assert all(s.amount_cents > 0 and s.scheme_code == terms.scheme_code for s in funding)
+            assert sum(s.amount_cents for s in funding) == terms.discount_cents * count
+
+
+@FAST
+@given(any_sales)
 def test_the_best_tariff_is_the_cheapest(sale: Sale) -> None:
     quote = quote_of(sale)
 
