@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import clients as db_clients
@@ -229,3 +230,23 @@ async def grant_statuses(
             },
         )
         assert granted.status_code == 201, granted.text
+
+
+async def lapse(session: AsyncSession, sale_id: str) -> None:
+    """Time passes: the hold's moment lies in the past (for the sale and its usage rows)."""
+    from app.db.tables import sale_items, sale_usage, sales
+
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    sale_key = uuid.UUID(sale_id)
+    await session.execute(
+        sa.update(sales).where(sales.c.id == sale_key).values(hold_expires_at=past)
+    )
+    await session.execute(
+        sa.update(sale_usage)
+        .where(
+            sale_usage.c.sale_item_id.in_(
+                sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_key)
+            )
+        )
+        .values(held_until=past)
+    )

@@ -18,7 +18,14 @@ from app.db.tables import sales as sales_table
 from app.domain.access import Role
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
-from tests.factories import DeskWorld, a_desk_world, bearer_for, catalog_scheme, with_schemes
+from tests.factories import (
+    DeskWorld,
+    a_desk_world,
+    bearer_for,
+    catalog_scheme,
+    lapse,
+    with_schemes,
+)
 
 
 async def kortrijk_world(
@@ -302,24 +309,6 @@ async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
         .all()
     )
     assert tickets == [0]
-
-
-async def lapse(session: AsyncSession, sale_id: str) -> None:
-    """Time passes: the hold's moment lies in the past (for the sale and its usage rows)."""
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    sale_key = uuid.UUID(sale_id)
-    await session.execute(
-        sa.update(sales_table).where(sales_table.c.id == sale_key).values(hold_expires_at=past)
-    )
-    await session.execute(
-        sa.update(sale_usage)
-        .where(
-            sale_usage.c.sale_item_id.in_(
-                sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_key)
-            )
-        )
-        .values(held_until=past)
-    )
 
 
 async def test_a_sale_after_a_lapsed_hold_releases_the_hold_and_takes_its_ticket(

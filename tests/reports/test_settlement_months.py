@@ -37,7 +37,6 @@ from app.db.reports import Scope
 from app.db.tables import (
     sale_item_funding,
     sale_items,
-    sale_usage,
     sales,
     settlement_payer_months,
     settlement_scheme_months,
@@ -52,6 +51,7 @@ from tests.factories import (
     bearer_for,
     catalog_scheme,
     grant_statuses,
+    lapse,
     next_nis,
     with_schemes,
 )
@@ -427,20 +427,7 @@ async def change_a_sale(
     if draw < 0.8:
         # The hold's time runs out; confirming it then releases it as expired.
         sale = rng.choice(held)
-        past = datetime.now(UTC) - timedelta(seconds=1)
-        key = uuid.UUID(sale)
-        await session.execute(
-            sa.update(sales).where(sales.c.id == key).values(hold_expires_at=past)
-        )
-        await session.execute(
-            sa.update(sale_usage)
-            .where(
-                sale_usage.c.sale_item_id.in_(
-                    sa.select(sale_items.c.id).where(sale_items.c.sale_id == key)
-                )
-            )
-            .values(held_until=past)
-        )
+        await lapse(session, sale)
         await session.commit()
         late = await client.post(f"/v1/sales/{sale}/confirm", headers=world.sale_desk[sale].headers)
         assert_problem(late, 409, "hold-expired")
