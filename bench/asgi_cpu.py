@@ -1,11 +1,14 @@
 """CPU per request of the application itself: requests handed straight to the ASGI app.
 
-    .venv/bin/python bench/asgi_cpu.py --summary var/bench-dataset.json [/health /v1/quotes]
+    .venv/bin/python bench/asgi_cpu.py --summary var/bench.json [/health /v1/quotes /v1/sales]
 
 No HTTP server and no client: each request is a scope, a body and a `send` that keeps the
 status, so the process's CPU time is the application's (and asyncpg's) alone. Five rounds
-of 3,000 requests, 16 at a time, after a warm-up round; the best round is reported,
-because this machine is shared. Needs a database filled by bench/dataset.py.
+of 3,000 requests (304 sales), 16 at a time, after a warm-up round; the best round is
+reported, because this machine is shared. Sales sell each sample once at the tariff its
+quote offered, with a fresh Idempotency-Key; a sale refused because an earlier one used up
+the holder's limit (409) counts as a request too, and their share is printed. Needs a
+database filled by bench/dataset.py; sales change it (they use up limits).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import bench_client, server_settings
 
 from app.settings import async_database_url
+
+SALES = 304  # per round (a multiple of 16): each sells samples not sold before
 
 
 async def measure(summary: dict[str, Any], paths: list[str]) -> None:
@@ -58,6 +64,28 @@ async def measure(summary: dict[str, Any], paths: list[str]) -> None:
         for s in summary["quote_samples"]
     ]
 
+    sale_bodies: list[bytes] = []
+    if "/v1/sales" in paths:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for body in bodies:
+                if len(sale_bodies) == SALES * 6:
+                    break
+                answer = await client.post(
+                    "/v1/quotes",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                tariff = answer.json().get("best_tariff_id") if answer.is_success else None
+                if tariff:
+                    item = json.loads(body) | {"tariff_id": tariff}
+                    sale_bodies.append(json.dumps({"items": [item]}).encode())
+        if len(sale_bodies) < SALES * 6:
+            sys.exit(f"only {len(sale_bodies)} samples still have a tariff: build a new dataset")
+    refused: list[int] = []
+
     async def call(method: str, path: str, body: bytes = b"") -> None:
         headers = [
             (b"host", b"bench"),
@@ -65,6 +93,8 @@ async def measure(summary: dict[str, Any], paths: list[str]) -> None:
             (b"authorization", f"Bearer {token}".encode()),
             (b"content-length", str(len(body)).encode()),
         ]
+        if path == "/v1/sales":
+            headers.append((b"idempotency-key", uuid.uuid4().hex.encode()))
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -97,27 +127,36 @@ async def measure(summary: dict[str, Any], paths: list[str]) -> None:
                 statuses.append(message["status"])
 
         await app(scope, receive, send)
-        if statuses != [200]:
+        if path == "/v1/sales" and statuses == [409]:
+            refused.append(1)
+        elif statuses != [201 if path == "/v1/sales" else 200]:
             raise RuntimeError(f"{method} {path} answered {statuses}")
+
+    sold = iter(sale_bodies)
 
     async def round_of(path: str, count: int) -> None:
         for start in range(0, count, 16):
             if path == "/health":
                 await asyncio.gather(*(call("GET", path) for _ in range(16)))
+            elif path == "/v1/sales":
+                await asyncio.gather(*(call("POST", path, next(sold)) for _ in range(16)))
             else:
                 await asyncio.gather(
                     *(call("POST", path, bodies[(start + k) % len(bodies)]) for k in range(16))
                 )
 
     for path in paths:
-        await round_of(path, 3000)
+        count = SALES if path == "/v1/sales" else 3008
+        await round_of(path, count)
+        refused.clear()
         rounds = []
         for _ in range(5):
             started = time.process_time()
-            await round_of(path, 3008)
-            rounds.append(1000 * (time.process_time() - started) / 3008)
+            await round_of(path, count)
+            rounds.append(1000 * (time.process_time() - started) / count)
         listed = ", ".join(f"{r:.3f}" for r in rounds)
-        print(f"{path}: best {min(rounds):.3f} ms of CPU per request (rounds: {listed})")
+        extra = f"; {len(refused) / (5 * count):.0%} refused (409)" if path == "/v1/sales" else ""
+        print(f"{path}: best {min(rounds):.3f} ms of CPU per request (rounds: {listed}){extra}")
     driver_pool = getattr(app.state, "driver_pool", None)  # older commits have none
     if driver_pool is not None:
         await driver_pool.close()

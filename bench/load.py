@@ -39,6 +39,7 @@ from app.services.clients import create_client
 from app.settings import async_database_url
 
 LUA = Path(__file__).resolve().parent / "wrk" / "post_lines.lua"
+KINDS = ("server", "postgres")
 TOKEN_KEY = "bench-token-signing-key-0123456789abcdef"
 
 
@@ -73,19 +74,59 @@ def parse_wrk(name: str, output: str) -> Run:
     )
 
 
+def _cpu_seconds(server: subprocess.Popen[bytes]) -> dict[tuple[str, int], float]:
+    """CPU time (user and system) of each of the server's processes (uvicorn and its
+    workers) and of this machine's PostgreSQL processes, by ("server" | "postgres", pid)."""
+    found: dict[tuple[str, int], float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+        except OSError:
+            continue
+        name, fields = rest.rsplit(")", 1)
+        values = fields.split()
+        seconds = (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+        if name.startswith("(postgres"):
+            found["postgres", int(pid)] = seconds
+        elif int(pid) == server.pid or int(values[1]) == server.pid:
+            found["server", int(pid)] = seconds
+    return found
+
+
+def _spent(
+    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float], kind: str
+) -> float:
+    # A process started during the run (a new database connection) counts from zero.
+    return sum(t - before.get(key, 0.0) for key, t in after.items() if key[0] == kind)
+
+
 def wrk(
-    name: str, url: str, *, seconds: int, connections: int, env: dict[str, str] | None = None
+    name: str,
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    env: dict[str, str] | None = None,
+    server: subprocess.Popen[bytes] | None = None,
 ) -> Run:
+    """One wrk run; given the server, also the CPU per request of the server's processes
+    and of the local PostgreSQL's (a database elsewhere shows 0)."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if env is not None:
         command[1:1] = ["-s", str(LUA)]
+    before = _cpu_seconds(server) if server is not None else {}
     result = subprocess.run(
         command, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True
     )
+    after = _cpu_seconds(server) if server is not None else {}
     run = parse_wrk(name, result.stdout)
+    cpu = ""
+    if server is not None and run.requests:
+        ours, database = (1000 * _spent(before, after, kind) / run.requests for kind in KINDS)
+        cpu = f"; CPU per request: server {ours:.2f} ms, PostgreSQL {database:.2f} ms"
     print(
         f"{name}: {run.requests_per_second:,.0f} req/s, p50 {run.p50_ms:.1f} ms, "
-        f"p99 {run.p99_ms:.1f} ms, {run.non_2xx} of {run.requests} not 2xx",
+        f"p99 {run.p99_ms:.1f} ms, {run.non_2xx} of {run.requests} not 2xx{cpu}",
         flush=True,
     )
     return run
@@ -248,13 +289,16 @@ def main() -> None:
         sales.write_text("\n".join(bodies) + "\n")
         common = {"TOKEN": token}
         seconds, conns = args.seconds, args.connections
-        health = wrk("GET /health", f"{base}/health", seconds=seconds, connections=conns)
+        health = wrk(
+            "GET /health", f"{base}/health", seconds=seconds, connections=conns, server=server
+        )
         quote = wrk(
             "POST /v1/quotes",
             base,
             seconds=seconds,
             connections=conns,
             env={**common, "BODIES": str(quotes), "TARGET_PATH": "/v1/quotes"},
+            server=server,
         )
         sale = wrk(
             "POST /v1/sales",
@@ -262,6 +306,7 @@ def main() -> None:
             seconds=seconds,
             connections=conns,
             env={**common, "BODIES": str(sales), "TARGET_PATH": "/v1/sales", "IDEMPOTENT": "1"},
+            server=server,
         )
         half_rate = quote.requests_per_second / 2
         paced_connections = 16
