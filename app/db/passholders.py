@@ -90,6 +90,19 @@ async def id_by_insz_hash(session: AsyncSession, insz_hash: str) -> tuple[str, s
     return (str(row.id), str(row.region_id)) if row else None
 
 
+async def ids_by_insz_hash(
+    session: AsyncSession, region_id: str, insz_hashes: Sequence[str]
+) -> dict[str, str]:
+    """Passholder id per INSZ pseudonym, for the holders of one region among `insz_hashes`."""
+    rows = await session.execute(
+        sa.select(passholders.c.id, passholders.c.insz_hash).where(
+            passholders.c.region_id == uuid.UUID(region_id),
+            passholders.c.insz_hash.in_(list(insz_hashes)),
+        )
+    )
+    return {row.insz_hash: str(row.id) for row in rows.all()}
+
+
 async def id_by_name_key(
     session: AsyncSession, region_id: str, name_key: str, birth_date: date
 ) -> str | None:

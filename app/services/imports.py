@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
+from app.db import passholders as db_passholders
+from app.db import pending as db_pending
 from app.db import regions as db_regions
-from app.db.engine import insert_for
-from app.db.tables import passholders, pending_entitlements
+from app.db.pending import PendingGrant
 from app.domain.access import Principal, Tenant
 from app.domain.entitlements import ENTITLEMENT_TYPES
 from app.domain.insz import InvalidInsz, parse_insz
@@ -180,18 +180,9 @@ async def import_entitlements(
 async def _import_chunk(
     session: AsyncSession, region_id: str, source: str, chunk: list[_Row], report: ImportReport
 ) -> None:
-    hashes = sorted({row.insz_hash for row in chunk})
-    matched = {
-        found.insz_hash: str(found.id)
-        for found in (
-            await session.execute(
-                sa.select(passholders.c.id, passholders.c.insz_hash).where(
-                    passholders.c.region_id == uuid.UUID(region_id),
-                    passholders.c.insz_hash.in_(hashes),
-                )
-            )
-        ).all()
-    }
+    matched = await db_passholders.ids_by_insz_hash(
+        session, region_id, sorted({row.insz_hash for row in chunk})
+    )
     requests = [
         GrantRequest(
             passholder_id=matched[row.insz_hash],
@@ -223,29 +214,16 @@ async def _import_chunk(
 async def _keep_pending(
     session: AsyncSession, region_id: str, source: str, rows: list[_Row]
 ) -> int:
-    now = utcnow()
-    values = [
-        {
-            "id": uuid.uuid4(),
-            "insz_hash": row.insz_hash,
-            "type": row.type,
-            "region_id": uuid.UUID(region_id),
-            "valid_from": row.valid_from,
-            "valid_until": row.valid_until,
-            "evidence": row.evidence,
-            "source": source,
-            "created_at": now,
-        }
+    grants = [
+        PendingGrant(
+            insz_hash=row.insz_hash,
+            type=row.type,
+            region_id=region_id,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            evidence=row.evidence,
+            source=source,
+        )
         for row in rows
     ]
-    dialect = session.get_bind().dialect.name
-    insert = insert_for(dialect, pending_entitlements)
-    # The same person on the same list twice, or the same list imported again: kept once.
-    statement = insert.on_conflict_do_nothing(
-        index_elements=["insz_hash", "type", "region_id", "valid_from"]
-    ).returning(pending_entitlements.c.id)
-    created = 0
-    for start in range(0, len(values), 1000):
-        result = await session.execute(statement, values[start : start + 1000])
-        created += len(result.all())
-    return created
+    return await db_pending.keep(session, grants, utcnow())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
 from app.db import changes
+from app.db import pending as db
 from app.db.changes import NewEvent
-from app.db.tables import passholders, pending_entitlements
 from app.services.entitlements import GrantRequest, grant_many
 
 
@@ -20,26 +19,10 @@ async def apply_pending_entitlements(session: AsyncSession, passholder_id: uuid.
     Both are read as they stand in this transaction, so it is called after every write that
     can change either — a registration, a corrected INSZ, a move to another region.
     """
-    holder = (
-        sa.select(passholders.c.insz_hash, passholders.c.region_id)
-        .where(passholders.c.id == passholder_id, passholders.c.insz_hash.is_not(None))
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            sa.select(pending_entitlements).join(
-                holder,
-                sa.and_(
-                    pending_entitlements.c.insz_hash == holder.c.insz_hash,
-                    pending_entitlements.c.region_id == holder.c.region_id,
-                    pending_entitlements.c.applied_at.is_(None),
-                ),
-            )
-        )
-    ).all()
-    if not rows:
+    waiting = await db.waiting_for(session, passholder_id)
+    if not waiting:
         return 0
-    region_id = str(rows[0].region_id)  # the holder's, as joined
+    region_id = waiting[0].grant.region_id  # the holder's, as joined
     now = utcnow()
     await grant_many(
         session,
@@ -47,29 +30,25 @@ async def apply_pending_entitlements(session: AsyncSession, passholder_id: uuid.
             GrantRequest(
                 passholder_id=str(passholder_id),
                 holder_region_id=region_id,
-                type=row.type,
-                region_id=str(row.region_id),
-                valid_from=row.valid_from,
-                valid_until=row.valid_until,
-                evidence=row.evidence,
-                source=row.source,
+                type=row.grant.type,
+                region_id=row.grant.region_id,
+                valid_from=row.grant.valid_from,
+                valid_until=row.grant.valid_until,
+                evidence=row.grant.evidence,
+                source=row.grant.source,
             )
-            for row in rows
+            for row in waiting
         ],
         now,
     )
-    await session.execute(
-        sa.update(pending_entitlements)
-        .where(pending_entitlements.c.id.in_([row.id for row in rows]))
-        .values(applied_at=now)
-    )
+    await db.mark_applied(session, [row.id for row in waiting], now)
     await changes.record(
         session,
         [
             NewEvent(
-                region_id, "passholder.pending_applied", str(passholder_id), {"count": len(rows)}
+                region_id, "passholder.pending_applied", str(passholder_id), {"count": len(waiting)}
             )
         ],
         now,
     )
-    return len(rows)
+    return len(waiting)
