@@ -135,6 +135,14 @@ class SaleOut(ResponseModel):
         )
 
 
+def _canonical(body: SaleIn) -> dict[str, Any]:
+    """The body an Idempotency-Key is tied to. A sale without companions hashes as before
+    the field existed, so a retry that spans an upgrade is still recognised."""
+    if any(item.companions for item in body.items):
+        return body.model_dump(mode="json")
+    return body.model_dump(mode="json", exclude={"items": {"__all__": {"companions"}}})
+
+
 def _render(sale: SaleRow) -> Any:
     return SaleOut.of(sale).model_dump(mode="json")
 
@@ -167,7 +175,7 @@ async def register_sale(
             settings,
             principal,
             idempotency_key=idempotency_key,
-            body_hash=service.request_hash(body.model_dump(mode="json")),
+            body_hash=service.request_hash(_canonical(body)),
             request=service.SaleRequest(
                 items=tuple(
                     service.SaleItemRequest(
