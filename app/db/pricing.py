@@ -129,7 +129,7 @@ _USAGE = sa.union_all(
     sa.select(sale_usage.c.bucket_key, -sale_usage.c.tickets, -sale_usage.c.discount_cents).where(
         sale_usage.c.passholder_id == _HOLDER,
         sale_usage.c.held_until.is_not(None),
-        sale_usage.c.held_until <= sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+        sale_usage.c.held_until <= sa.bindparam("now", type_=sale_usage.c.held_until.type),
     ),
 )
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import insert_for
 from app.db.tables import (
+    LABEL_LENGTH,
     idempotency_keys,
     sale_item_funding,
     sale_items,
@@ -181,6 +182,12 @@ class SaleRow:
     items: tuple[ItemRow, ...]
 
 
+def fit_label(text: str) -> str:
+    """A line's label as it is stored: one longer than the column (several long scheme
+    names joined) is shortened, so that it never fails a sale."""
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class NewItem:
     """A line to write: its row, and what only the write needs (the holder's municipality
@@ -302,7 +309,7 @@ _EXPIRED_HOLDS_OF_HOLDER = (
     .where(
         sale_usage.c.passholder_id == sa.bindparam("holder", type_=sa.Uuid),
         sale_usage.c.held_until.is_not(None),
-        sale_usage.c.held_until <= sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+        sale_usage.c.held_until <= sa.bindparam("now", type_=sale_usage.c.held_until.type),
     )
 )
 
@@ -451,7 +458,7 @@ def _begin_statement(dialect: str) -> Any:
         key=sa.bindparam("idempotency_key"),
         request_hash=sa.bindparam("hash"),
         state="in_progress",
-        created_at=sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+        created_at=sa.bindparam("now", type_=idempotency_keys.c.created_at.type),
     )
     return insert.on_conflict_do_nothing(index_elements=["client_id", "key"]).returning(
         idempotency_keys.c.key

@@ -41,6 +41,8 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 
 Timestamp = UtcDateTime
+# A sale line's label: a tariff's name, or several joined ("Kansentarief + Welkomstbon").
+LABEL_LENGTH = 200
 
 regions = sa.Table(
     "regions",
@@ -319,7 +321,7 @@ sale_items = sa.Table(
     sa.Column("scheme_version", sa.Integer, nullable=False),
     # Every scheme in the tariff (an on_top coupon too): [{"code", "version", "discount_cents"}]
     sa.Column("parts", sa.JSON, nullable=False),
-    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("label", sa.String(LABEL_LENGTH), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("regular_price_cents", sa.Integer, nullable=False),
     sa.Column("unit_price_cents", sa.Integer, nullable=False),

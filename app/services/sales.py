@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,6 +143,7 @@ async def _sell(
     now = utcnow()
     sale_id = uuid.uuid4()
     lines: list[tuple[QuoteResult, Tariff, int]] = []
+    brought: Counter[tuple[str, str]] = Counter()  # companions per holder and offer
     for index, requested in enumerate(request.items):
         offer, price_class = await desk_offer(
             session, principal, requested.offer_id, requested.price_class
@@ -159,7 +161,9 @@ async def _sell(
         # the usage the first one just claimed.
         result = await compute_quote(session, holder, offer, price_class, requested.quantity, now)
         tariff = _chosen(result, requested.tariff_id, index)
-        _check_companions(tariff, requested.companions, index)
+        # The maximum is per holder and offer: splitting a sale into lines does not raise it.
+        brought[holder.passholder_id, offer.id] += requested.companions
+        _check_companions(tariff, brought[holder.passholder_id, offer.id], index)
         for claim in tariff.usage_claims:
             if not await db.claim_usage(session, holder.passholder_id, claim):
                 tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
@@ -239,7 +243,8 @@ def _check_companions(tariff: Tariff, companions: int, index: int) -> None:
         detail = (
             "this tariff admits no companions"
             if most == 0
-            else f"this tariff admits at most {most} companion{'s' if most > 1 else ''}"
+            else f"this tariff admits at most {most} companion{'s' if most > 1 else ''} "
+            "per holder and offer in one sale"
         )
         raise Unprocessable(
             f"Item {index}: {detail}.",
@@ -288,7 +293,7 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
             {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
             for p in tariff.parts
         ],
-        label=tariff.label.nl,
+        label=db.fit_label(tariff.label.nl),
         quantity=tariff.quantity,
         regular_price_cents=result.quote.regular_price_cents,
         unit_price_cents=tariff.unit_price_cents,
@@ -322,7 +327,7 @@ def _companions_row(
                 "discount_cents": terms.discount_cents,
             }
         ],
-        label=f"{COMPANION_LABEL} ({terms.scheme_name.nl})",
+        label=db.fit_label(f"{COMPANION_LABEL} ({terms.scheme_name.nl})"),
         quantity=count,
         regular_price_cents=holder_line.regular_price_cents,
         unit_price_cents=terms.unit_price_cents,

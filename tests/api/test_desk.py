@@ -502,7 +502,10 @@ async def test_more_companions_than_the_tariff_admits_are_refused_and_nothing_is
 
     problem = assert_problem(two, 422, "too-many-companions")
     assert problem["errors"] == [
-        {"pointer": "/items/0/companions", "detail": "this tariff admits at most 1 companion"}
+        {
+            "pointer": "/items/0/companions",
+            "detail": "this tariff admits at most 1 companion per holder and offer in one sale",
+        }
     ]
     problem = assert_problem(none_allowed, 422, "too-many-companions")
     assert problem["errors"][0]["detail"] == "this tariff admits no companions"
@@ -510,6 +513,51 @@ async def test_more_companions_than_the_tariff_admits_are_refused_and_nothing_is
         assert (await client.get("/v1/sales", headers=desk)).json()["items"] == []
     # The refused sale left the kansentarief's one ticket unused.
     assert (await quote(client, kortrijk)).json()["tariffs"][0]["remaining"] == 1
+
+
+async def test_splitting_a_sale_into_lines_does_not_raise_the_companion_maximum(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await disability_card_world(session, client)
+    [tariff] = (await quote(client, world)).json()["tariffs"]
+    line = sale_item(world, tariff["tariff_id"], companions=1)
+
+    response = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": "assistants-line-by-line"},
+        json={"items": [line, line]},
+    )
+
+    problem = assert_problem(response, 422, "too-many-companions")
+    assert problem["errors"][0]["pointer"] == "/items/1/companions"
+    assert (await client.get("/v1/sales", headers=world.desk)).json()["items"] == []
+
+
+async def test_a_label_longer_than_a_sale_line_holds_is_shortened_not_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_desk_world(session, client, statuses=("european_disability_card",))
+    long_name = "Europese gehandicaptenkaart " + "x" * 170  # 198 characters, within a name's
+    await with_schemes(
+        session,
+        catalog_scheme("EUROPEAN_DISABILITY_CARD", None, name={"nl": long_name}),
+    )
+    [tariff] = (await quote(client, world)).json()["tariffs"]
+
+    response = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": "long-label"},
+        json={"items": [sale_item(world, tariff["tariff_id"], companions=1)]},
+    )
+
+    assert response.status_code == 201, response.text
+    own, assistant = response.json()["items"]
+    assert own["label"] == long_name
+    assert len(assistant["label"]) == 200
+    assert assistant["label"].startswith("Begeleider (Europese gehandicaptenkaart xxx")
+    assert assistant["label"].endswith("…")
+    [listed] = (await client.get("/v1/sales", headers=world.desk)).json()["items"]
+    assert listed == response.json()
 
 
 async def test_a_refund_budget_is_never_overspent(
