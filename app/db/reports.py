@@ -318,7 +318,9 @@ async def participation(
             sa.func.sum(_LINE_DISCOUNT).label("discount"),
         )
         .select_from(source)
-        .where(*_counted(scope, period))
+        # A holder's own tickets: a line of companions' tickets (the disability card's free
+        # assistant) is money the settlement shows, not the holder's participation.
+        .where(*_counted(scope, period), sale_items.c.companion_of.is_(None))
         .group_by(key, sale_items.c.passholder_id)
         .cte("per_holder")
     )

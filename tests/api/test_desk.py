@@ -13,9 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import get_settings
 from app.api.routes.quotes import QuoteOut
+from app.clock import today_in_brussels
+from app.db import reports as db_reports
+from app.db.reports import Scope
 from app.db.tables import audit_log, sale_items, sale_usage, usage_counters
 from app.db.tables import sales as sales_table
 from app.domain.access import Role
+from app.domain.reports import Period
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
 from tests.factories import (
@@ -472,6 +476,14 @@ async def test_a_disability_card_holder_brings_a_companion_who_goes_free(
     )
     assert report.status_code == 200, report.text
     assert report.json()["total"]["discount_cents"] == 11_900
+    # Participation counts the holder's own ticket (at the regular price), not the
+    # assistant's as a second, social-tariff ticket of the holder.
+    today = today_in_brussels()
+    _, total = await db_reports.participation(
+        session, Scope(region_id=world.region.id), Period(today, today + timedelta(days=1)), "month"
+    )
+    assert (total.passholders, total.tickets, total.social_tariff_tickets) == (1, 1, 0)
+    assert total.discount_cents == 0
 
     cancelled = await client.post(f"/v1/sales/{sale['id']}/cancel", headers=world.desk)
     assert cancelled.json()["status"] == "cancelled"
