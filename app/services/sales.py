@@ -379,6 +379,20 @@ async def _load_own_sale(session: AsyncSession, principal: Principal, sale_id: s
     return sale
 
 
+async def read_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+    """One of the partner's own sales; a hold whose time ran out is released on the way, so
+    it reads as expired, as in the list."""
+    sale = await _load_own_sale(session, principal, sale_id)
+    now = utcnow()
+    if sale.status != "held" or sale.hold_expires_at is None or sale.hold_expires_at > now:
+        return sale
+    key = uuid.UUID(sale.id)
+    if await _release(session, key, "expired", now, from_statuses=("held",)):
+        await session.commit()
+    [current] = await db.get_sales(session, [key])
+    return current
+
+
 async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
     sale = await _load_own_sale(session, principal, sale_id)
     now = utcnow()

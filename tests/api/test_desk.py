@@ -262,6 +262,24 @@ def select_count_of_quote_reads(world: DeskWorld) -> sa.Select[int]:
     )
 
 
+async def test_reading_a_lapsed_hold_releases_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    assert (await client.get(f"/v1/sales/{held['id']}", headers=world.desk)).json() == held
+    await lapse(session, held["id"])
+
+    read = (await client.get(f"/v1/sales/{held['id']}", headers=world.desk)).json()
+
+    assert read["status"] == "expired"
+    tickets = sa.select(usage_counters.c.tickets).where(
+        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
+    )
+    assert (await session.execute(tickets)).scalars().all() == [0]
+
+
 async def test_the_hold_lasts_as_long_as_the_setting_says(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, settings: Settings
 ) -> None:

@@ -71,6 +71,24 @@ async def test_a_desk_cannot_cancel_or_confirm_another_partners_sale(
     assert still["status"] == "held"
 
 
+async def test_a_desk_cannot_read_another_partners_sale(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world, _, other_desk = await _two_desks(client, session)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    sale = (await sell(client, world, tariff_id)).json()
+
+    foreign = await client.get(f"/v1/sales/{sale['id']}", headers=other_desk)
+    own = await client.get(f"/v1/sales/{sale['id']}", headers=world.desk)
+
+    # Not found, as an unknown id: the other desk does not even learn that the sale exists.
+    assert_problem(foreign, 404, "not-found")
+    assert_problem(
+        await client.get(f"/v1/sales/{uuid.uuid4()}", headers=world.desk), 404, "not-found"
+    )
+    assert own.json() == sale
+
+
 async def test_a_desk_lists_only_its_own_sales(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

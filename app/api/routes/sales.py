@@ -200,6 +200,16 @@ async def register_sale(
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 
+@router.get(
+    "/{sale_id}",
+    response_model=SaleOut,
+    responses=problem_responses(401, 403, 404),
+    summary="One of the partner's own sales (another partner's is not found)",
+)
+async def read_sale(sale_id: str, session: SessionDep, principal: Desk) -> SaleOut:
+    return SaleOut.of(await service.read_sale(session, principal, sale_id))
+
+
 @router.post(
     "/{sale_id}/confirm",
     response_model=SaleOut,
