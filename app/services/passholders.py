@@ -121,7 +121,8 @@ async def register_passholder(
             [NewEvent(region_id, "passholder.created", str(passholder_id), {})],
             now,
         )
-        await apply_pending_entitlements(session, passholder_id)
+        if insz_hash is not None:  # pending grants are matched by INSZ alone
+            await apply_pending_entitlements(session, passholder_id)
         await session.commit()
     except IntegrityError:
         # A concurrent registration of the same person won the race.
@@ -225,7 +226,9 @@ async def correct_passholder(
             )
         await changes.record(session, events, now)
         # A new INSZ or a new home region may match statuses waiting for this person.
-        await apply_pending_entitlements(session, uuid.UUID(row.id))
+        moved_with_insz = region_id != row.region_id and row.has_insz and "insz_hash" not in values
+        if insz_hash is not None or moved_with_insz:
+            await apply_pending_entitlements(session, uuid.UUID(row.id))
         await session.commit()
     except IntegrityError:
         await session.rollback()

@@ -221,3 +221,32 @@ async def test_a_status_waiting_in_another_region_is_applied_when_the_holder_mov
     assert [(s["type"], s["valid_until"], s["source"]) for s in statuses] == [
         ("leefloon", "2026-12-31", "import:OCMW Brugge")
     ]
+
+
+async def test_a_status_waiting_for_an_insz_is_applied_when_the_holder_gets_that_insz(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    region = await a_region(session)
+    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
+    insz = an_insz(date(1985, 7, 30), counter=12)
+    # Registered without an INSZ (the desk did not have it at hand).
+    holder = (
+        await client.post("/v1/passholders", headers=registry, json=passholder_body(region))
+    ).json()
+    imported = await client.post(
+        "/v1/imports/entitlements",
+        headers={**registry, "Content-Type": CSV},
+        params={"source": "OCMW"},
+        content=f"insz;type;valid_from;valid_until\n{insz};leefloon;2026-01-01;2026-12-31\n",
+    )
+    assert imported.json()["pending"] == 1, imported.text
+
+    corrected = await client.patch(
+        f"/v1/passholders/{holder['id']}", headers=registry, json={"insz": insz}
+    )
+
+    assert corrected.status_code == 200, corrected.text
+    statuses = (
+        await client.get(f"/v1/passholders/{holder['id']}/entitlements", headers=registry)
+    ).json()["items"]
+    assert [(s["type"], s["source"]) for s in statuses] == [("leefloon", "import:OCMW")]
