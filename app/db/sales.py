@@ -301,7 +301,7 @@ async def set_status(
 # until it ends, under a partial index per holder). Through `sales` instead, PostgreSQL
 # walked every lapsed hold of every holder that nobody released yet: ≈ 2 ms a sale on the
 # benchmark, growing with time. A hold that claimed no usage limits no sale; it is marked
-# expired when its partner lists its sales or confirms it.
+# expired when its partner lists, reads or confirms it.
 _EXPIRED_HOLDS_OF_HOLDER = (
     sa.select(sale_items.c.sale_id)
     .distinct()
