@@ -72,6 +72,17 @@ class ServiceUnavailable(OpenPasError):
     title = "Service unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database could not be reached or the connection broke: the client may retry."""
+
+    code = "database-unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database could not be reached; try again.", headers={"Retry-After": "1"}
+        )
+
+
 class UnsupportedMediaType(OpenPasError):
     status = 415
     code = "unsupported-media-type"

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.db.driver import connection_lost
-from app.errors import OpenPasError
+from app.errors import DatabaseUnavailable, OpenPasError
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_BASE: Final = "https://openpas.example/problems/"
@@ -406,6 +406,15 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 async def _openpas_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OpenPasError)
+    if exc.status >= 500:
+        # Ours or the database's, not the client's: worth a line in the log (the kind of
+        # what caused it, never a message).
+        cause = exc.__cause__
+        log.warning(
+            "server_problem",
+            code=exc.code,
+            cause_type=None if cause is None else type(cause).__name__,
+        )
     return problem_response(
         request,
         status=exc.status,
@@ -458,14 +467,9 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     if _lost_database(exc):
         # Connections are not pinged before use (three round trips on every request): a
         # connection that died with a database restart fails once and leaves the pool.
-        log.warning("database_unavailable", error_type=type(exc).__name__)
-        return problem_response(
-            request,
-            status=503,
-            code="database-unavailable",
-            detail="The database could not be reached; try again.",
-            headers={"Retry-After": "1"},
-        )
+        problem = DatabaseUnavailable()
+        problem.__cause__ = exc
+        return await _openpas_error(request, problem)
     # The trace goes to the server log; the client learns only that it was our fault. Never
     # the message: a database error's quotes the values it choked on ('invalid input
     # syntax: "Desmet…"', 'Key (email)=(…) already exists'), a validation error's the input

@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ServiceUnavailable
+from app.errors import DatabaseUnavailable
 
 # What asyncpg raises when the database is gone or refuses us: the server ending the
 # session (a restart, pg_terminate_backend), no connection to be had (refused, no route,
@@ -48,14 +48,14 @@ _CLIENT_SIDE = (asyncpg.InterfaceError, asyncpg.InternalClientError)
 def connection_lost(exc: BaseException, connection: asyncpg.Connection | None = None) -> bool:
     """Whether `exc` means the database connection is gone (answered 503, not 500).
 
-    Without the connection at hand, a client-side error counts as lost: the hand-written
-    statements classify with their connection, so what reaches the error handler this way
-    comes from elsewhere.
+    A client-side error is lost only when its connection closed. Without the connection at
+    hand it is ours: the statements sent here classify their failures with their connection
+    (`_fetch`), and SQLAlchemy wraps those of its own statements.
     """
     if isinstance(exc, UNREACHABLE):
         return True
     if isinstance(exc, _CLIENT_SIDE):
-        return connection is None or connection.is_closed()
+        return connection is not None and connection.is_closed()
     return False
 
 
@@ -92,8 +92,8 @@ class DriverPool:
         pool = self._pool or await self._opened()
         try:
             connection = await pool.acquire()
-        except (*UNREACHABLE, *_CLIENT_SIDE):
-            raise _lost() from None
+        except (*UNREACHABLE, *_CLIENT_SIDE) as exc:
+            raise DatabaseUnavailable() from exc
         try:
             yield connection
         finally:
@@ -145,35 +145,16 @@ async def _fetch(
     sql: str,
     args: tuple[Any, ...],
 ) -> Sequence[asyncpg.Record]:
-    """One statement; a lost connection is dropped (`drop`) and answered 503, a client-side
-    refusal of ours is answered 500 without its message (which quotes the arguments)."""
+    """One statement; a lost connection is dropped (`drop`) and answered 503. Any other
+    failure goes on as it is: the error handler answers 500 and logs its kind, never its
+    message (which may quote the arguments: a name, a birth date)."""
     try:
         return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
         if connection_lost(exc, connection):
             await drop()
-            raise _lost() from None
-        if isinstance(exc, _CLIENT_SIDE):
-            raise _ours(exc) from None
+            raise DatabaseUnavailable() from exc
         raise
-
-
-class StatementFailed(RuntimeError):
-    """asyncpg refused a statement on its client side (an argument it could not encode,
-    two operations at once): our mistake, answered 500. Its own message would quote the
-    argument — a name, a birth date — into the log, so only its kind is kept."""
-
-
-def _ours(exc: BaseException) -> StatementFailed:
-    return StatementFailed(f"asyncpg {type(exc).__name__} on a hand-written statement")
-
-
-def _lost() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "The database connection was lost; try again.",
-        code="database-unavailable",
-        headers={"Retry-After": "1"},
-    )
 
 
 async def _pg_connection(session: AsyncSession) -> asyncpg.Connection | None:

@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.problems import negotiate_language
 from app.domain.access import Role
+from app.errors import DatabaseUnavailable
 from app.main import create_app
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
@@ -87,6 +89,36 @@ async def test_an_unexpected_error_is_a_500_problem_without_a_trace_or_its_messa
     errors = [json.loads(line) for line in logs.splitlines() if "unhandled_error" in line]
     assert [(e["error_type"], "boom" in e["stack"]) for e in errors] == [("RuntimeError", True)]
     assert "Desmet" not in logs
+
+
+async def test_a_lost_database_is_one_503_problem_logged_by_kind_whichever_path_found_it(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app: FastAPI = create_app(settings)
+
+    @app.get("/lost-in-the-handler")
+    async def raw() -> None:  # what reaches the error handler from SQLAlchemy's side
+        raise ConnectionRefusedError(111, "refused by 10.0.0.7")
+
+    @app.get("/lost-in-the-driver")
+    async def classified() -> None:  # what app.db.driver raises for its own statements
+        raise DatabaseUnavailable() from asyncpg.exceptions.AdminShutdownError("terminating")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answers = [await client.get(p) for p in ("/lost-in-the-handler", "/lost-in-the-driver")]
+    await app.state.engine.dispose()
+
+    bodies = [assert_problem(a, 503, "database-unavailable") for a in answers]
+    assert bodies[0]["detail"] == bodies[1]["detail"]
+    assert [a.headers["retry-after"] for a in answers] == ["1", "1"]
+    logs = capsys.readouterr().out
+    logged = [json.loads(line) for line in logs.splitlines() if "server_problem" in line]
+    assert [(e["code"], e["cause_type"]) for e in logged] == [
+        ("database-unavailable", "ConnectionRefusedError"),
+        ("database-unavailable", "AdminShutdownError"),
+    ]
+    assert "10.0.0.7" not in logs
 
 
 @pytest.mark.parametrize(

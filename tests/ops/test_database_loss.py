@@ -80,14 +80,14 @@ def test_each_dropped_connection_costs_at_most_one_503_and_then_the_desk_works_a
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         quotes = [client.post("/v1/quotes", headers=desk, json=body) for _ in range(3 * POOL_SIZE)]
         listings = [client.get(sales, headers=desk) for _ in range(3 * POOL_SIZE)]
-    lost = [answer for answer in quotes + listings if answer.status_code == 503]
-    # SQLAlchemy's dead connections fail one request each (the listings draw them).
-    assert 1 <= len(lost) <= 2 * POOL_SIZE, [a.status_code for a in quotes + listings]
-    for answers in (quotes, listings):
-        # Each dead connection fails the one request that draws it, then the pool is healthy.
-        statuses = [answer.status_code for answer in answers]
-        failed = statuses.count(503)
-        assert statuses == [503] * failed + [200] * (len(answers) - failed)
+    # asyncpg's pool saw the sockets close and replaced them: no quote fails.
+    assert [answer.status_code for answer in quotes] == [200] * len(quotes)
+    # SQLAlchemy's dead connections fail one listing each, then the pool is healthy.
+    statuses = [answer.status_code for answer in listings]
+    failed = statuses.count(503)
+    assert 1 <= failed <= POOL_SIZE, statuses
+    assert statuses == [503] * failed + [200] * (len(listings) - failed)
+    lost = listings[:failed]
     for answer in lost:
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["code"] == "database-unavailable"

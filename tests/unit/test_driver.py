@@ -39,6 +39,8 @@ def test_a_client_side_error_is_lost_only_when_its_connection_closed() -> None:
     failure = asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
     assert not connection_lost(failure, _Connection(closed=False))
     assert connection_lost(failure, _Connection(closed=True))
+    # Without its connection it is ours (500): a lost one was classified where it happened.
+    assert not connection_lost(failure)
 
 
 @pytest.mark.parametrize(
