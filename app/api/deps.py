@@ -53,10 +53,8 @@ _oauth2 = OAuth2(
 )
 
 
-async def get_principal(
-    request: Request,
-    session: SessionDep,
-    authorization: Annotated[str | None, Depends(_oauth2)],
+async def _principal(
+    request: Request, session: AsyncSession, authorization: str | None
 ) -> Principal:
     """The client behind the bearer token, with its grants; 401 for anything else."""
     scheme, _, token = (authorization or "").partition(" ")
@@ -65,8 +63,7 @@ async def get_principal(
             "This call needs a bearer token from POST /v1/oauth/token.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    settings: Settings = request.app.state.settings
-    principal = await principal_of_token(session, settings, token.strip())
+    principal = await principal_of_token(session, await get_settings(request), token.strip())
     request.state.client_id = principal.client_id
     return principal
 
@@ -77,9 +74,9 @@ class Authorized:
     Whether the caller may act on *this* resource — its region or partner — is decided by
     the use case, which loads the resource anyway (`app.services.access.ensure`).
 
-    It calls `get_principal` itself rather than depending on it: FastAPI resolves
-    every dependency of every request anew, and on the desk's path each level cost more
-    than checking the roles.
+    It reads the token itself rather than through a dependency of its own: FastAPI
+    resolves every dependency of every request anew, and on the desk's path each level
+    cost more than checking the roles.
     """
 
     def __init__(self, *roles: Role) -> None:
@@ -91,7 +88,7 @@ class Authorized:
         session: SessionDep,
         authorization: Annotated[str | None, Depends(_oauth2)],
     ) -> Principal:
-        principal = await get_principal(request, session, authorization)
+        principal = await _principal(request, session, authorization)
         if not principal.has_role(self.roles):
             raise Forbidden("Your client has no role that allows this call.")
         return principal
