@@ -16,10 +16,11 @@ from app.api.routes.quotes import QuoteOut
 from app.clock import today_in_brussels
 from app.db import reports as db_reports
 from app.db.reports import Scope
-from app.db.tables import audit_log, sale_items, sale_usage, usage_counters
+from app.db.tables import audit_log, idempotency_keys, sale_items, sale_usage, usage_counters
 from app.db.tables import sales as sales_table
 from app.domain.access import Role
 from app.domain.reports import Period
+from app.services.sales import request_hash
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
 from tests.factories import (
@@ -197,6 +198,31 @@ async def test_a_retry_with_the_same_key_is_answered_with_the_first_sale(
     assert count == 1
     other_body = await sell(client, world, tariff_id, key="desk-1-sale-42", quantity=2)
     assert_problem(other_body, 422, "idempotency-key-reused")
+
+
+async def test_a_key_is_tied_to_the_body_without_its_defaults(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # So that a field added later (as "companions" was) leaves the digest of a request that
+    # does not use it as it was, and a retry across the upgrade is still recognised.
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    item = sale_item(world, tariff_id)
+    headers = {**world.desk, "Idempotency-Key": "spelled-out"}
+
+    first = await client.post("/v1/sales", headers=headers, json={"items": [item]})
+    retry = await client.post(
+        "/v1/sales",
+        headers=headers,
+        json={"items": [item | {"quantity": 1, "companions": 0}], "hold": False},
+    )
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    stored = sa.select(idempotency_keys.c.request_hash).where(
+        idempotency_keys.c.key == "spelled-out"
+    )
+    assert (await session.execute(stored)).scalar_one() == request_hash({"items": [item]})
 
 
 async def test_a_sale_without_idempotency_key_is_refused(

@@ -135,14 +135,6 @@ class SaleOut(ResponseModel):
         )
 
 
-def _canonical(body: SaleIn) -> dict[str, Any]:
-    """The body an Idempotency-Key is tied to. A sale without companions hashes as before
-    the field existed, so a retry that spans an upgrade is still recognised."""
-    if any(item.companions for item in body.items):
-        return body.model_dump(mode="json")
-    return body.model_dump(mode="json", exclude={"items": {"__all__": {"companions"}}})
-
-
 def _render(sale: SaleRow) -> Any:
     return SaleOut.of(sale).model_dump(mode="json")
 
@@ -175,7 +167,9 @@ async def register_sale(
             settings,
             principal,
             idempotency_key=idempotency_key,
-            body_hash=service.request_hash(_canonical(body)),
+            # Fields at their defaults left out: a sale asked with or without them is one
+            # request, and a field added later does not change the keys of older requests.
+            body_hash=service.request_hash(body.model_dump(mode="json", exclude_defaults=True)),
             request=service.SaleRequest(
                 items=tuple(
                     service.SaleItemRequest(
