@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import structlog
 from fastapi import FastAPI, Request
@@ -21,11 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.db.driver import connection_lost
+from app.domain.localized import Lang
 from app.errors import DatabaseUnavailable, OpenPasError
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_BASE: Final = "https://openpas.example/problems/"
-Language = Literal["nl", "fr", "en"]
+# The languages OpenPas answers in (the domain's, for its texts).
+Language = Lang
 _LANGUAGES: Final[Mapping[str, Language]] = {"nl": "nl", "fr": "fr", "en": "en"}
 
 log = structlog.get_logger("openpas.problems")

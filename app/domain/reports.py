@@ -19,8 +19,10 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final, Literal
+
+from app.domain.localized import Lang
 
 # --- periods ---------------------------------------------------------------------------------
 
@@ -44,10 +46,8 @@ def calendar_year_of(day: date) -> Period:
 
 def closed_months_before(day: date) -> Period:
     """This calendar year's months that ended before `day`'s month; in January, last year."""
-    month = date(day.year, day.month, 1)
-    if month.month == 1:
-        return Period(date(day.year - 1, 1, 1), month)
-    return Period(date(day.year, 1, 1), month)
+    month = day.replace(day=1)
+    return Period(calendar_year_of(month - timedelta(days=1)).from_date, month)
 
 
 def is_first_of_month(day: date) -> bool:
@@ -331,8 +331,6 @@ class NonTakeUp:
 
 # --- formatting ------------------------------------------------------------------------------
 
-CsvLanguage = Literal["nl", "fr", "en"]
-
 
 def format_cents(cents: int) -> str:
     """Integer cents as a decimal amount with a dot: 2380 -> "23.80", -5 -> "-0.05"."""
@@ -345,7 +343,7 @@ def format_share(share: float | None) -> str:
     return "" if share is None else f"{share:.4f}"
 
 
-_SETTLEMENT_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
+_SETTLEMENT_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
     "nl": (
         "soort",
         "kortingssysteem",
@@ -381,13 +379,13 @@ _SETTLEMENT_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
     ),
 }
 
-_SETTLEMENT_KINDS: Final[dict[CsvLanguage, tuple[str, str, str]]] = {
+_SETTLEMENT_KINDS: Final[dict[Lang, tuple[str, str, str]]] = {
     "nl": ("betaler", "totaal kortingssysteem", "totaal"),
     "fr": ("payeur", "total système de réduction", "total"),
     "en": ("payer", "scheme total", "total"),
 }
 
-_GROUP_HEADERS: Final[dict[CsvLanguage, dict[GroupBy, str]]] = {
+_GROUP_HEADERS: Final[dict[Lang, dict[GroupBy, str]]] = {
     "nl": {
         "month": "maand",
         "partner": "partner",
@@ -411,7 +409,7 @@ _GROUP_HEADERS: Final[dict[CsvLanguage, dict[GroupBy, str]]] = {
     },
 }
 
-_PARTICIPATION_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
+_PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
     "nl": (
         "naam",
         "tickets",
@@ -441,8 +439,8 @@ _PARTICIPATION_HEADERS: Final[dict[CsvLanguage, tuple[str, ...]]] = {
     ),
 }
 
-_TOTAL: Final[dict[CsvLanguage, str]] = {"nl": "totaal", "fr": "total", "en": "total"}
-_YES_NO: Final[dict[CsvLanguage, tuple[str, str]]] = {
+_TOTAL: Final[dict[Lang, str]] = {"nl": "totaal", "fr": "total", "en": "total"}
+_YES_NO: Final[dict[Lang, tuple[str, str]]] = {
     "nl": ("ja", "nee"),
     "fr": ("oui", "non"),
     "en": ("yes", "no"),
@@ -466,7 +464,7 @@ def _totals_cells(totals: SaleTotals) -> list[object]:
     ]
 
 
-def settlement_csv(settlement: Settlement, language: CsvLanguage) -> str:
+def settlement_csv(settlement: Settlement, language: Lang) -> str:
     """Payer lines, then one total per scheme, then the grand total; the first column says
     which, so a spreadsheet can filter on it. Amounts in euros with a dot."""
     payer, scheme_total, total = _SETTLEMENT_KINDS[language]
@@ -493,7 +491,7 @@ def settlement_csv(settlement: Settlement, language: CsvLanguage) -> str:
     return _csv(rows)
 
 
-def _figures_cells(figures: Figures | None, language: CsvLanguage) -> list[object]:
+def _figures_cells(figures: Figures | None, language: Lang) -> list[object]:
     yes, no = _YES_NO[language]
     if figures is None:
         return ["", "", "", "", "", yes]
@@ -507,7 +505,7 @@ def _figures_cells(figures: Figures | None, language: CsvLanguage) -> list[objec
     ]
 
 
-def participation_csv(report: Participation, language: CsvLanguage) -> str:
+def participation_csv(report: Participation, language: Lang) -> str:
     """One row per cell, then the total; a suppressed cell has empty figures."""
     rows: list[Sequence[object]] = [
         (_GROUP_HEADERS[language][report.group_by], *_PARTICIPATION_HEADERS[language])

@@ -128,16 +128,16 @@ async def settlement(
         # the partner knows its own sales: over one day — or over the month still running,
         # asked before and after a sale — a line is often one person's residence. Invoicing
         # runs by closed month; so does the partner's view.
-        period = period or closed_months_before(today)
+        closed = closed_months_before(today)
+        period = period or closed
         _require_whole_months(
             period, "a partner's settlement covers whole months: give the first day of a month"
         )
-        this_month = today.replace(day=1)
-        if period.to_date > this_month:
+        if period.to_date > closed.to_date:
             raise _invalid(
                 "to",
                 "a partner's settlement covers closed months: at most the first day of this month",
-                f"to: at most {this_month.isoformat()}, the first day of this month.",
+                f"to: at most {closed.to_date.isoformat()}, the first day of this month.",
             )
     lines = await db.payer_lines(session, scope, period)
     schemes = await db.scheme_totals(session, scope, period)
@@ -156,9 +156,11 @@ async def participation(
     *,
     partner_id: str | None = None,
     region_id: str | None,
-    period: Period,
+    period: Period | None,
     group_by: GroupBy,
 ) -> Participation:
+    """`period` None: this calendar year."""
+    period = period or calendar_year_of(today_in_brussels())
     # Whole months only: periods that differ by a day would let two published totals be
     # subtracted into one day's participation, which may be one person's.
     _require_whole_months(

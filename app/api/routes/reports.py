@@ -22,14 +22,13 @@ from app.api.models import IsoDate, ResponseModel, parse_reference
 from app.api.problems import negotiate_language, problem_responses
 from app.clock import today_in_brussels
 from app.domain.access import Principal
+from app.domain.localized import Lang
 from app.domain.reports import (
     SUPPRESSION_THRESHOLD,
-    CsvLanguage,
     Figures,
     GroupBy,
     Period,
     SaleTotals,
-    calendar_year_of,
     participation_csv,
     settlement_csv,
 )
@@ -93,9 +92,8 @@ def _wants_csv(request: Request) -> bool:
     return _quality(accept, CSV_MEDIA_TYPE) > _quality(accept, "application/json")
 
 
-def _csv_language(request: Request) -> CsvLanguage:
-    language: CsvLanguage = negotiate_language(request.headers.get("accept-language"))
-    return language
+def _csv_language(request: Request) -> Lang:
+    return negotiate_language(request.headers.get("accept-language"))
 
 
 def _csv_response(request: Request, text: str, name: str, period: Period) -> Response:
@@ -114,9 +112,10 @@ def _csv_response(request: Request, text: str, name: str, period: Period) -> Res
 # --- parameters -------------------------------------------------------------------------------
 
 
-def _period(from_date: date | None, to_date: date | None) -> Period:
+def _period(from_date: date | None, to_date: date | None) -> Period | None:
+    """The period asked for; None when neither date is given (each report has a default)."""
     if from_date is None and to_date is None:
-        return calendar_year_of(today_in_brussels())
+        return None
     if from_date is None or to_date is None:
         missing = "from" if from_date is None else "to"
         raise Unprocessable(
@@ -219,7 +218,7 @@ async def settlement(
         principal,
         partner_id=_reference(partner_id, "partner_id"),
         region_id=_reference(region_id, "region_id"),
-        period=None if from_ is None and to is None else _period(from_, to),
+        period=_period(from_, to),
     )
     if _wants_csv(request):
         return _csv_response(
