@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import get_settings
 from app.api.routes.quotes import QuoteOut
-from app.clock import today_in_brussels
 from app.db import reports as db_reports
 from app.db.reports import Scope
 from app.db.tables import audit_log, idempotency_keys, sale_items, sale_usage, usage_counters
@@ -522,9 +521,9 @@ async def test_a_disability_card_holder_brings_a_companion_who_goes_free(
     assert report.json()["total"]["discount_cents"] == 11_900
     # Participation counts the holder's own ticket (at the regular price), not the
     # assistant's as a second, social-tariff ticket of the holder.
-    today = today_in_brussels()
+    day = date.fromisoformat(own["activity_date"])
     _, total = await db_reports.participation(
-        session, Scope(region_id=world.region.id), Period(today, today + timedelta(days=1)), "month"
+        session, Scope(region_id=world.region.id), Period(day, day + timedelta(days=1)), "month"
     )
     assert (total.passholders, total.tickets, total.social_tariff_tickets) == (1, 1, 0)
     assert total.discount_cents == 0
