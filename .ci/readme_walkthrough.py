@@ -64,6 +64,15 @@ def main() -> None:
     assert tariff["unit_price_cents"] == 1880, quote
     assert [f["amount_cents"] for f in tariff["funding"]] == [4760, 4760, 500], quote
     assert quote["holder"]["display_name"] == "Sofie D.", quote
+    # As the README says: the age reductions and the disability card not eligible, Article
+    # 27 not for a sports club, and none of Brugge's schemes listed at a Kortrijk partner.
+    refused = {(r["scheme_code"], r["reason"]) for r in quote["not_applicable"]}
+    assert refused == {
+        ("ARTIKEL_27", "not_applicable_to_offer"),
+        ("EUROPEAN_DISABILITY_CARD", "not_eligible"),
+        ("KORTRIJK_65_PLUS", "not_eligible"),
+        ("KORTRIJK_JONGER_DAN_12", "not_eligible"),
+    }, quote
     sale = json.loads((workdir / "sale.json").read_text())
     assert sale["status"] == "confirmed", sale
     assert sale["total_cents"] == 1880, sale

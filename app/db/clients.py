@@ -147,8 +147,8 @@ class GrantsCache:
     it cost as much CPU as the rest of checking the caller (docs/performance.md). Here a
     connection of its own LISTENs on CHANNEL; a notice forgets that client, and a lost
     connection forgets everything and stops answering from memory until it is back. So a
-    revocation takes effect in every process as soon as its notice arrives — milliseconds
-    after the revoking transaction commits — instead of at the next statement.
+    revocation takes effect in every process as soon as its notice arrives (under a second
+    in tests/concurrency/test_revocation.py), not after some cache lifetime.
 
     Only grants of active clients are kept (a revoked client is read each time), and a read
     is kept only if no notice came while it ran (`generation`). Entries also expire after

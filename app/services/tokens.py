@@ -3,7 +3,7 @@
 A token only says which client it was issued to and until when. Roles and revocation come
 from the database: read on every request, or on PostgreSQL kept per process until the
 database's notice that the client changed (app.db.clients.GrantsCache), so revoking a
-client stops its tokens in every process within milliseconds of the commit.
+client stops its tokens in every process as soon as the notice of its commit arrives.
 """
 
 from __future__ import annotations
