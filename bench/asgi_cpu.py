@@ -30,7 +30,15 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import bench_client, server_settings
+from load import (
+    Sample,
+    bench_client,
+    quote_body,
+    sale_body,
+    samples_of,
+    server_settings,
+    token_form,
+)
 
 from app.settings import async_database_url
 
@@ -47,43 +55,31 @@ async def measure(summary: dict[str, Any], paths: list[str]) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)  # as app/asgi.py
+    async with app.router.lifespan_context(app):
+        await _measure(app, client_id, secret, samples_of(summary), paths)
+
+
+async def _measure(
+    app: Any, client_id: str, secret: str, samples: list[Sample], paths: list[str]
+) -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        token = (
-            await client.post(
-                "/v1/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": client_id,
-                    "client_secret": secret,
-                },
+        answer = await client.post("/v1/oauth/token", data=token_form(client_id, secret))
+        token = answer.json()["access_token"]
+        bodies = [json.dumps(quote_body(sample)).encode() for sample in samples]
+        # Sales sell each sample once, at the tariff its quote offers (as load.sale_bodies).
+        sale_bodies: list[bytes] = []
+        for sample in samples if "/v1/sales" in paths else ():
+            if len(sale_bodies) == SALES * 6:
+                break
+            quoted = await client.post(
+                "/v1/quotes", json=quote_body(sample), headers={"Authorization": f"Bearer {token}"}
             )
-        ).json()["access_token"]
-    bodies = [
-        json.dumps({k: s[k] for k in ("card_number", "offer_id", "price_class")}).encode()
-        for s in summary["quote_samples"]
-    ]
-
-    sale_bodies: list[bytes] = []
-    if "/v1/sales" in paths:
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            for body in bodies:
-                if len(sale_bodies) == SALES * 6:
-                    break
-                answer = await client.post(
-                    "/v1/quotes",
-                    content=body,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Content-Type": "application/json",
-                    },
-                )
-                tariff = answer.json().get("best_tariff_id") if answer.is_success else None
-                if tariff:
-                    item = json.loads(body) | {"tariff_id": tariff}
-                    sale_bodies.append(json.dumps({"items": [item]}).encode())
-        if len(sale_bodies) < SALES * 6:
-            sys.exit(f"only {len(sale_bodies)} samples still have a tariff: build a new dataset")
+            tariff = quoted.json().get("best_tariff_id") if quoted.is_success else None
+            if tariff:
+                sale_bodies.append(sale_body(sample, tariff).encode())
+    if "/v1/sales" in paths and len(sale_bodies) < SALES * 6:
+        sys.exit(f"only {len(sale_bodies)} samples still have a tariff: build a new dataset")
     refused: list[int] = []
 
     async def call(method: str, path: str, body: bytes = b"") -> None:
@@ -157,10 +153,6 @@ async def measure(summary: dict[str, Any], paths: list[str]) -> None:
         listed = ", ".join(f"{r:.3f}" for r in rounds)
         extra = f"; {len(refused) / (5 * count):.0%} refused (409)" if path == "/v1/sales" else ""
         print(f"{path}: best {min(rounds):.3f} ms of CPU per request (rounds: {listed}){extra}")
-    driver_pool = getattr(app.state, "driver_pool", None)  # older commits have none
-    if driver_pool is not None:
-        await driver_pool.close()
-    await app.state.engine.dispose()
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import LUA, access_token, bench_client, quote_lines, start_server, wrk
+from load import LUA, access_token, bench_client, quote_lines, samples_of, start_server, wrk
 
 from app.settings import async_database_url
 
@@ -88,11 +88,6 @@ gc.set_threshold(20_000, 20, 20)
 """
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,9 +109,7 @@ def main() -> None:
         "PYTHONPATH": os.pathsep.join([str(workdir), os.getcwd()]),
     }
     base = f"http://127.0.0.1:{args.port}"
-    samples = [
-        (s["card_number"], s["offer_id"], s["price_class"]) for s in summary["quote_samples"]
-    ]
+    samples = samples_of(summary)
     bodies = workdir / "quotes.jsonl"
     bodies.write_text(quote_lines(samples))
 
@@ -164,9 +157,10 @@ def main() -> None:
             "/floor/desk",
             "/v1/quotes",
         ]:
-            before = cpu_seconds(server.pid)
             if path == "/health":
-                run = wrk(path, f"{base}/health", seconds=args.seconds, connections=16)
+                run = wrk(
+                    path, f"{base}/health", seconds=args.seconds, connections=16, server=server
+                )
             else:
                 run = wrk(
                     path,
@@ -174,14 +168,14 @@ def main() -> None:
                     seconds=args.seconds,
                     connections=16,
                     env={**lua_env, "TARGET_PATH": path},
+                    server=server,
                 )
-            used = cpu_seconds(server.pid) - before
             if run.non_2xx:
                 raise SystemExit(f"{path}: {run.non_2xx} answers not 2xx; no figure to report")
             health = health or run.requests_per_second
             print(
                 f"    {run.requests_per_second / health:4.0%} of /health, "
-                f"worker CPU {1000 * used / max(run.requests, 1):.3f} ms per request"
+                f"worker CPU {run.cpu_ms.get('server', 0.0):.3f} ms per request"
             )
     finally:
         os.killpg(server.pid, 15)

@@ -28,10 +28,12 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from app.db.engine import create_engine, create_sessionmaker
 from app.domain.access import Grant, Role
@@ -51,6 +53,8 @@ class Run:
     p99_ms: float
     requests: int
     non_2xx: int
+    # CPU per request (ms) of the server and of PostgreSQL, when the server was given.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 def _ms(value: str, unit: str) -> float:
@@ -74,20 +78,31 @@ def parse_wrk(name: str, output: str) -> Run:
     )
 
 
-def _cpu_seconds(server: subprocess.Popen[bytes]) -> dict[tuple[str, int], float]:
+# A client backend's process title: "postgres: [cluster: ]user database host(port) state".
+_BACKEND = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])")
+
+
+def _cpu_seconds(
+    server: subprocess.Popen[bytes], database: str | None
+) -> dict[tuple[str, int], float]:
     """CPU time (user and system) of each of the server's processes (uvicorn and its
-    workers) and of this machine's PostgreSQL processes, by ("server" | "postgres", pid)."""
+    workers) and of this machine's PostgreSQL: its own processes and the backends of
+    `database`, not those of other databases (a test run's). By ("server" | "postgres", pid).
+    """
     found: dict[tuple[str, int], float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             pid, rest = stat.read_text().split(" ", 1)
+            title = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
         name, fields = rest.rsplit(")", 1)
         values = fields.split()
         seconds = (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
         if name.startswith("(postgres"):
-            found["postgres", int(pid)] = seconds
+            backend = _BACKEND.match(title)
+            if backend is None or backend.group(1) == database:
+                found["postgres", int(pid)] = seconds
         elif int(pid) == server.pid or int(values[1]) == server.pid:
             found["server", int(pid)] = seconds
     return found
@@ -108,22 +123,26 @@ def wrk(
     connections: int,
     env: dict[str, str] | None = None,
     server: subprocess.Popen[bytes] | None = None,
+    database: str | None = None,
 ) -> Run:
     """One wrk run; given the server, also the CPU per request of the server's processes
-    and of the local PostgreSQL's (a database elsewhere shows 0)."""
+    and of the local PostgreSQL's for `database` (a database elsewhere shows 0)."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if env is not None:
         command[1:1] = ["-s", str(LUA)]
-    before = _cpu_seconds(server) if server is not None else {}
+    before = _cpu_seconds(server, database) if server is not None else {}
     result = subprocess.run(
         command, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True
     )
-    after = _cpu_seconds(server) if server is not None else {}
+    after = _cpu_seconds(server, database) if server is not None else {}
     run = parse_wrk(name, result.stdout)
     cpu = ""
     if server is not None and run.requests:
-        ours, database = (1000 * _spent(before, after, kind) / run.requests for kind in KINDS)
-        cpu = f"; CPU per request: server {ours:.2f} ms, PostgreSQL {database:.2f} ms"
+        run.cpu_ms = {kind: 1000 * _spent(before, after, kind) / run.requests for kind in KINDS}
+        cpu = (
+            f"; CPU per request: server {run.cpu_ms['server']:.2f} ms, "
+            f"PostgreSQL {run.cpu_ms['postgres']:.2f} ms"
+        )
     print(
         f"{name}: {run.requests_per_second:,.0f} req/s, p50 {run.p50_ms:.1f} ms, "
         f"p99 {run.p99_ms:.1f} ms, {run.non_2xx} of {run.requests} not 2xx{cpu}",
@@ -147,11 +166,30 @@ async def bench_client(database_url: str) -> tuple[str, str]:
         await engine.dispose()
 
 
+Sample = tuple[str, str, str]  # card number, offer id, price class
+
+
+def samples_of(summary: dict[str, Any]) -> list[Sample]:
+    """The (card, offer, price class) triples bench/dataset.py picked for quoting."""
+    return [(s["card_number"], s["offer_id"], s["price_class"]) for s in summary["quote_samples"]]
+
+
+def quote_body(sample: Sample) -> dict[str, str]:
+    card, offer, price_class = sample
+    return {"card_number": card, "offer_id": offer, "price_class": price_class}
+
+
+def sale_body(sample: Sample, tariff_id: str) -> str:
+    """One line of one ticket at the tariff a quote offered."""
+    return json.dumps({"items": [quote_body(sample) | {"tariff_id": tariff_id, "quantity": 1}]})
+
+
+def token_form(client_id: str, secret: str) -> dict[str, str]:
+    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+
+
 def access_token(base: str, client_id: str, secret: str) -> str:
-    answer = httpx.post(
-        f"{base}/v1/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-    )
+    answer = httpx.post(f"{base}/v1/oauth/token", data=token_form(client_id, secret))
     answer.raise_for_status()
     token: str = answer.json()["access_token"]
     return token
@@ -169,14 +207,9 @@ def server_settings(database_url: str, insz_key: str) -> dict[str, str]:
     }
 
 
-def quote_lines(samples: list[tuple[str, str, str]]) -> str:
+def quote_lines(samples: list[Sample]) -> str:
     """One quote request body per line, for wrk's post_lines.lua."""
-    return (
-        "\n".join(
-            json.dumps({"card_number": c, "offer_id": o, "price_class": p}) for c, o, p in samples
-        )
-        + "\n"
-    )
+    return "\n".join(json.dumps(quote_body(sample)) for sample in samples) + "\n"
 
 
 def start_server(
@@ -225,34 +258,15 @@ def start_server(
     raise RuntimeError("server did not become ready (is the database migrated?)")
 
 
-def sale_bodies(
-    base: str, token: str, samples: list[tuple[str, str, str]], limit: int
-) -> list[str]:
+def sale_bodies(base: str, token: str, samples: list[Sample], limit: int) -> list[str]:
     """Quote each sample once to learn the tariff a desk would sell at."""
     bodies = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
-        for card, offer, price_class in samples[:limit]:
-            quote = client.post(
-                "/v1/quotes",
-                json={"card_number": card, "offer_id": offer, "price_class": price_class},
-            )
+        for sample in samples[:limit]:
+            quote = client.post("/v1/quotes", json=quote_body(sample))
             tariff = quote.json().get("best_tariff_id") if quote.status_code == 200 else None
             if tariff:
-                bodies.append(
-                    json.dumps(
-                        {
-                            "items": [
-                                {
-                                    "card_number": card,
-                                    "offer_id": offer,
-                                    "price_class": price_class,
-                                    "tariff_id": tariff,
-                                    "quantity": 1,
-                                }
-                            ]
-                        }
-                    )
-                )
+                bodies.append(sale_body(sample, tariff))
     return bodies
 
 
@@ -269,9 +283,7 @@ def main() -> None:
 
     summary = json.loads(Path(args.summary).read_text())
     database_url = async_database_url(summary["database_url"])
-    samples = [
-        (s["card_number"], s["offer_id"], s["price_class"]) for s in summary["quote_samples"]
-    ]
+    samples = samples_of(summary)
     client_id, secret = asyncio.run(bench_client(database_url))
     # The dataset's INSZ pseudonyms were made with its own key; the server must use it too.
     server = start_server(database_url, args.port, args.workers, summary["insz_hmac_key"])
@@ -288,9 +300,13 @@ def main() -> None:
         random.shuffle(bodies)
         sales.write_text("\n".join(bodies) + "\n")
         common = {"TOKEN": token}
+        measured: dict[str, Any] = {
+            "server": server,
+            "database": make_url(database_url).database,
+        }
         seconds, conns = args.seconds, args.connections
         health = wrk(
-            "GET /health", f"{base}/health", seconds=seconds, connections=conns, server=server
+            "GET /health", f"{base}/health", seconds=seconds, connections=conns, **measured
         )
         quote = wrk(
             "POST /v1/quotes",
@@ -298,7 +314,7 @@ def main() -> None:
             seconds=seconds,
             connections=conns,
             env={**common, "BODIES": str(quotes), "TARGET_PATH": "/v1/quotes"},
-            server=server,
+            **measured,
         )
         sale = wrk(
             "POST /v1/sales",
@@ -306,7 +322,7 @@ def main() -> None:
             seconds=seconds,
             connections=conns,
             env={**common, "BODIES": str(sales), "TARGET_PATH": "/v1/sales", "IDEMPOTENT": "1"},
-            server=server,
+            **measured,
         )
         half_rate = quote.requests_per_second / 2
         paced_connections = 16

@@ -105,9 +105,11 @@ async def test_a_lost_database_is_one_503_problem_logged_by_kind_whichever_path_
         raise DatabaseUnavailable() from asyncpg.exceptions.AdminShutdownError("terminating")
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
         answers = [await client.get(p) for p in ("/lost-in-the-handler", "/lost-in-the-driver")]
-    await app.state.engine.dispose()
 
     bodies = [assert_problem(a, 503, "database-unavailable") for a in answers]
     assert bodies[0]["detail"] == bodies[1]["detail"]

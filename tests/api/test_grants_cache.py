@@ -12,15 +12,14 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from app.db.clients import active_grants
 from app.domain.access import Grant, Role
 from app.main import create_app
 from app.services.clients import create_client, revoke_client
 from app.settings import Settings
+from tests.support.postgres import admin_execute
 
 Grants = tuple[Grant, ...] | None
 
@@ -34,35 +33,20 @@ async def app_sessions(settings: Settings) -> AsyncIterator[Callable[[str], Awai
         async with app.state.sessionmaker() as session:
             return await active_grants(session, client_id)
 
-    yield grants_of
-    await app.state.grants_cache.close()
-    await app.state.driver_pool.close()
-    await app.state.engine.dispose()
-
-
-async def _sql(settings: Settings, *statements: str) -> None:
-    dsn = make_url(settings.database_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
+    async with app.router.lifespan_context(app):
+        yield grants_of
 
 
 async def _a_client(settings: Settings) -> str:
     app = create_app(settings)
-    try:
-        async with app.state.sessionmaker() as session:
-            created = await create_client(
-                session,
-                name="cache test",
-                grants=[Grant(Role.ADMIN)],
-                client_id=f"cache-{uuid.uuid4().hex[:10]}",
-            )
-            return created.client_id
-    finally:
-        await app.state.engine.dispose()
+    async with app.router.lifespan_context(app), app.state.sessionmaker() as session:
+        created = await create_client(
+            session,
+            name="cache test",
+            grants=[Grant(Role.ADMIN)],
+            client_id=f"cache-{uuid.uuid4().hex[:10]}",
+        )
+        return created.client_id
 
 
 def _delete_grants_unnoticed(client_id: str) -> tuple[str, ...]:
@@ -88,12 +72,13 @@ async def test_grants_are_kept_until_the_database_notices_a_change(
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
 
     # Without a notice the process keeps what it read: proof that it does not read again.
-    await _sql(settings, *_delete_grants_unnoticed(client_id))
+    admin_execute(settings.database_url, *_delete_grants_unnoticed(client_id))
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
 
     # A revocation by hand (no API involved) is noticed through the trigger.
-    await _sql(
-        settings, f"UPDATE api_clients SET revoked_at = now() WHERE client_id = '{client_id}'"
+    admin_execute(
+        settings.database_url,
+        f"UPDATE api_clients SET revoked_at = now() WHERE client_id = '{client_id}'",
     )
 
     async def revoked() -> bool:
@@ -109,28 +94,25 @@ async def test_a_revocation_through_the_service_is_forgotten_by_its_own_process_
     client_id = await _a_client(settings)
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
     app = create_app(settings)
-    try:
+    triggers = "ALTER TABLE api_clients {} TRIGGER tr_api_clients_changed"
+    async with app.router.lifespan_context(app):
         # The same sessionmaker as the reads: one process.
         sessions = app.state.sessionmaker
         async with sessions() as session:
             assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
         # Kept: the grants are gone unnoticed, yet this process still answers them.
-        await _sql(settings, *_delete_grants_unnoticed(client_id))
+        admin_execute(settings.database_url, *_delete_grants_unnoticed(client_id))
         async with sessions() as session:
             assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
         # With the notice switched off, only the service's own forgetting can show it.
-        await _sql(settings, "ALTER TABLE api_clients DISABLE TRIGGER tr_api_clients_changed")
+        admin_execute(settings.database_url, triggers.format("DISABLE"))
         try:
             async with sessions() as session:
                 await revoke_client(session, client_id)
         finally:
-            await _sql(settings, "ALTER TABLE api_clients ENABLE TRIGGER tr_api_clients_changed")
+            admin_execute(settings.database_url, triggers.format("ENABLE"))
         async with sessions() as session:
             assert await active_grants(session, client_id) is None
-    finally:
-        await app.state.grants_cache.close()
-        await app.state.driver_pool.close()
-        await app.state.engine.dispose()
 
 
 async def test_a_lost_listening_connection_forgets_everything_kept(
@@ -138,12 +120,12 @@ async def test_a_lost_listening_connection_forgets_everything_kept(
 ) -> None:
     client_id = await _a_client(settings)
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)
-    await _sql(settings, *_delete_grants_unnoticed(client_id))
+    admin_execute(settings.database_url, *_delete_grants_unnoticed(client_id))
     assert await app_sessions(client_id) == (Grant(Role.ADMIN),)  # kept
 
     # Notices missed while the connection was away cannot be trusted to have not happened.
-    await _sql(
-        settings,
+    admin_execute(
+        settings.database_url,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE query LIKE 'LISTEN%openpas_clients%' AND datname = current_database() "
         "AND pid <> pg_backend_pid()",

@@ -214,11 +214,11 @@ async def test_an_unexpected_database_error_logs_no_value_it_was_given(
     # The exception must end in the application: raised on to the server, it would be
     # logged there in full, message and values included.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
         response = await client.get("/boom")
-    if app.state.driver_pool is not None:
-        await app.state.driver_pool.close()
-    await app.state.engine.dispose()
     configure_logging("WARNING")
     assert response.status_code == 500
     assert response.json()["code"] == "internal-error"

@@ -134,13 +134,17 @@ async def _admin_connection(admin_url: str) -> asyncpg.Connection:
     )
 
 
-def admin_execute(admin_url: str, statement: str) -> None:
+def admin_execute(admin_url: str, *statements: str) -> None:
+    """Run `statements` one by one, each in its own implicit transaction, on the database
+    `admin_url` names (a test's own too)."""
+
     # CREATE/DROP DATABASE cannot run in a transaction block: use asyncpg directly, on a
     # thread of its own so that no test's event loop is disturbed.
     async def run() -> None:
         connection = await _admin_connection(admin_url)
         try:
-            await connection.execute(statement)
+            for statement in statements:
+                await connection.execute(statement)
         finally:
             await connection.close()
 
