@@ -344,7 +344,12 @@ def _companions_row(
 
 async def release_expired_holds(session: AsyncSession, passholder_id: str, now: datetime) -> None:
     for sale_id in await db.expired_holds_of(session, passholder_id, now):
-        await _release(session, sale_id, "expired", now, from_statuses=("held",))
+        await _expire(session, sale_id, now)
+
+
+async def _expire(session: AsyncSession, sale_id: uuid.UUID, now: datetime) -> bool:
+    """A hold whose time ran out gives its usage back, once."""
+    return await _release(session, sale_id, "expired", now, from_statuses=("held",))
 
 
 async def _release(
@@ -387,7 +392,7 @@ async def read_sale(session: AsyncSession, principal: Principal, sale_id: str) -
     if sale.status != "held" or sale.hold_expires_at is None or sale.hold_expires_at > now:
         return sale
     key = uuid.UUID(sale.id)
-    if await _release(session, key, "expired", now, from_statuses=("held",)):
+    if await _expire(session, key, now):
         await session.commit()
     [current] = await db.get_sales(session, [key])
     return current
@@ -410,7 +415,7 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
         values={"status": "confirmed", "confirmed_at": now},
         held_until_after=now,
     ):
-        await _release(session, key, "expired", now, from_statuses=("held",))
+        await _expire(session, key, now)
         await session.commit()
         raise Conflict(
             "The hold expired; its tickets were released. Sell again.", code="hold-expired"
@@ -500,7 +505,7 @@ async def list_sales(
     now = utcnow()
     expired = await db.expired_holds_of_partner(session, partner.id, now)
     for sale_id in expired:
-        await _release(session, sale_id, "expired", now, from_statuses=("held",))
+        await _expire(session, sale_id, now)
     if expired:
         await session.commit()
     found = await db.list_sale_ids(
