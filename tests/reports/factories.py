@@ -9,6 +9,8 @@ service keeps them: a confirmed sale is added, a cancelled one added and taken o
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import uuid
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -305,3 +308,8 @@ async def a_pending_entitlement(
             applied_at=NOW if applied else None,
         )
     )
+
+
+def read_csv(response: httpx.Response) -> list[list[str]]:
+    """A report's CSV answer as rows of cells."""
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,7 +13,7 @@ from app.db.regions import MunicipalityRow, RegionRow
 from app.domain.access import Role
 from tests.api.test_auth import assert_problem
 from tests.factories import a_partner, a_region, bearer_for, next_nis
-from tests.reports.factories import Line, a_passholder, a_sale, an_offer
+from tests.reports.factories import Line, a_passholder, a_sale, an_offer, read_csv
 
 YEAR_2026 = {"from": "2026-01-01", "to": "2027-01-01"}
 
@@ -327,7 +325,7 @@ async def test_the_participation_as_csv_leaves_suppressed_figures_empty(
     )
 
     assert dutch.headers["content-type"] == "text/csv; charset=utf-8"
-    rows = list(csv.reader(io.StringIO(dutch.text)))
+    rows = read_csv(dutch)
     assert rows == [
         [
             "maand",
@@ -345,7 +343,7 @@ async def test_the_participation_as_csv_leaves_suppressed_figures_empty(
         ["2026-04", "", "8", "8", "8", "1.0000", "761.60", "nee"],
         ["totaal", "", "22", "12", "21", "0.9545", "1999.20", "nee"],
     ]
-    english_rows = list(csv.reader(io.StringIO(english.text)))
+    english_rows = read_csv(english)
     assert english_rows[0][:4] == ["partner", "name", "tickets", "passholders"]
     assert english_rows[-1][0] == "total"
     assert {row[1] for row in english_rows[1:-1]} == {"Schouwburg", "Sportclub"}
@@ -364,7 +362,7 @@ async def test_the_participation_as_csv_speaks_french_for_a_francophone_council(
     )
 
     assert french.headers["content-language"] == "fr"
-    rows = list(csv.reader(io.StringIO(french.text)))
+    rows = read_csv(french)
     assert rows[0] == [
         "mois",
         "nom",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from tests.reports.factories import (
     a_passholder,
     a_sale,
     an_offer,
+    read_csv,
 )
 
 YEAR_2026 = {"from": "2026-01-01", "to": "2027-01-01"}
@@ -454,10 +454,6 @@ async def test_partner_and_region_together_are_refused(
     assert_problem(response, 422, "validation-failed")
 
 
-def read_csv(response: httpx.Response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
-
-
 async def test_the_settlement_as_csv_has_dutch_headers_and_euro_amounts_with_a_dot(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
@@ -514,68 +510,71 @@ async def test_the_settlement_as_csv_has_dutch_headers_and_euro_amounts_with_a_d
         assert owed == round(float(scheme_row[8]) * 100)
 
 
-async def test_the_settlement_as_csv_speaks_english_when_asked(
-    client: httpx.AsyncClient, session: AsyncSession
+@pytest.mark.parametrize(
+    ("accept_language", "language", "headers", "kinds"),
+    [
+        (
+            "en-GB,en;q=0.9",
+            "en",
+            (
+                "kind",
+                "scheme",
+                "discount paid for",
+                "payer",
+                "payer reference",
+                "tickets",
+                "regular price",
+                "paid by passholders",
+                "amount",
+            ),
+            ("payer", "scheme total", "total"),
+        ),
+        (
+            "fr",
+            "fr",
+            (
+                "type",
+                "système de réduction",
+                "réduction payée pour",
+                "payeur",
+                "référence du payeur",
+                "tickets",
+                "prix normal",
+                "payé par les détenteurs du pass",
+                "montant",
+            ),
+            ("payeur", "total système de réduction", "total"),
+        ),
+    ],
+)
+async def test_the_settlement_as_csv_speaks_the_language_asked_with_the_same_figures(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    accept_language: str,
+    language: str,
+    headers: tuple[str, ...],
+    kinds: tuple[str, str, str],
 ) -> None:
     world = await a_settlement_world(session)
     # The partner's settlement, read by its region (a partner admin reads closed months).
-    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    asked = {"partner_id": world.partner, **YEAR_2026}
 
     response = await client.get(
         "/v1/reports/settlement",
-        headers={**headers, "Accept": "text/csv", "Accept-Language": "en-GB,en;q=0.9"},
-        params={"partner_id": world.partner, **YEAR_2026},
+        headers={**region_admin, "Accept": "text/csv", "Accept-Language": accept_language},
+        params=asked,
     )
 
     rows = read_csv(response)
-    assert response.headers["content-language"] == "en"
-    assert rows[0] == [
-        "kind",
-        "scheme",
-        "discount paid for",
-        "payer",
-        "payer reference",
-        "tickets",
-        "regular price",
-        "paid by passholders",
-        "amount",
-    ]
-    assert rows[1][0] == "payer"
-    assert rows[-1][0] == "total"
-
-
-async def test_the_settlement_as_csv_speaks_french_when_asked(
-    client: httpx.AsyncClient, session: AsyncSession
-) -> None:
-    world = await a_settlement_world(session)
-    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
-
-    response = await client.get(
-        "/v1/reports/settlement",
-        headers={**headers, "Accept": "text/csv", "Accept-Language": "fr"},
-        params={"partner_id": world.partner, **YEAR_2026},
-    )
-
-    rows = read_csv(response)
-    assert response.headers["content-language"] == "fr"
-    assert rows[0] == [
-        "type",
-        "système de réduction",
-        "réduction payée pour",
-        "payeur",
-        "référence du payeur",
-        "tickets",
-        "prix normal",
-        "payé par les détenteurs du pass",
-        "montant",
-    ]
-    assert {row[0] for row in rows[1:-1]} == {"payeur", "total système de réduction"}
-    assert rows[-1][0] == "total"
+    assert response.headers["content-language"] == language
+    assert tuple(rows[0]) == headers
+    payer, scheme_total, total = kinds
+    assert {row[0] for row in rows[1:-1]} == {payer, scheme_total}
+    assert rows[-1][0] == total
     # The same figures as in Dutch, to the cent.
     dutch = await client.get(
-        "/v1/reports/settlement",
-        headers={**headers, "Accept": "text/csv"},
-        params={"partner_id": world.partner, **YEAR_2026},
+        "/v1/reports/settlement", headers={**region_admin, "Accept": "text/csv"}, params=asked
     )
     assert [row[1:] for row in read_csv(dutch)[1:]] == [row[1:] for row in rows[1:]]
 
