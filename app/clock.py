@@ -15,3 +15,8 @@ def utcnow() -> datetime:
 def today_in_brussels() -> date:
     """Calendar rules (validity, periods) follow the local date in Belgium, not UTC."""
     return datetime.now(BRUSSELS).date()
+
+
+def date_in_brussels(moment: datetime) -> date:
+    """The local date in Belgium at `moment` (an aware datetime)."""
+    return moment.astimezone(BRUSSELS).date()

@@ -66,6 +66,7 @@ from app.domain.limits import (
 from app.domain.localized import LocalizedText
 from app.domain.people import name_key
 from app.domain.pricing import LABEL_SEPARATOR, Quote, price
+from app.domain.reports import settlement_day
 from app.domain.schemes import SchemeDefinition, parse_scheme
 from app.services.catalog_files import load_scheme_files
 from app.settings import async_database_url
@@ -441,6 +442,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "total_cents",
         "discount_cents",
         "activity_date",
+        "counted_on",
+        "uncounted_on",
     ),
     # The bigint ids come from their sequences, as they would for the service's inserts.
     "sale_item_funding": ("sale_item_id", "scheme_code", "payer", "payer_ref", "amount_cents"),
@@ -1799,6 +1802,12 @@ def sale_chunks(
                         sold.total_cents,
                         sold.discount_cents,
                         activity,
+                        None
+                        if confirmed is None
+                        else settlement_day(activity, brussels_day(confirmed)),
+                        None
+                        if cancelled is None
+                        else settlement_day(activity, brussels_day(cancelled)),
                     )
                 )
                 counts.items += 1

@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.db import migrations
+from app.db import migrations, settlement
 from app.db import reports as db_reports
 from app.db.engine import create_engine, create_sessionmaker
 from app.domain.access import Grant, Principal, Role
@@ -102,13 +102,20 @@ _FILL = [
     INSERT INTO sale_items (id, sale_id, passholder_id, card_number, offer_id, price_class,
                             municipality_nis, scheme_code, scheme_version, parts, label,
                             quantity, regular_price_cents, unit_price_cents, total_cents,
-                            discount_cents, activity_date)
+                            discount_cents, activity_date, counted_on, uncounted_on)
     SELECT md5('i' || s || '-' || n)::uuid, md5('s' || s)::uuid, md5('h' || h)::uuid,
            '0000000000000', md5('o' || ((s % :partners) * 10 + (s * 31 + n) % 10))::uuid,
            'standard', (90000 + r * 10 + (h / :regions) % 5)::text, scheme, 1, '[]', scheme,
-           quantity, regular, unit, unit * quantity, regular - unit,
-           date '2026-01-01' + ((s::bigint * 7919) % 525600)::int / 1440
+           quantity, regular, unit, unit * quantity, regular - unit, day,
+           -- Confirmed on the day (90 % confirmed, 4 % cancelled a day later: in the next
+           -- month when sold on a month's last day).
+           CASE WHEN s % 100 < 94 THEN day END,
+           CASE WHEN s % 100 >= 90 AND s % 100 < 94
+                THEN greatest(day, date_trunc('month', day + 1)::date) END
     FROM generate_series(0, :sales - 1) s
+    CROSS JOIN LATERAL (
+        SELECT date '2026-01-01' + ((s::bigint * 7919) % 525600)::int / 1440 AS day
+    ) d
     CROSS JOIN LATERAL generate_series(0, CASE WHEN s % 5 = 0 THEN 1 ELSE 0 END) n
     CROSS JOIN LATERAL (
         SELECT (s % :partners) % :regions AS r,
@@ -166,6 +173,11 @@ async def fill_synthetic(url: str, sales: int, regions: int) -> None:
                 started = time.perf_counter()
                 await connection.execute(sa.text(statement), values)
                 print(f"fill step {number}/{len(_FILL)}: {time.perf_counter() - started:.1f} s")
+        async with AsyncSession(bind=engine) as session:
+            started = time.perf_counter()
+            await settlement.rebuild(session)
+            await session.commit()
+            print(f"settlement sums: {time.perf_counter() - started:.1f} s")
         async with engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.execute(sa.text("ANALYZE"))

@@ -1,9 +1,16 @@
 """Report queries: every figure is summed by the database (GROUP BY), never in Python.
 
 A report reads *confirmed* sales only: a hold that was never confirmed, an expired hold and
-a cancelled sale owe nobody anything and reached nobody. Sales count on their line's
-`activity_date` (the activity's day, else the sale day), from the first day included to the
-last day excluded. A region's sales are the sales at partners of that region.
+a cancelled sale owe nobody anything and reached nobody. Participation counts sales on their
+line's `activity_date` (the activity's day, else the sale day), from the first day included
+to the last day excluded. A region's sales are the sales at partners of that region.
+
+A settlement is a ledger: a line counts on its `counted_on` day and, if its confirmed sale
+was cancelled, is taken off on its `uncounted_on` day. Both are the activity date unless the
+activity's month was already over when the sale was confirmed or cancelled; then they are
+the first day of the month it happened in (app.domain.reports.settlement_day). So a closed
+month's settlement never changes, and a late cancellation shows as a correction — negative
+figures — in the month it was made.
 
 A settlement reads the whole calendar months of its period from the monthly sums that the
 sale service keeps (`settlement_payer_months`, `settlement_scheme_months`, see
@@ -15,10 +22,12 @@ thousand rows however many sales it had.
 Index use for the sale rows (see docs/performance.md, "Reports"): a partner's sales come
 through `ix_sales_partner_id_created_at`, their lines through `ix_sale_items_sale_id` and
 the lines' funding through `ix_sale_item_funding_sale_item_id`. A region's period starts
-from `ix_sale_items_activity_date` when the period is a small part of the history; for a
-year that is most of it the planner rightly prefers sequential scans and hash joins, and
-the cost is one pass over the period's sale lines — which participation needs (distinct
-passholders do not add up over months) and settlement does only for its partial months.
+from `ix_sale_items_activity_date` (participation) or `ix_sale_items_counted_on` and the
+partial `ix_sale_items_uncounted_on` (a settlement's partial months) when the period is a
+small part of the history; for a year that is most of it the planner rightly prefers
+sequential scans and hash joins, and the cost is one pass over the period's sale lines —
+which participation needs (distinct passholders do not add up over months) and settlement
+does only for its partial months.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.settlement import NO_REF
+from app.db.settlement import NO_REF, ledger_day
 from app.db.tables import (
     cards,
     entitlements,
@@ -87,11 +96,8 @@ def _sales_of(scope: Scope) -> sa.ColumnElement[bool]:
     return _partners_of(scope, sales.c.partner_id)
 
 
-def _in(period: Period) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        sale_items.c.activity_date >= period.from_date,
-        sale_items.c.activity_date < period.to_date,
-    )
+def _in(period: Period, day: sa.ColumnElement[Any] = sale_items.c.activity_date) -> Any:
+    return sa.and_(day >= period.from_date, day < period.to_date)
 
 
 def _counted(scope: Scope, period: Period) -> list[sa.ColumnElement[bool]]:
@@ -108,25 +114,29 @@ _LINE_DISCOUNT = sale_items.c.discount_cents * sale_items.c.quantity
 
 # --- settlement -----------------------------------------------------------------------------
 #
-# Each settlement query sums one or more sources of partial sums with the same columns —
-# the sale rows of some days, the monthly sums of whole months — and keeps the groups that
-# summed at least one row (`lines` > 0: the monthly sums keep a row whose sales were all
-# cancelled, at 0 lines).
+# Each settlement query sums several sources of partial sums with the same columns — the
+# sale lines counted in some days, those taken off in them (negated), the monthly sums of
+# whole months — and keeps the groups whose sums are not all 0 (the monthly sums keep a row
+# whose sales were all cancelled in their month, at 0; a correction alone is negative).
 
 
 def _sources(
     period: Period,
     *,
     monthly: bool,
-    raw: Callable[[sa.ColumnElement[bool]], sa.Select[Any]],
+    raw: Callable[[int, sa.ColumnElement[bool]], sa.Select[Any]],
     summed: Callable[[Period], sa.Select[Any]],
 ) -> list[sa.Select[Any]]:
-    if not monthly:
-        return [raw(_in(period))]
-    split = split_months(period)
-    sources = [summed(split.whole_months)] if split.whole_months is not None else []
-    if split.partial:
-        sources.append(raw(sa.or_(*(_in(part) for part in split.partial))))
+    """`raw(sign, days)`: the lines counted (+1) or taken off (−1) on the `days`."""
+    if monthly:
+        split = split_months(period)
+        sources = [summed(split.whole_months)] if split.whole_months is not None else []
+        parts = split.partial
+    else:
+        sources, parts = [], (period,)
+    if parts:
+        for sign in (1, -1):
+            sources.append(raw(sign, sa.or_(*(_in(part, ledger_day(sign)) for part in parts))))
     return sources
 
 
@@ -138,7 +148,7 @@ def _combined(sources: list[sa.Select[Any]], key: Sequence[str], sums: Sequence[
             *(_sum(combined.c[name]).label(name) for name in sums),
         )
         .group_by(*(combined.c[name] for name in key))
-        .having(sa.func.sum(combined.c.lines) > 0)
+        .having(sa.or_(*(sa.func.sum(combined.c[name]) != 0 for name in sums)))
     )
 
 
@@ -162,7 +172,7 @@ async def payer_lines(
     """
     funding = sale_item_funding
 
-    def raw(days: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    def raw(sign: int, days: sa.ColumnElement[bool]) -> sa.Select[Any]:
         key = (
             sale_items.c.scheme_code,
             funding.c.scheme_code.label("funded_scheme_code"),
@@ -172,18 +182,18 @@ async def payer_lines(
         return (
             sa.select(
                 *key,
-                sa.func.count().label("lines"),
-                sa.func.sum(sale_items.c.quantity).label("tickets"),
-                sa.func.sum(_LINE_REGULAR).label("regular_cents"),
-                sa.func.sum(sale_items.c.total_cents).label("paid_cents"),
-                sa.func.sum(funding.c.amount_cents).label("amount_cents"),
+                (sign * sa.func.count()).label("lines"),
+                (sign * sa.func.sum(sale_items.c.quantity)).label("tickets"),
+                (sign * sa.func.sum(_LINE_REGULAR)).label("regular_cents"),
+                (sign * sa.func.sum(sale_items.c.total_cents)).label("paid_cents"),
+                (sign * sa.func.sum(funding.c.amount_cents)).label("amount_cents"),
             )
             .select_from(
                 funding.join(sale_items, sale_items.c.id == funding.c.sale_item_id).join(
                     sales, sales.c.id == sale_items.c.sale_id
                 )
             )
-            .where(sales.c.status == CONFIRMED, _sales_of(scope), days)
+            .where(_sales_of(scope), days)
             .group_by(*key)
         )
 
@@ -231,18 +241,18 @@ async def scheme_totals(
     `monthly=False`: from the sale rows only, as for `payer_lines`.
     """
 
-    def raw(days: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    def raw(sign: int, days: sa.ColumnElement[bool]) -> sa.Select[Any]:
         return (
             sa.select(
                 sale_items.c.scheme_code,
-                sa.func.count().label("lines"),
-                sa.func.sum(sale_items.c.quantity).label("tickets"),
-                sa.func.sum(_LINE_REGULAR).label("regular_cents"),
-                sa.func.sum(sale_items.c.total_cents).label("paid_cents"),
-                sa.func.sum(_LINE_DISCOUNT).label("discount_cents"),
+                (sign * sa.func.count()).label("lines"),
+                (sign * sa.func.sum(sale_items.c.quantity)).label("tickets"),
+                (sign * sa.func.sum(_LINE_REGULAR)).label("regular_cents"),
+                (sign * sa.func.sum(sale_items.c.total_cents)).label("paid_cents"),
+                (sign * sa.func.sum(_LINE_DISCOUNT)).label("discount_cents"),
             )
             .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
-            .where(sales.c.status == CONFIRMED, _sales_of(scope), days)
+            .where(_sales_of(scope), days)
             .group_by(sale_items.c.scheme_code)
         )
 

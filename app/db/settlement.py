@@ -1,15 +1,17 @@
 """The monthly settlement sums, kept exact in the same transaction as every sale change.
 
 A confirmed sale adds its lines and their funding to `settlement_payer_months` and
-`settlement_scheme_months` (per partner, activity month and scheme); a cancelled confirmed
-sale takes them off again. Holds and expired holds never count, as in the reports. Each
-change is one `INSERT … SELECT … ON CONFLICT DO UPDATE` per table that sums the sale's own
-rows in SQL and adds them to the stored sums, so two sales at the same partner and month
-at the same moment both count, on one server process or many, and a rolled-back sale
-leaves the sums as they were.
+`settlement_scheme_months` (per partner, month and scheme) in the month of the lines'
+`counted_on`; a cancelled confirmed sale takes them off again in the month of their
+`uncounted_on` — the activity's month while it runs, else the month of the cancellation
+(app.domain.reports.settlement_day), so a closed month never changes. Holds and expired
+holds never count, as in the reports. Each change is one `INSERT … SELECT … ON CONFLICT DO
+UPDATE` per table that sums the sale's own rows in SQL and adds them to the stored sums, so
+two sales at the same partner and month at the same moment both count, on one server
+process or many, and a rolled-back sale leaves the sums as they were.
 
 The two tables hold what `app.db.reports` would sum from the raw rows of a whole month;
-`rebuild` recomputes them from the sales (as the migration that created them did).
+`rebuild` recomputes them from the sale lines' ledger days.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from app.db.tables import (
     settlement_scheme_months,
 )
 
-CONFIRMED = "confirmed"
 # A funding row without a payer reference: '' in the sums' key, NULL in the reports.
 NO_REF = ""
 
@@ -60,9 +61,17 @@ def _line_sums(sign: int) -> tuple[sa.ColumnElement[Any], ...]:
     )
 
 
+def ledger_day(sign: int) -> sa.Column[Any]:
+    """The day a line counts on (`sign` +1) or is taken off on (−1) in the settlement."""
+    if sign not in (1, -1):
+        raise ValueError("a sale is added (+1) or taken off (-1)")
+    return sale_items.c.counted_on if sign == 1 else sale_items.c.uncounted_on
+
+
 def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """One row per payer key of the sales `where` selects, its sums times `sign`."""
-    month = month_of(sale_items.c.activity_date, dialect)
+    """One row per payer key of the lines `where` selects, added (`sign` +1) or taken off
+    (−1) in their month."""
+    month = month_of(ledger_day(sign), dialect)
     ref = sa.func.coalesce(sale_item_funding.c.payer_ref, NO_REF)
     key = (
         sales.c.partner_id,
@@ -92,7 +101,7 @@ def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.S
 
 
 def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    month = month_of(sale_items.c.activity_date, dialect)
+    month = month_of(ledger_day(sign), dialect)
     key = (sales.c.partner_id, month, sale_items.c.scheme_code)
     return (
         sa.select(
@@ -145,28 +154,47 @@ async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None
     """Add a sale's lines and funding to the monthly sums (`sign` +1), or take them off (−1).
 
     Call it in the transaction that makes the sale confirmed (+1) or cancels a confirmed
-    sale (−1), after the sale's lines are written.
+    sale (−1), after the lines' `counted_on` (+1) or `uncounted_on` (−1) are written.
     """
-    if sign not in (1, -1):
-        raise ValueError("a sale is added (+1) or taken off (-1)")
+    ledger_day(sign)  # refuses any other sign
     for statement in _add_statements(session.get_bind().dialect.name, sign):
         await session.execute(statement, {"sale_id": sale_id})
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Recompute every sum from the confirmed sales (for data written around the service,
-    such as a benchmark dataset copied straight into the tables)."""
+    """Recompute every sum from the sale lines' ledger days (for data written around the
+    service, such as a benchmark dataset copied straight into the tables)."""
     dialect = session.get_bind().dialect.name
-    confirmed = sales.c.status == CONFIRMED
+    counted = sale_items.c.counted_on.is_not(None)
     await session.execute(sa.delete(settlement_payer_months))
     await session.execute(sa.delete(settlement_scheme_months))
     await session.execute(
         sa.insert(settlement_payer_months).from_select(
-            [*_PAYER_KEY, *_PAYER_SUMS], _payer_rows(dialect, 1, confirmed).order_by(None)
+            [*_PAYER_KEY, *_PAYER_SUMS], _payer_rows(dialect, 1, counted).order_by(None)
         )
     )
     await session.execute(
         sa.insert(settlement_scheme_months).from_select(
-            [*_SCHEME_KEY, *_SCHEME_SUMS], _scheme_rows(dialect, 1, confirmed).order_by(None)
+            [*_SCHEME_KEY, *_SCHEME_SUMS], _scheme_rows(dialect, 1, counted).order_by(None)
+        )
+    )
+    # Then the lines taken off, as each cancellation did.
+    uncounted = sale_items.c.uncounted_on.is_not(None)
+    await session.execute(
+        _upsert(
+            dialect,
+            settlement_payer_months,
+            _PAYER_KEY,
+            _PAYER_SUMS,
+            _payer_rows(dialect, -1, uncounted),
+        )
+    )
+    await session.execute(
+        _upsert(
+            dialect,
+            settlement_scheme_months,
+            _SCHEME_KEY,
+            _SCHEME_SUMS,
+            _scheme_rows(dialect, -1, uncounted),
         )
     )

@@ -50,6 +50,18 @@ def closed_months_before(day: date) -> Period:
     return Period(calendar_year_of(month - timedelta(days=1)).from_date, month)
 
 
+def settlement_day(activity_date: date, on: date) -> date:
+    """The day a sale line counts on in the settlement when it is confirmed (or taken off,
+    when it is cancelled) on the local date `on`.
+
+    A line counts on its activity date. But a month is settled once it is over — the
+    partner's invoice of it is out — so a confirmation or a cancellation that comes after
+    the activity's month ended counts on the first day of the month it happened in, as a
+    late addition or a correction, and leaves the closed month as it was invoiced.
+    """
+    return max(activity_date, on.replace(day=1))
+
+
 def is_first_of_month(day: date) -> bool:
     return day.day == 1
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import utcnow
+from app.clock import date_in_brussels, utcnow
 from app.db import changes, settlement
 from app.db import partners as db_partners
 from app.db import sales as db
@@ -421,6 +421,7 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
             "The hold expired; its tickets were released. Sell again.", code="hold-expired"
         )
     await db.end_hold(session, key)
+    await db.write_ledger_days(session, sale, confirmed_on=date_in_brussels(now))
     await settlement.add_sale(session, key, +1)
     partner = await _partner(session, sale)
     await changes.record(
@@ -454,6 +455,9 @@ async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str)
     if not await _release(session, key, "cancelled", now, from_statuses=(sale.status,)):
         raise Conflict("The sale changed at the same moment; read it again.", code="conflict")
     if sale.status == "confirmed":
+        # Taken off in the activity's month while it runs, else in this month: the
+        # partner's invoice of a closed month stays true.
+        await db.write_ledger_days(session, sale, cancelled_on=date_in_brussels(now))
         await settlement.add_sale(session, key, -1)
     await changes.record(
         session,

@@ -173,10 +173,11 @@ async def a_sale(
 ) -> WrittenSale:
     """A sale in `status` (confirmed, held, cancelled or expired) with its lines.
 
-    `sums=False` leaves the monthly settlement sums alone (a database migrated to before
-    they existed).
+    `sums=False` leaves the monthly settlement sums and the lines' settlement days alone (a
+    database migrated to before they existed).
     """
     sale_id = uuid.uuid4()
+    confirmed = status in ("confirmed", "cancelled")
     await session.execute(
         sa.insert(sales).values(
             id=sale_id,
@@ -215,6 +216,16 @@ async def a_sale(
                 total_cents=line.unit_price_cents * line.quantity,
                 discount_cents=line.discount_cents,
                 activity_date=line.activity_date,
+                # Confirmed (and cancelled) within the activity's month, as before any
+                # closed month.
+                **(
+                    {
+                        "counted_on": line.activity_date if confirmed else None,
+                        "uncounted_on": line.activity_date if status == "cancelled" else None,
+                    }
+                    if sums
+                    else {}
+                ),
             )
         )
         shares = _shares(line, partner_id)
@@ -234,7 +245,7 @@ async def a_sale(
                 ],
             )
         written.append(WrittenLine(line, str(item_id), shares))
-    if sums and status in ("confirmed", "cancelled"):
+    if sums and confirmed:
         await settlement.add_sale(session, sale_id, +1)
     if sums and status == "cancelled":
         await settlement.add_sale(session, sale_id, -1)

@@ -29,8 +29,10 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import get_session
+from app.clock import BRUSSELS
 from app.db import migrations, settlement
 from app.db import reports as db_reports
+from app.db import sales as db_sales
 from app.db.engine import create_engine
 from app.db.regions import MunicipalityRow, RegionRow
 from app.db.reports import Scope
@@ -55,7 +57,7 @@ from tests.factories import (
     next_nis,
     with_schemes,
 )
-from tests.reports.factories import THIRDS, Line, Share, a_passholder, a_sale, an_offer
+from tests.reports.factories import NOW, THIRDS, Line, Share, a_passholder, a_sale, an_offer
 from tests.support.postgres import create_database, drop_database
 
 # --- the split of a period --------------------------------------------------------------------
@@ -123,13 +125,38 @@ def test_a_period_of_whole_months_has_no_partial_months() -> None:
 Sums = dict[tuple[Any, ...], tuple[int, ...]]
 
 
-async def sums_from_the_sale_rows(session: AsyncSession) -> tuple[Sums, Sums]:
-    """What the two tables must hold, added up in Python from the confirmed sale rows."""
+def _ledger_months(
+    activity: date, confirmed_at: datetime, cancelled_at: datetime | None
+) -> list[tuple[date, int]]:
+    """The months a confirmed line counts in (+1) and, if cancelled, is taken off in (−1):
+    its activity's month, unless that month was over when it happened — then the month it
+    happened in (Brussels time), so a closed month never changes."""
+
+    def month_of(moment: datetime) -> date:
+        return max(_month_start(activity), _month_start(moment.astimezone(BRUSSELS).date()))
+
+    entries = [(month_of(confirmed_at), 1)]
+    if cancelled_at is not None:
+        entries.append((month_of(cancelled_at), -1))
+    return entries
+
+
+async def sums_from_the_sale_rows(
+    session: AsyncSession, *, on_activity_dates: bool = False
+) -> tuple[Sums, Sums]:
+    """What the two tables must hold, added up in Python from the sale rows: the lines of
+    every sale that was confirmed, less those of the confirmed sales cancelled since.
+
+    `on_activity_dates`: as every change counted before the settlement days existed — on
+    the activity's month, so that a sale cancelled since counts nowhere.
+    """
     items = (
         await session.execute(
             sa.select(
                 sale_items.c.id,
                 sales.c.partner_id,
+                sales.c.confirmed_at,
+                sales.c.cancelled_at,
                 sale_items.c.activity_date,
                 sale_items.c.scheme_code,
                 sale_items.c.quantity,
@@ -138,7 +165,9 @@ async def sums_from_the_sale_rows(session: AsyncSession) -> tuple[Sums, Sums]:
                 sale_items.c.discount_cents,
             )
             .join(sales, sales.c.id == sale_items.c.sale_id)
-            .where(sales.c.status == "confirmed")
+            .where(
+                sales.c.status.in_(("confirmed", "cancelled")), sales.c.confirmed_at.is_not(None)
+            )
         )
     ).all()
     funding: dict[Any, list[Any]] = defaultdict(list)
@@ -147,29 +176,36 @@ async def sums_from_the_sale_rows(session: AsyncSession) -> tuple[Sums, Sums]:
     payers: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     schemes: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for item in items:
-        month = _month_start(item.activity_date)
         regular = item.regular_price_cents * item.quantity
         line = (1, item.quantity, regular, item.total_cents, item.discount_cents * item.quantity)
-        scheme_key = (item.partner_id, month, item.scheme_code)
-        schemes[scheme_key] = [a + b for a, b in zip(schemes[scheme_key], line, strict=True)]
-        for share in funding[item.id]:
-            key = (
-                *scheme_key,
-                share.scheme_code,
-                share.payer,
-                share.payer_ref if share.payer_ref is not None else "",
-            )
-            added = (*line[:4], share.amount_cents)
-            payers[key] = [a + b for a, b in zip(payers[key], added, strict=True)]
+        if on_activity_dates:
+            entries = [(_month_start(item.activity_date), 1)] * (item.cancelled_at is None)
+        else:
+            entries = _ledger_months(item.activity_date, item.confirmed_at, item.cancelled_at)
+        for month, sign in entries:
+            scheme_key = (item.partner_id, month, item.scheme_code)
+            schemes[scheme_key] = [
+                a + sign * b for a, b in zip(schemes[scheme_key], line, strict=True)
+            ]
+            for share in funding[item.id]:
+                key = (
+                    *scheme_key,
+                    share.scheme_code,
+                    share.payer,
+                    share.payer_ref if share.payer_ref is not None else "",
+                )
+                added = (*line[:4], share.amount_cents)
+                payers[key] = [a + sign * b for a, b in zip(payers[key], added, strict=True)]
+    # A line counted and taken off in the same month leaves nothing there.
     return (
-        {key: tuple(value) for key, value in payers.items()},
-        {key: tuple(value) for key, value in schemes.items()},
+        {key: tuple(value) for key, value in payers.items() if any(value)},
+        {key: tuple(value) for key, value in schemes.items() if any(value)},
     )
 
 
 async def stored_sums(session: AsyncSession) -> tuple[Sums, Sums]:
-    """The two tables; a row whose sales were all cancelled must be all zeros, and is left
-    out (it stands for no rows)."""
+    """The two tables; a row at 0 lines (its sales all cancelled in their month) must be
+    all zeros, and is left out (it stands for no lines)."""
     payer_table, scheme_table = settlement_payer_months, settlement_scheme_months
     payers: Sums = {}
     for row in (await session.execute(sa.select(payer_table))).all():
@@ -546,7 +582,11 @@ async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_c
     async def confirmed_meanwhile(session_: AsyncSession, row: Any) -> Any:
         # What another desk's confirmation commits between the cancel's read and its update.
         key = uuid.UUID(row.id)
-        await session_.execute(sa.update(sales).where(sales.c.id == key).values(status="confirmed"))
+        now = datetime.now(UTC)
+        await session_.execute(
+            sa.update(sales).where(sales.c.id == key).values(status="confirmed", confirmed_at=now)
+        )
+        await db_sales.write_ledger_days(session_, row, confirmed_on=now.date())
         await settlement.add_sale(session_, key, +1)
         return await real_partner(session_, row)
 
@@ -637,7 +677,10 @@ async def test_the_migration_fills_the_sums_from_the_confirmed_sales(
             # old copy, which cascades to the rows that reference it.)
             assert await row_counts(session, before) == before
             payers, schemes = await stored_sums(session)
-            assert (payers, schemes) == await sums_from_the_sale_rows(session)
+            # The sales before the settlement days count on their activity dates, as then.
+            assert (payers, schemes) == await sums_from_the_sale_rows(
+                session, on_activity_dates=True
+            )
             assert sum(value[0] for value in schemes.values()) > 60
             assert "" in {key[5] for key in payers}
             # Recomputing them from the sales gives the same rows.
@@ -670,9 +713,10 @@ async def test_concurrent_changes_to_the_same_sums_neither_deadlock_nor_lose_upd
             holder = await a_passholder(session, region)
             written = []
             for number in range(40):
+                # Months still running when the factory's sales are confirmed (NOW).
                 lines = [
-                    Line(holder, offer, date(2026, 1, 10)),
-                    Line(holder, offer, date(2026, 2, 20), funding_key=THIRDS, quantity=2),
+                    Line(holder, offer, date(2026, 6, 10)),
+                    Line(holder, offer, date(2026, 7, 20), funding_key=THIRDS, quantity=2),
                 ]
                 if number % 2:
                     lines.reverse()
@@ -684,10 +728,16 @@ async def test_concurrent_changes_to_the_same_sums_neither_deadlock_nor_lose_upd
         async def change(sale_id: str, *, cancel: bool) -> None:
             async with gate, AsyncSession(bind=engine) as session:
                 key = uuid.UUID(sale_id)
+                [row] = await db_sales.get_sales(session, [key])
                 if cancel:
                     await session.execute(
-                        sa.update(sales).where(sales.c.id == key).values(status="cancelled")
+                        sa.update(sales)
+                        .where(sales.c.id == key)
+                        .values(status="cancelled", cancelled_at=NOW)
                     )
+                    await db_sales.write_ledger_days(session, row, cancelled_on=NOW.date())
+                else:
+                    await db_sales.write_ledger_days(session, row, confirmed_on=NOW.date())
                 await settlement.add_sale(session, key, -1 if cancel else +1)
                 await asyncio.sleep(rng.random() / 50)  # hold the rows a while
                 await session.commit()
@@ -703,3 +753,73 @@ async def test_concurrent_changes_to_the_same_sums_neither_deadlock_nor_lose_upd
     finally:
         await engine.dispose()
         drop_database(postgres_admin_url, url)
+
+
+BEFORE_THE_SETTLEMENT_DAYS = "310d45f260fa"
+
+
+async def test_the_settlement_days_migration_steps_down_to_activity_months_and_up_again(
+    empty_database: str,
+) -> None:
+    """Down, the sums are recomputed as the older code kept them (every sale confirmed now
+    on its activity's month); up again, the lines are counted on their activity dates, so
+    the sums stay those."""
+    await migrations.upgrade_async(empty_database)
+    engine = create_engine(empty_database)
+    try:
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            region = await a_region(session)
+            partner = await a_partner(session, region)
+            offer = await an_offer(session, partner)
+            holder = await a_passholder(session, region)
+            await a_sale(session, partner, [Line(holder, offer, date(2026, 6, 10))])
+            late = []
+            for day in (date(2026, 3, 5), date(2026, 4, 30)):
+                sale = await a_sale(session, partner, [Line(holder, offer, day)], sums=False)
+                [row] = await db_sales.get_sales(session, [uuid.UUID(sale.id)])
+                # Confirmed when the factory's NOW (June) came: counted in June.
+                await db_sales.write_ledger_days(session, row, confirmed_on=NOW.date())
+                await settlement.add_sale(session, uuid.UUID(sale.id), +1)
+                late.append(row)
+            # The second late one cancelled in July: a correction in July.
+            await session.execute(
+                sa.update(sales)
+                .where(sales.c.id == uuid.UUID(late[1].id))
+                .values(status="cancelled", cancelled_at=NOW + timedelta(days=40))
+            )
+            await db_sales.write_ledger_days(session, late[1], cancelled_on=date(2026, 7, 11))
+            await settlement.add_sale(session, uuid.UUID(late[1].id), -1)
+            await session.commit()
+            _, schemes = await stored_sums(session)
+            assert sorted((key[1], value[0]) for key, value in schemes.items()) == [
+                (date(2026, 6, 1), 3),
+                (date(2026, 7, 1), -1),
+            ]
+            # The sums are recomputed below; every other row must stay.
+            before = {
+                name: count
+                for name, count in (await row_counts(session)).items()
+                if not name.startswith("settlement_")
+            }
+
+        await asyncio.to_thread(migrations.downgrade, empty_database, BEFORE_THE_SETTLEMENT_DAYS)
+
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            assert await row_counts(session, before) == before
+            activity_months = await sums_from_the_sale_rows(session, on_activity_dates=True)
+            assert await stored_sums(session) == activity_months
+            _, schemes = activity_months
+            # The late one still confirmed on its March activity; the one on time in June.
+            assert sorted((key[1], value[0]) for key, value in schemes.items()) == [
+                (date(2026, 3, 1), 1),
+                (date(2026, 6, 1), 1),
+            ]
+
+        await migrations.upgrade_async(empty_database)
+
+        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
+            assert await stored_sums(session) == activity_months
+            await settlement.rebuild(session)
+            assert await stored_sums(session) == activity_months
+    finally:
+        await engine.dispose()

@@ -7,6 +7,8 @@ amounts in euros with a dot, a header row in Dutch, or French or English with
 Periods are activity dates, `from` included and `to` excluded; without both, the current
 calendar year (Europe/Brussels). Participation periods are whole months; a partner admin's
 settlement periods are closed months (a day's payer lines would name buyers' municipalities).
+A closed month's settlement never changes: a confirmation or cancellation after it counts in
+the month it was made (app.domain.reports.settlement_day).
 """
 
 from __future__ import annotations
@@ -201,6 +203,11 @@ async def settlement(
 ) -> SettlementOut | Response:
     """Confirmed sales only (held, expired and cancelled sales owe nothing), counted on
     their activity date, `from` included and `to` excluded (default: this calendar year).
+
+    A closed month never changes. A sale confirmed after its activity's month ended counts
+    from the first day of the month it was confirmed in; a confirmed sale cancelled after
+    its activity's month ended is taken off in the month of the cancellation, as a
+    correction: that month may show negative tickets and amounts.
 
     A partner_admin settles closed months: `from` and `to` on the first of a month, `to`
     at most the first day of the current one (default: this year's closed months; in

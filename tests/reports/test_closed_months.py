@@ -1,0 +1,218 @@
+"""A closed month's settlement never changes.
+
+A partner invoices a month once it is over. A sale confirmed, or a confirmed sale cancelled,
+after its activity's month ended counts in the month it happened in — a late addition, or a
+correction with negative figures — and leaves the invoiced month as it was. Through the
+API, with the sale service's clock set to the moments of the story.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Role
+from app.services import sales as sales_service
+from tests.factories import (
+    a_partner,
+    a_region,
+    bearer_for,
+    catalog_scheme,
+    grant_statuses,
+    with_schemes,
+)
+from tests.reports.factories import read_csv
+
+SEPTEMBER = {"from": "2026-09-01", "to": "2026-10-01"}
+OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
+YEAR_2026 = {"from": "2026-01-01", "to": "2027-01-01"}
+
+
+@dataclass
+class Desk:
+    desk: dict[str, str]
+    partner_admin: dict[str, str]
+    region_admin: dict[str, str]
+    partner_id: str
+    region_id: str
+    region_code: str
+    card_number: str
+    offers: dict[str, str]  # evening -> offer id
+
+
+async def a_desk(session: AsyncSession, client: httpx.AsyncClient) -> Desk:
+    """A partner of a region with the Kortrijk kansentarief (the holder pays 20 %, the
+    partner and the region each fund half of the reduction), one-off evenings on the last
+    day of September and in October at €10 and €15, and a holder with a kansenstatuut."""
+    region = await a_region(session)
+    await with_schemes(session, catalog_scheme("KORTRIJK_KANSENTARIEF", region.code))
+    partner_id = await a_partner(session, region)
+    admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner_id)
+    offers = {}
+    for evening, starts_at, price in (
+        ("30 september", "2026-09-30T18:00:00+00:00", 1_000),
+        ("30 september, laat", "2026-09-30T21:00:00+00:00", 1_500),
+        ("5 oktober", "2026-10-05T18:00:00+00:00", 1_000),
+    ):
+        offer = await client.post(
+            f"/v1/partners/{partner_id}/offers",
+            headers=admin,
+            json={
+                "title": f"Voorstelling {evening}",
+                "category": "podium",
+                "kind": "one_off",
+                "starts_at": starts_at,
+                "price_classes": [{"code": "standard", "label": "Standaard", "price_cents": price}],
+            },
+        )
+        assert offer.status_code == 201, offer.text
+        offers[evening] = offer.json()["id"]
+    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
+    municipality = region.municipalities[0]
+    holder = await client.post(
+        "/v1/passholders",
+        headers=registry,
+        json={
+            "first_name": "Sofie",
+            "last_name": "Desmet",
+            "birth_date": "1985-07-30",
+            "postal_code": municipality.postal_codes[0],
+            "municipality_nis": municipality.nis_code,
+        },
+    )
+    assert holder.status_code == 201, holder.text
+    holder_id = holder.json()["id"]
+    card = (await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
+    await grant_statuses(client, registry, holder_id, region.id, ["kansenstatuut"])
+    await session.commit()
+    return Desk(
+        desk=await bearer_for(session, Role.DESK, partner_id=partner_id),
+        partner_admin=admin,
+        region_admin=await bearer_for(session, Role.REGION_ADMIN, region_id=region.id),
+        partner_id=partner_id,
+        region_id=region.id,
+        region_code=region.code,
+        card_number=card["number"],
+        offers=offers,
+    )
+
+
+def at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    """The sale service's clock stands at `moment` (UTC)."""
+    now = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    monkeypatch.setattr(sales_service, "utcnow", lambda: now)
+
+
+async def sell(client: httpx.AsyncClient, desk: Desk, evening: str, *, hold: bool = False) -> str:
+    item = {
+        "card_number": desk.card_number,
+        "offer_id": desk.offers[evening],
+        "price_class": "standard",
+        "quantity": 1,
+    }
+    quote = await client.post("/v1/quotes", headers=desk.desk, json=item)
+    assert quote.status_code == 200, quote.text
+    [tariff] = quote.json()["tariffs"]
+    assert tariff["scheme_code"] == "KORTRIJK_KANSENTARIEF"
+    sale = await client.post(
+        "/v1/sales",
+        headers={**desk.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={"items": [{**item, "tariff_id": tariff["tariff_id"]}], "hold": hold},
+    )
+    assert sale.status_code == 201, sale.text
+    return str(sale.json()["id"])
+
+
+async def settlement(
+    client: httpx.AsyncClient, headers: dict[str, str], period: dict[str, str], **scope: str
+) -> dict[str, Any]:
+    response = await client.get(
+        "/v1/reports/settlement", headers=headers, params={**period, **scope}
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def owed(report: dict[str, Any]) -> dict[str, int]:
+    return {line["payer"]: line["amount_cents"] for line in report["lines"]}
+
+
+async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_month_it_was_made(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = await a_desk(session, client)
+    at(monkeypatch, "2026-09-30T17:00:00")
+    sold = await sell(client, desk, "30 september")
+    invoiced = await settlement(client, desk.partner_admin, SEPTEMBER)
+    assert invoiced["total"] == {
+        "tickets": 1,
+        "regular_cents": 1_000,
+        "paid_cents": 200,
+        "discount_cents": 800,
+    }
+    assert owed(invoiced) == {"partner": 400, "scheme_owner": 400}
+
+    # Two days into October, within the partner's week to cancel.
+    at(monkeypatch, "2026-10-02T09:00:00")
+    cancelled = await client.post(f"/v1/sales/{sold}/cancel", headers=desk.desk)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    # A sale made and cancelled while its month runs leaves no trace in it.
+    at(monkeypatch, "2026-10-05T10:00:00")
+    same_month = await sell(client, desk, "5 oktober")
+    assert (await client.post(f"/v1/sales/{same_month}/cancel", headers=desk.desk)).is_success
+
+    assert await settlement(client, desk.partner_admin, SEPTEMBER) == invoiced
+    october = await settlement(client, desk.partner_admin, OCTOBER)
+    assert october["total"] == {
+        "tickets": -1,
+        "regular_cents": -1_000,
+        "paid_cents": -200,
+        "discount_cents": -800,
+    }
+    assert owed(october) == {"partner": -400, "scheme_owner": -400}
+    assert [line["tickets"] for line in october["lines"]] == [-1, -1]
+    # Over the year the sale and its correction cancel out: nothing is owed.
+    year = await settlement(client, desk.region_admin, YEAR_2026, region_id=desk.region_id)
+    assert year["lines"] == []
+    assert year["total"]["tickets"] == 0
+    # The invoice file shows the correction as negative euros.
+    csv = await client.get(
+        "/v1/reports/settlement",
+        headers={**desk.partner_admin, "Accept": "text/csv"},
+        params=OCTOBER,
+    )
+    assert [row[3:] for row in read_csv(csv) if row[0] == "betaler"] == [
+        ["partner", desk.partner_id, "-1", "-10.00", "-2.00", "-4.00"],
+        ["scheme_owner", desk.region_code, "-1", "-10.00", "-2.00", "-4.00"],
+    ]
+
+
+async def test_a_hold_confirmed_after_its_month_closed_counts_in_the_month_it_was_confirmed(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = await a_desk(session, client)
+    # 23:55 in Brussels on the last evening of September; confirmed ten minutes later.
+    at(monkeypatch, "2026-09-30T21:55:00")
+    held = await sell(client, desk, "30 september, laat", hold=True)
+    at(monkeypatch, "2026-09-30T22:05:00")
+    confirmed = await client.post(f"/v1/sales/{held}/confirm", headers=desk.desk)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "confirmed"
+
+    september = await settlement(client, desk.partner_admin, SEPTEMBER)
+    october = await settlement(client, desk.partner_admin, OCTOBER)
+
+    assert september["lines"] == []
+    assert september["total"]["tickets"] == 0
+    assert october["total"]["tickets"] == 1
+    assert owed(october) == {"partner": 600, "scheme_owner": 600}
+    # The line still carries its activity date, for the desk and for participation.
+    [line] = confirmed.json()["items"]
+    assert line["activity_date"] == "2026-09-30"
