@@ -107,14 +107,21 @@ _FILL = [
            '0000000000000', md5('o' || ((s % :partners) * 10 + (s * 31 + n) % 10))::uuid,
            'standard', (90000 + r * 10 + (h / :regions) % 5)::text, scheme, 1, '[]', scheme,
            quantity, regular, unit, unit * quantity, regular - unit, day,
-           -- Confirmed on the day (90 % confirmed, 4 % cancelled a day later: in the next
-           -- month when sold on a month's last day).
-           CASE WHEN s % 100 < 94 THEN day END,
+           -- The settlement days of the sale's confirmation (90 % confirmed, and 4 %
+           -- cancelled a day later) on their Brussels dates, as app.domain.reports.
+           -- settlement_day gives them: in the next month when that month had ended.
+           CASE WHEN s % 100 < 94
+                THEN greatest(day, date_trunc('month', (at AT TIME ZONE 'Europe/Brussels'))::date)
+           END,
            CASE WHEN s % 100 >= 90 AND s % 100 < 94
-                THEN greatest(day, date_trunc('month', day + 1)::date) END
+                THEN greatest(day, date_trunc('month', ((at + interval '1 day')
+                                                         AT TIME ZONE 'Europe/Brussels'))::date)
+           END
     FROM generate_series(0, :sales - 1) s
     CROSS JOIN LATERAL (
-        SELECT date '2026-01-01' + ((s::bigint * 7919) % 525600)::int / 1440 AS day
+        SELECT date '2026-01-01' + ((s::bigint * 7919) % 525600)::int / 1440 AS day,
+               timestamptz '2026-01-01 08:00+00'
+               + ((s::bigint * 7919) % 525600) * interval '1 minute' AS at
     ) d
     CROSS JOIN LATERAL generate_series(0, CASE WHEN s % 5 = 0 THEN 1 ELSE 0 END) n
     CROSS JOIN LATERAL (

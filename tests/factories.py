@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -250,3 +251,14 @@ async def lapse(session: AsyncSession, sale_id: str) -> None:
         )
         .values(held_until=past)
     )
+
+
+def desk_clock(monkeypatch: pytest.MonkeyPatch, now: Callable[[], datetime]) -> None:
+    """The desk's quotes and sales see the time `now()` gives (an aware datetime), and the
+    Brussels date of it; tokens, audit and everything else keep the real time."""
+    from app.clock import date_in_brussels
+    from app.services import quotes, sales
+
+    monkeypatch.setattr(quotes, "utcnow", now)
+    monkeypatch.setattr(quotes, "today_in_brussels", lambda: date_in_brussels(now()))
+    monkeypatch.setattr(sales, "utcnow", now)

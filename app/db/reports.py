@@ -1,7 +1,8 @@
 """Report queries: every figure is summed by the database (GROUP BY), never in Python.
 
-A report reads *confirmed* sales only: a hold that was never confirmed, an expired hold and
-a cancelled sale owe nobody anything and reached nobody. Participation counts sales on their
+Participation reads *confirmed* sales only: a hold that was never confirmed, an expired hold
+and a cancelled sale reached nobody; a settlement owes for a sale while it was confirmed
+(below). Participation counts sales on their
 line's `activity_date` (the activity's day, else the sale day), from the first day included
 to the last day excluded. A region's sales are the sales at partners of that region.
 

@@ -385,7 +385,7 @@ settlement_payer_months = sa.Table(
     "settlement_payer_months",
     metadata,
     sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), primary_key=True),
-    # The first day of the month of the lines' activity date.
+    # The first day of the month of the lines' `counted_on` (or `uncounted_on`).
     sa.Column("month", sa.Date, primary_key=True),
     sa.Column("scheme_code", sa.String(64), primary_key=True),
     sa.Column("funded_scheme_code", sa.String(64), primary_key=True),

@@ -153,6 +153,22 @@ class SchemeTotal:
     totals: SaleTotals
 
 
+def schemes_of_every_payer(
+    lines: Iterable[PayerLine], schemes: Iterable[SchemeTotal]
+) -> tuple[SchemeTotal, ...]:
+    """The scheme totals, with a total of 0 for each scheme that has payer lines but none.
+
+    Groups whose sums are all 0 are not reported; in a month where a late cancellation and a
+    late confirmation of the same price cancel out, a scheme's total can be 0 while its
+    payer lines are not (the two buyers live in different municipalities). Every payer line
+    then still has its scheme's total, and the payers add up to it.
+    """
+    totals = {scheme.scheme_code: scheme for scheme in schemes}
+    for line in lines:
+        totals.setdefault(line.scheme_code, SchemeTotal(line.scheme_code, SaleTotals(0, 0, 0, 0)))
+    return tuple(totals[code] for code in sorted(totals))
+
+
 @dataclass(frozen=True, slots=True)
 class Settlement:
     partner_id: str | None

@@ -31,6 +31,7 @@ from app.domain.reports import (
     calendar_year_of,
     closed_months_before,
     is_first_of_month,
+    schemes_of_every_payer,
     suppress,
 )
 from app.errors import Forbidden, NotFound, Unprocessable
@@ -146,7 +147,7 @@ async def settlement(
         region_id=scope.region_id,
         period=period,
         lines=tuple(lines),
-        schemes=tuple(schemes),
+        schemes=schemes_of_every_payer(lines, schemes),
     )
 
 

@@ -216,8 +216,9 @@ async def a_sale(
                 total_cents=line.unit_price_cents * line.quantity,
                 discount_cents=line.discount_cents,
                 activity_date=line.activity_date,
-                # Confirmed (and cancelled) within the activity's month, as before any
-                # closed month.
+                # Counted (and, cancelled, taken off) on the activity date, as if confirmed
+                # and cancelled while its month ran; the reports read these days, not
+                # `confirmed_at` and `cancelled_at` (NOW whatever the activity).
                 **(
                     {
                         "counted_on": line.activity_date if confirmed else None,

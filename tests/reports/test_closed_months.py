@@ -3,31 +3,35 @@
 A partner invoices a month once it is over. A sale confirmed, or a confirmed sale cancelled,
 after its activity's month ended counts in the month it happened in — a late addition, or a
 correction with negative figures — and leaves the invoiced month as it was. Through the
-API, with the sale service's clock set to the moments of the story.
+API, with the desk's clock set to the moments of the story.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import sales as db_sales
+from app.db import settlement
+from app.db.tables import sales
 from app.domain.access import Role
-from app.services import sales as sales_service
 from tests.factories import (
     a_partner,
     a_region,
     bearer_for,
     catalog_scheme,
+    desk_clock,
     grant_statuses,
     with_schemes,
 )
-from tests.reports.factories import read_csv
+from tests.reports.factories import Line, Share, a_passholder, a_sale, an_offer, read_csv
 
 SEPTEMBER = {"from": "2026-09-01", "to": "2026-10-01"}
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -104,9 +108,9 @@ async def a_desk(session: AsyncSession, client: httpx.AsyncClient) -> Desk:
 
 
 def at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
-    """The sale service's clock stands at `moment` (UTC)."""
+    """The desk's clock stands at `moment` (UTC)."""
     now = datetime.fromisoformat(moment).replace(tzinfo=UTC)
-    monkeypatch.setattr(sales_service, "utcnow", lambda: now)
+    desk_clock(monkeypatch, lambda: now)
 
 
 async def sell(client: httpx.AsyncClient, desk: Desk, evening: str, *, hold: bool = False) -> str:
@@ -129,7 +133,7 @@ async def sell(client: httpx.AsyncClient, desk: Desk, evening: str, *, hold: boo
     return str(sale.json()["id"])
 
 
-async def settlement(
+async def settlement_report(
     client: httpx.AsyncClient, headers: dict[str, str], period: dict[str, str], **scope: str
 ) -> dict[str, Any]:
     response = await client.get(
@@ -149,7 +153,7 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
     desk = await a_desk(session, client)
     at(monkeypatch, "2026-09-30T17:00:00")
     sold = await sell(client, desk, "30 september")
-    invoiced = await settlement(client, desk.partner_admin, SEPTEMBER)
+    invoiced = await settlement_report(client, desk.partner_admin, SEPTEMBER)
     assert invoiced["total"] == {
         "tickets": 1,
         "regular_cents": 1_000,
@@ -168,8 +172,8 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
     same_month = await sell(client, desk, "5 oktober")
     assert (await client.post(f"/v1/sales/{same_month}/cancel", headers=desk.desk)).is_success
 
-    assert await settlement(client, desk.partner_admin, SEPTEMBER) == invoiced
-    october = await settlement(client, desk.partner_admin, OCTOBER)
+    assert await settlement_report(client, desk.partner_admin, SEPTEMBER) == invoiced
+    october = await settlement_report(client, desk.partner_admin, OCTOBER)
     assert october["total"] == {
         "tickets": -1,
         "regular_cents": -1_000,
@@ -179,7 +183,7 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
     assert owed(october) == {"partner": -400, "scheme_owner": -400}
     assert [line["tickets"] for line in october["lines"]] == [-1, -1]
     # Over the year the sale and its correction cancel out: nothing is owed.
-    year = await settlement(client, desk.region_admin, YEAR_2026, region_id=desk.region_id)
+    year = await settlement_report(client, desk.region_admin, YEAR_2026, region_id=desk.region_id)
     assert year["lines"] == []
     assert year["total"]["tickets"] == 0
     # The invoice file shows the correction as negative euros.
@@ -206,8 +210,8 @@ async def test_a_hold_confirmed_after_its_month_closed_counts_in_the_month_it_wa
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["status"] == "confirmed"
 
-    september = await settlement(client, desk.partner_admin, SEPTEMBER)
-    october = await settlement(client, desk.partner_admin, OCTOBER)
+    september = await settlement_report(client, desk.partner_admin, SEPTEMBER)
+    october = await settlement_report(client, desk.partner_admin, OCTOBER)
 
     assert september["lines"] == []
     assert september["total"]["tickets"] == 0
@@ -216,3 +220,67 @@ async def test_a_hold_confirmed_after_its_month_closed_counts_in_the_month_it_wa
     # The line still carries its activity date, for the desk and for participation.
     [line] = confirmed.json()["items"]
     assert line["activity_date"] == "2026-09-30"
+
+
+async def test_a_scheme_whose_late_changes_cancel_out_keeps_its_total_beside_its_payers(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """In October a September sale is cancelled and another, at the same price, confirmed
+    late: the scheme's sums cancel out, but the two buyers' home municipalities each owe (or
+    get back) their share. The payer lines are reported, and so is their scheme, at 0."""
+    region = await a_region(session)
+    partner = await a_partner(session, region)
+    offer = await an_offer(session, partner)
+
+    def line(holder: str, day: date, municipality: str) -> Line:
+        return Line(
+            holder,
+            offer,
+            day,
+            shares=(
+                Share("KORTRIJK_KANSENTARIEF", "partner", partner, 4_760),
+                Share("KORTRIJK_KANSENTARIEF", "home_municipality", municipality, 4_760),
+            ),
+        )
+
+    cancelled = await a_sale(
+        session, partner, [line(await a_passholder(session, region), date(2026, 9, 20), "11111")]
+    )
+    [row] = await db_sales.get_sales(session, [uuid.UUID(cancelled.id)])
+    await session.execute(
+        sa.update(sales).where(sales.c.id == uuid.UUID(cancelled.id)).values(status="cancelled")
+    )
+    await db_sales.write_ledger_days(session, row, cancelled_on=date(2026, 10, 3))
+    await settlement.add_sale(session, uuid.UUID(cancelled.id), -1)
+    late = await a_sale(
+        session,
+        partner,
+        [line(await a_passholder(session, region), date(2026, 9, 25), "22222")],
+        status="held",
+    )
+    [row] = await db_sales.get_sales(session, [uuid.UUID(late.id)])
+    await session.execute(
+        sa.update(sales).where(sales.c.id == uuid.UUID(late.id)).values(status="confirmed")
+    )
+    await db_sales.write_ledger_days(session, row, confirmed_on=date(2026, 10, 3))
+    await settlement.add_sale(session, uuid.UUID(late.id), +1)
+    await session.commit()
+    headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner)
+
+    october = await settlement_report(client, headers, OCTOBER)
+
+    assert [
+        (line["payer"], line["payer_ref"], line["amount_cents"]) for line in october["lines"]
+    ] == [
+        ("home_municipality", "11111", -4_760),
+        ("home_municipality", "22222", 4_760),
+    ]
+    assert october["schemes"] == [
+        {
+            "scheme_code": "KORTRIJK_KANSENTARIEF",
+            "tickets": 0,
+            "regular_cents": 0,
+            "paid_cents": 0,
+            "discount_cents": 0,
+        }
+    ]

@@ -4,11 +4,13 @@ JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma s
 amounts in euros with a dot, a header row in Dutch, or French or English with
 `Accept-Language`).
 
-Periods are activity dates, `from` included and `to` excluded; without both, the current
-calendar year (Europe/Brussels). Participation periods are whole months; a partner admin's
-settlement periods are closed months (a day's payer lines would name buyers' municipalities).
-A closed month's settlement never changes: a confirmation or cancellation after it counts in
-the month it was made (app.domain.reports.settlement_day).
+Periods are days, `from` included and `to` excluded; without both, the current calendar
+year (Europe/Brussels). Participation counts sales on their activity date, by whole months.
+A settlement counts each sale on its activity date too, unless the sale was confirmed or
+cancelled after that month closed: then on the first day of the month it happened in
+(app.domain.reports.settlement_day), so a closed month's settlement never changes. A
+partner admin's settlement periods are closed months (a day's payer lines would name
+buyers' municipalities).
 """
 
 from __future__ import annotations
@@ -43,10 +45,8 @@ CSV_MEDIA_TYPE = "text/csv"
 # The same URL answers JSON or CSV, with Dutch or English headers: caches must tell them apart.
 VARY = "Accept, Accept-Language"
 MaybeId = Annotated[str | None, Query(max_length=64)]
-FromDate = Annotated[
-    IsoDate | None, Query(alias="from", description="first activity day (included)")
-]
-ToDate = Annotated[IsoDate | None, Query(description="day after the last activity day")]
+FromDate = Annotated[IsoDate | None, Query(alias="from", description="first day (included)")]
+ToDate = Annotated[IsoDate | None, Query(description="the day after the last day (excluded)")]
 
 
 def _responses(csv_description: str) -> dict[int | str, dict[str, Any]]:
@@ -179,7 +179,7 @@ class SettlementOut(ResponseModel):
     partner_id: str | None
     region_id: str | None
     from_date: date
-    to_date: date = Field(description="the day after the last activity day counted")
+    to_date: date = Field(description="the day after the last day counted")
     lines: list[PayerLineOut]
     schemes: list[SchemeTotalOut]
     total: TotalsOut
@@ -201,13 +201,15 @@ async def settlement(
     from_: FromDate = None,
     to: ToDate = None,
 ) -> SettlementOut | Response:
-    """Confirmed sales only (held, expired and cancelled sales owe nothing), counted on
-    their activity date, `from` included and `to` excluded (default: this calendar year).
+    """Confirmed sales (held and expired sales owe nothing), counted on their activity
+    date, `from` included and `to` excluded (default: this calendar year).
 
     A closed month never changes. A sale confirmed after its activity's month ended counts
-    from the first day of the month it was confirmed in; a confirmed sale cancelled after
-    its activity's month ended is taken off in the month of the cancellation, as a
-    correction: that month may show negative tickets and amounts.
+    on the first day of the month it was confirmed in. A sale cancelled while its activity's
+    month runs leaves that month; one cancelled after it is taken off on the first day of
+    the month of the cancellation, as a correction: that month may show negative tickets
+    and amounts, and a scheme whose late changes cancel out is listed at 0 beside its
+    payers.
 
     A partner_admin settles closed months: `from` and `to` on the first of a month, `to`
     at most the first day of the current one (default: this year's closed months; in
