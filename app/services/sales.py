@@ -435,7 +435,9 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
 
 
 async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
-    sale = await _load_own_sale(session, principal, sale_id)
+    # Read as GET reads it: a hold whose time ran out is expired, whether or not something
+    # released it yet, so cancelling it answers the same either way.
+    sale = await read_sale(session, principal, sale_id)
     now = utcnow()
     if sale.status == "cancelled":
         return sale

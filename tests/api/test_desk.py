@@ -305,6 +305,26 @@ async def test_reading_a_lapsed_hold_releases_it(
     assert (await session.execute(tickets)).scalars().all() == [0]
 
 
+async def test_cancelling_a_lapsed_hold_finds_it_expired_and_changes_nothing_more(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    await lapse(session, held["id"])  # nothing has released it yet
+
+    cancelled = await client.post(f"/v1/sales/{held['id']}/cancel", headers=world.desk)
+
+    problem = assert_problem(cancelled, 409, "sale-not-active")
+    assert problem["detail"] == "The sale is expired; there is nothing to cancel."
+    read = (await client.get(f"/v1/sales/{held['id']}", headers=world.desk)).json()
+    assert (read["status"], read["cancelled_at"]) == ("expired", None)
+    tickets = sa.select(usage_counters.c.tickets).where(
+        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
+    )
+    assert (await session.execute(tickets)).scalars().all() == [0]
+
+
 async def test_the_hold_lasts_as_long_as_the_setting_says(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, settings: Settings
 ) -> None:
