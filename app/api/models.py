@@ -8,11 +8,21 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
+from app.domain.validation import CALENDAR, in_calendar
 from app.errors import NotFound, Unprocessable
 
 
@@ -31,7 +41,22 @@ def _iso_date_only(value: object) -> object:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+def _within_calendar(value: date) -> date:
+    if not in_calendar(value):
+        raise ValueError(f"give {CALENDAR}")
+    return value
+
+
+def _moment_within_calendar(value: datetime) -> datetime:
+    # The date as written: converting a moment near year 1 to UTC would itself overflow.
+    _within_calendar(value.date())
+    return value
+
+
+# A date within the calendar (app.domain.validation.in_calendar).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_calendar)]
+# A moment with its UTC offset, within the same calendar.
+Moment = Annotated[AwareDatetime, AfterValidator(_moment_within_calendar)]
 
 
 # FastAPI validates bodies in Python mode, where pydantic would read `false` or "3" as a

@@ -44,6 +44,8 @@ Per = Literal["passholder"]
 PERS: tuple[Per, ...] = ("passholder",)
 
 _NEW_YEAR = (1, 1)
+# Tickets a count limit may allow: far beyond any scheme's, within the 32-bit counters.
+MAX_COUNT = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +280,7 @@ def parse_limit(value: object, at: str, problems: Problems) -> Limit:
     if len(kinds) != 1 and isinstance(value, Mapping):
         problems.add(at, "needs exactly one of count, discount_cents")
     count = (
-        read_integer(data["count"], pointer(at, "count"), problems, minimum=1)
+        read_integer(data["count"], pointer(at, "count"), problems, minimum=1, maximum=MAX_COUNT)
         if "count" in data
         else None
     )

@@ -9,6 +9,7 @@ raises `SchemeValidationError` at the end when anything was recorded.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -102,9 +103,16 @@ def read_integer(
     return value
 
 
+# €100,000: more than any ticket, price or yearly budget of a participation pass (an offer's
+# price has the same cap). Sale lines and usage counters store cents in 32-bit integers: a
+# larger amount in a scheme would pass its quote and then fail every sale at its tariff.
+MAX_CENTS = 10_000_000
+
+
 def read_cents(value: object, at: str, problems: Problems, *, minimum: int = 0) -> int:
-    """An amount of money in integer cents (never a float: 12.5 cents does not exist)."""
-    return read_integer(value, at, problems, minimum=minimum)
+    """An amount of money in integer cents (never a float: 12.5 cents does not exist), at
+    most `MAX_CENTS`."""
+    return read_integer(value, at, problems, minimum=minimum, maximum=MAX_CENTS)
 
 
 def read_percent(value: object, at: str, problems: Problems) -> Decimal:
@@ -173,17 +181,33 @@ def read_choice(value: object, at: str, problems: Problems, options: Sequence[T]
     return options[0]
 
 
+# Every day a person, a status, an activity or a report can be about. Outside it a date is
+# a mistake (or a "no end" written as 9999-12-31, where the field should be left out), and
+# date arithmetic near year 1 or 9999 (an end plus grace days) would overflow.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+CALENDAR = f"a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+
+
+def in_calendar(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def read_date(value: object, at: str, problems: Problems) -> date | None:
-    """An ISO date; YAML already gives `date` objects for unquoted dates."""
+    """An ISO date within the calendar; YAML already gives `date` objects for unquoted
+    dates."""
+    day: date | None = None
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.add(at, "must be an ISO date (YYYY-MM-DD)")
-    return None
+        day = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(value)
+    if day is None:
+        problems.add(at, "must be an ISO date (YYYY-MM-DD)")
+    elif not in_calendar(day):
+        problems.add(at, f"must be {CALENDAR}")
+        day = None
+    return day
 
 
 def read_list(

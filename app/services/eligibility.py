@@ -15,9 +15,11 @@ from app.db import passholders as db_passholders
 from app.db import regions as db_regions
 from app.domain.conditions import Subject, compile_condition
 from app.domain.facts import age_on
+from app.domain.people import birth_date_problem
 from app.domain.schemes import SchemeDefinition
 from app.errors import Unprocessable
 from app.services.catalog import CATALOG
+from app.services.lookup import field_error
 from app.services.schemes import place_names, summaries
 
 
@@ -37,6 +39,10 @@ async def check(
     birth_date: date,
     statuses: frozenset[str],
 ) -> list[Match]:
+    today = today_in_brussels()
+    problem = birth_date_problem(birth_date, today)
+    if problem is not None:
+        raise field_error("/birth_date", problem)
     if municipality_nis is None:
         assert postal_code is not None
         found = await db_passholders.municipalities_of_postal_code(session, postal_code)
@@ -56,7 +62,6 @@ async def check(
         )
     regions = await db_regions.get_regions(session)
     code = next(r.code for r in regions if r.id == region_id)
-    today = today_in_brussels()
     # The statuses the person says they have are taken to count in their home region.
     subject = Subject(
         age=age_on(birth_date, today),

@@ -26,6 +26,7 @@ from app.domain.access import Principal, Tenant
 from app.domain.entitlements import ENTITLEMENT_TYPES
 from app.domain.insz import InvalidInsz, parse_insz
 from app.domain.renewal import default_valid_until
+from app.domain.validation import CALENDAR, in_calendar
 from app.errors import NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.entitlements import GrantRequest, grant_many
@@ -118,6 +119,8 @@ def _parse_row(number: int, raw: Mapping[str, str], key: str, default_end: str) 
         valid_from = date.fromisoformat(raw.get("valid_from", ""))
     except ValueError:
         return "valid_from: not a date (YYYY-MM-DD)"
+    if not in_calendar(valid_from):
+        return f"valid_from: give {CALENDAR}"
     until_text = raw.get("valid_until", "")
     try:
         valid_until = (
@@ -127,6 +130,8 @@ def _parse_row(number: int, raw: Mapping[str, str], key: str, default_end: str) 
         )
     except ValueError:
         return "valid_until: not a date (YYYY-MM-DD)"
+    if not in_calendar(valid_until):
+        return f"valid_until: give {CALENDAR}"
     if valid_until < valid_from:
         return "valid_until lies before valid_from"
     evidence = raw.get("evidence") or None

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
 from app.api.deps import Authorized, SessionDep
-from app.api.models import Name, RequestModel, ResponseModel, StrictInt
+from app.api.models import Moment, Name, RequestModel, ResponseModel, StrictInt
 from app.api.problems import negotiate_language, problem_responses
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Principal, Role
@@ -33,8 +33,8 @@ class OfferIn(RequestModel):
     title: Name
     category: Category
     kind: Literal["one_off", "period", "permanent"]
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     price_classes: Annotated[list[PriceClassIn], Field(min_length=1, max_length=20)]
     external_ref: Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = (
         Field(default=None, description="e.g. an UiTdatabank event id")
