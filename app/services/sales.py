@@ -398,11 +398,17 @@ async def read_sale(session: AsyncSession, principal: Principal, sale_id: str) -
     return current
 
 
+_HOLD_EXPIRED = "The hold expired; its tickets were released. Sell again."
+
+
 async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
     sale = await _load_own_sale(session, principal, sale_id)
     now = utcnow()
     if sale.status == "confirmed":
         return sale  # confirming twice is harmless
+    if sale.status == "expired":
+        # The same answer whether this confirm or something before it released the hold.
+        raise Conflict(_HOLD_EXPIRED, code="hold-expired")
     if sale.status != "held":
         raise Conflict(
             f"The sale is {sale.status}; only a hold can be confirmed.", code="sale-not-held"
@@ -417,9 +423,7 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
     ):
         await _expire(session, key, now)
         await session.commit()
-        raise Conflict(
-            "The hold expired; its tickets were released. Sell again.", code="hold-expired"
-        )
+        raise Conflict(_HOLD_EXPIRED, code="hold-expired")
     await db.end_hold(session, key)
     await db.write_ledger_days(session, sale, confirmed_on=date_in_brussels(now))
     await settlement.add_sale(session, key, +1)
@@ -446,7 +450,10 @@ async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str)
             f"The sale is {sale.status}; there is nothing to cancel.", code="sale-not-active"
         )
     partner = await _partner(session, sale)
-    if now > sale.created_at + timedelta(hours=partner.cancellation_window_hours):
+    # The window is the partner's promise about sales; a hold is a reservation the desk may
+    # always release before it lapses (even at a partner that takes no cancellations).
+    window = timedelta(hours=partner.cancellation_window_hours)
+    if sale.status == "confirmed" and now > sale.created_at + window:
         raise Conflict(
             "The partner's cancellation window for this sale has passed.",
             code="cancellation-window-passed",

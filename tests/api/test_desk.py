@@ -15,7 +15,14 @@ from app.api.deps import get_settings
 from app.api.routes.quotes import QuoteOut
 from app.db import reports as db_reports
 from app.db.reports import Scope
-from app.db.tables import audit_log, idempotency_keys, sale_items, sale_usage, usage_counters
+from app.db.tables import (
+    audit_log,
+    idempotency_keys,
+    partners,
+    sale_items,
+    sale_usage,
+    usage_counters,
+)
 from app.db.tables import sales as sales_table
 from app.domain.access import Role
 from app.domain.reports import Period
@@ -323,6 +330,46 @@ async def test_cancelling_a_lapsed_hold_finds_it_expired_and_changes_nothing_mor
         usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
     )
     assert (await session.execute(tickets)).scalars().all() == [0]
+
+
+async def test_confirming_a_hold_that_was_released_on_a_read_answers_hold_expired(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+    await lapse(session, held["id"])
+    read = await client.get(f"/v1/sales/{held['id']}", headers=world.desk)
+    assert read.json()["status"] == "expired"
+
+    late = await client.post(f"/v1/sales/{held['id']}/confirm", headers=world.desk)
+
+    # As when the confirm itself finds the hold lapsed (the test above).
+    assert_problem(late, 409, "hold-expired")
+
+
+async def test_a_hold_can_be_released_where_sales_cannot_be_cancelled(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await kortrijk_world(session, client)
+    await session.execute(
+        sa.update(partners)
+        .where(partners.c.id == uuid.UUID(world.partner_id))
+        .values(cancellation_window_hours=0)
+    )
+    await session.commit()
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    held = (await sell(client, world, tariff_id, hold=True)).json()
+
+    released = await client.post(f"/v1/sales/{held['id']}/cancel", headers=world.desk)
+
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "cancelled"
+    tariffs = (await quote(client, world)).json()["tariffs"]
+    assert tariffs[0]["remaining"] == 1  # the reserved ticket is back
+    sold = (await sell(client, world, tariffs[0]["tariff_id"])).json()
+    refused = await client.post(f"/v1/sales/{sold['id']}/cancel", headers=world.desk)
+    assert_problem(refused, 409, "cancellation-window-passed")
 
 
 async def test_the_hold_lasts_as_long_as_the_setting_says(

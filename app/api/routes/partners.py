@@ -36,7 +36,11 @@ class PartnerIn(RequestModel):
     municipality_nis: Annotated[str, Field(pattern=r"^[0-9]{5}$")]
     categories: Annotated[list[Category], Field(max_length=20)] = Field(default_factory=list)
     cancellation_window_hours: Annotated[StrictInt, Field(ge=0, le=24 * 365)] = Field(
-        default=168, description="How long after a sale a cancellation gives usage back"
+        default=168,
+        description=(
+            "How long after a sale the desk may cancel it (giving its usage and budget back);"
+            " 0: no cancellations. A hold can always be released before it lapses."
+        ),
     )
 
 
