@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -475,11 +476,28 @@ _YES_NO: Final[dict[Lang, tuple[str, str]]] = {
 }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: a partner named
+# "=HYPERLINK(…)" would put a link, or worse, in a coordinator's sheet. Such text gets a
+# leading apostrophe (OWASP's advice on CSV injection); amounts like "-4.00" stay numbers.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _cell(value: object) -> object:
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_STARTS)
+        and not _NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def _csv(rows: Iterable[Sequence[object]]) -> str:
     # RFC 4180: comma separated, CRLF line ends, quotes only where a value needs them.
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     return buffer.getvalue()
 
 

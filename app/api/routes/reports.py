@@ -2,7 +2,8 @@
 
 JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma separated,
 amounts in euros with a dot, a header row in Dutch, or French or English with
-`Accept-Language`).
+`Accept-Language`). Text that a spreadsheet would run as a formula (a name starting with
+`=`, `+`, `-` or `@`) starts with an apostrophe.
 
 Periods are days, `from` included and `to` excluded; without both, the current calendar
 year (Europe/Brussels). Participation counts sales on their activity date, by whole months.
