@@ -62,7 +62,14 @@ async def test_an_unknown_route_and_a_wrong_method_are_problems(
     client: httpx.AsyncClient,
 ) -> None:
     assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
-    assert_problem(await client.put("/v1/regions"), 405, "method-not-allowed")
+    wrong = await client.put("/v1/regions")
+    assert_problem(wrong, 405, "method-not-allowed")
+    # RFC 9110: a 405 names the methods the path does take.
+    assert wrong.headers["allow"] == "GET, POST"
+    assert (await client.delete("/v1/quotes")).headers["allow"] == "POST"
+    assert (await client.post("/v1/schemes/KANS")).headers["allow"] == "GET, PUT"
+    # The documented path, not the parameter it also fits (/v1/passholders/{id}).
+    assert (await client.delete("/v1/passholders/search")).headers["allow"] == "POST"
 
 
 async def test_an_unexpected_error_is_a_500_problem_without_a_trace_or_its_message_logged(
