@@ -766,6 +766,16 @@ async def test_the_public_price_list_has_an_etag_and_a_who_in_plain_language(
         f"/v1/offers/{world.offer_id}/prices", headers={"If-None-Match": response.headers["etag"]}
     )
     assert cached.status_code == 304
+    etag = response.headers["etag"]
+    prices = f"/v1/offers/{world.offer_id}/prices"
+    for header, status in (
+        ("*", 304),
+        (f'"other", W/{etag}', 304),
+        ('"other"', 200),
+        (etag[:-3] + '"', 200),  # a tag that merely starts like this one
+    ):
+        answer = await client.get(prices, headers={"If-None-Match": header})
+        assert answer.status_code == status, header
     english = await client.get(
         f"/v1/offers/{world.offer_id}/prices", headers={"Accept-Language": "en"}
     )

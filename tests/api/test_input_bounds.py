@@ -190,3 +190,43 @@ async def test_the_largest_limits_allowed_still_sell(
 
     assert sold.status_code == 201, sold.text
     assert tariff["remaining"] == 1_000_000
+
+
+async def test_a_sales_list_that_ends_before_it_starts_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    region = await a_region(session)
+    desk = await bearer_for(session, Role.DESK, partner_id=await a_partner(session, region))
+
+    response = await client.get(
+        "/v1/sales", headers=desk, params={"from": "2026-12-01", "to": "2026-11-01"}
+    )
+
+    [error] = errors_of(response, 422, "validation-failed")
+    assert error == {"parameter": "to", "detail": "must be after from"}
+
+
+@pytest.mark.parametrize("hold", ["yes", "no", 1, 0, "true"])
+async def test_hold_is_true_or_false_and_nothing_that_reads_like_it(
+    client: httpx.AsyncClient, session: AsyncSession, hold: object
+) -> None:
+    world = await a_desk_world(session, client)
+
+    response = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={
+            "items": [
+                {
+                    "card_number": world.card_number,
+                    "offer_id": world.offer_id,
+                    "price_class": "standard",
+                    "tariff_id": "KORTRIJK_KANSENTARIEF.0",
+                }
+            ],
+            "hold": hold,
+        },
+    )
+
+    [error] = errors_of(response, 422, "validation-failed")
+    assert error["pointer"] == "/hold"

@@ -200,7 +200,14 @@ async def offer_prices(
         "Cache-Control": "public, max-age=60",
         "Vary": "Accept-Language",
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if _none_match(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return body
+
+
+def _none_match(header: str, etag: str) -> bool:
+    """Whether If-None-Match names this ETag (RFC 9110: `*`, or a list of tags compared
+    weakly, so `W/"…"` matches too)."""
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.models import (
@@ -27,6 +27,7 @@ from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.domain.schemes import MAX_COMPANIONS
+from app.errors import Unprocessable
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
 
@@ -55,7 +56,9 @@ class SaleItemIn(RequestModel):
 
 class SaleIn(RequestModel):
     items: Annotated[list[SaleItemIn], Field(min_length=1, max_length=20)]
-    hold: bool = Field(default=False, description="Reserve until hold_expires_at, then confirm")
+    hold: StrictBool = Field(
+        default=False, description="Reserve until hold_expires_at, then confirm"
+    )
 
 
 class FundingOut(ResponseModel):
@@ -241,11 +244,19 @@ async def list_sales(
     partner_id: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[Literal["held", "confirmed", "cancelled", "expired"] | None, Query()] = None,
     offer_id: Annotated[str | None, Query(max_length=64)] = None,
-    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
-    to: Annotated[IsoDate | None, Query(description="day after the last")] = None,
+    from_: Annotated[
+        IsoDate | None, Query(alias="from", description="sold on or after this day (Brussels)")
+    ] = None,
+    to: Annotated[IsoDate | None, Query(description="sold before this day (Brussels)")] = None,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> SalePage:
+    if from_ is not None and to is not None and to <= from_:
+        # As the reports answer a period that ends before it starts.
+        raise Unprocessable(
+            "to must come after from.",
+            extra={"errors": [{"parameter": "to", "detail": "must be after from"}]},
+        )
     position = decode_cursor(cursor, {"at": str, "id": str})
     before = None
     if position is not None:
