@@ -31,6 +31,23 @@ class OpenPasError(Exception):
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
 
+    def at_item(self, index: int) -> None:
+        """Say that this problem is with item `index` of a request's `items`: the index, and
+        the field pointers under `/items/{index}`."""
+        if "item" not in self.extra:
+            self.extra["item"] = index
+            self.detail = f"Item {index}: {self.detail}"
+        errors = self.extra.get("errors")
+        if isinstance(errors, list):
+            self.extra["errors"] = [_under_item(error, index) for error in errors]
+
+
+def _under_item(error: Mapping[str, Any], index: int) -> dict[str, Any]:
+    pointer = error.get("pointer")
+    if isinstance(pointer, str) and not pointer.startswith("/items/"):
+        return {**error, "pointer": f"/items/{index}{pointer}"}
+    return dict(error)
+
 
 class BadRequest(OpenPasError):
     pass

@@ -382,8 +382,14 @@ def problem_response(
     )
 
 
+# An unknown field's name is the client's input: a pointer quotes at most this much of it.
+_SEGMENT_LENGTH = 64
+
+
 def _json_pointer(path: Sequence[str | int]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join(
+        "/" + str(p)[:_SEGMENT_LENGTH].replace("~", "~0").replace("/", "~1") for p in path
+    )
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -432,14 +438,24 @@ async def _openpas_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = field_errors(exc.errors())
-    first = errors[0]["detail"] if errors else "invalid request"
     return problem_response(
         request,
         status=422,
         code="validation-failed",
-        detail=f"{len(errors)} invalid field(s): {first}",
+        detail=_summary(errors),
         extra={"errors": errors},
     )
+
+
+def _summary(errors: Sequence[Mapping[str, str]]) -> str:
+    """The first error with where it is, so a log line or a developer's console says what
+    to fix: `items/0/card_number: Field required (and 1 more)`."""
+    if not errors:
+        return "Invalid request."
+    first = errors[0]
+    place = first.get("pointer", "").lstrip("/") or first.get("parameter") or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{place}: {first['detail']}{more}"
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -28,7 +28,7 @@ from app.db.sales import FundingRow, ItemRow, NewItem, SaleRow
 from app.domain.access import Principal, Tenant
 from app.domain.pricing import CompanionTerms, Tariff
 from app.domain.reasons import Reason
-from app.errors import BadRequest, Conflict, NotFound, Unprocessable
+from app.errors import BadRequest, Conflict, NotFound, OpenPasError, Unprocessable
 from app.services.access import ensure
 from app.services.audit import record_reads
 from app.services.quotes import (
@@ -145,9 +145,14 @@ async def _sell(
     lines: list[tuple[QuoteResult, Tariff, int]] = []
     brought: Counter[tuple[str, str]] = Counter()  # companions per holder and offer
     for index, requested in enumerate(request.items):
-        offer, price_class = await desk_offer(
-            session, principal, requested.offer_id, requested.price_class
-        )
+        try:
+            offer, price_class = await desk_offer(
+                session, principal, requested.offer_id, requested.price_class
+            )
+            holder = await load_card_holder(session, requested.card_number)
+        except OpenPasError as problem:
+            problem.at_item(index)  # which of the items: its offer, class or card
+            raise
         if lines and offer.partner_id != lines[0][0].offer.partner_id:
             raise Unprocessable(
                 "All items of one sale are for the same partner.",
@@ -155,7 +160,6 @@ async def _sell(
                     "errors": [{"pointer": f"/items/{index}/offer_id", "detail": "another partner"}]
                 },
             )
-        holder = await load_card_holder(session, requested.card_number)
         await release_expired_holds(session, holder.passholder_id, now)
         # Items are checked one after the other: a second item for the same holder sees
         # the usage the first one just claimed.

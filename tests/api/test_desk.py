@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -484,6 +485,45 @@ async def test_items_of_a_sale_are_all_or_nothing(
         )
     ).scalar_one()
     assert count == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code", "pointer"),
+    [
+        ({"card_number": "1234567890123"}, 422, "invalid-card-number", "/items/1/card_number"),
+        ({"card_number": "0000000000000"}, 404, "card-not-found", None),
+        ({"price_class": "vip"}, 422, "unknown-price-class", "/items/1/price_class"),
+        ({"offer_id": str(uuid.UUID(int=7))}, 404, "offer-not-found", None),
+    ],
+)
+async def test_a_problem_with_one_item_of_a_sale_names_that_item(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    change: dict[str, str],
+    status: int,
+    code: str,
+    pointer: str | None,
+) -> None:
+    world = await kortrijk_world(session, client)
+    tariff_id = (await quote(client, world)).json()["best_tariff_id"]
+    good = {
+        "card_number": world.card_number,
+        "offer_id": world.offer_id,
+        "price_class": "standard",
+        "tariff_id": tariff_id,
+    }
+
+    response = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={"items": [good, {**good, **change}]},
+    )
+
+    problem = assert_problem(response, status, code)
+    assert problem["item"] == 1
+    assert problem["detail"].startswith("Item 1: ")
+    if pointer is not None:
+        assert [error["pointer"] for error in problem["errors"]] == [pointer]
 
 
 async def test_a_sale_of_several_lines_reads_back_in_the_order_they_were_sold(

@@ -58,6 +58,22 @@ async def test_malformed_json_is_a_validation_problem(
     assert body["errors"] == [{"pointer": "", "detail": "the body is not valid JSON"}]
 
 
+async def test_a_validation_problem_says_where_the_first_error_is_and_how_many_more(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await bearer_for(session, Role.ADMIN)
+    unknown = "x" * 1_000  # an unknown field's name is input: quoted only in part
+
+    response = await client.post(
+        "/v1/regions", headers=admin, json={"name": "Regio", unknown: 1, "status_grace_days": "7"}
+    )
+
+    body = assert_problem(response, 422, "validation-failed")
+    pointers = [error["pointer"] for error in body["errors"]]
+    assert pointers == ["/code", "/municipalities", "/status_grace_days", "/" + "x" * 64]
+    assert body["detail"] == "code: Field required (and 3 more)"
+
+
 async def test_an_unknown_route_and_a_wrong_method_are_problems(
     client: httpx.AsyncClient,
 ) -> None:
