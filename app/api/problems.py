@@ -265,6 +265,11 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "La connexion de cet appareil a expiré. Reconnectez-vous.",
         "en": "This device's sign-in has expired. Please sign in again.",
     },
+    "invalid-token-request": {
+        "nl": "Dit toestel meldt zich op een verkeerde manier aan.",
+        "fr": "Cet appareil se connecte d'une mauvaise manière.",
+        "en": "This device signs in the wrong way.",
+    },
     "unsupported-grant-type": {
         "nl": "Dit toestel meldt zich op een verkeerde manier aan.",
         "fr": "Cet appareil se connecte d'une mauvaise manière.",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Role
@@ -92,6 +93,31 @@ async def test_only_the_client_credentials_grant_is_supported(client: httpx.Asyn
         "/v1/oauth/token", data={"grant_type": "password", "client_id": "a", "client_secret": "b"}
     )
     assert_problem(response, 400, "unsupported-grant-type")
+
+
+@pytest.mark.parametrize(
+    ("send", "says"),
+    [
+        ({"data": {"client_id": "a", "client_secret": "b"}}, "grant_type"),
+        ({"json": {"grant_type": "client_credentials"}}, "x-www-form-urlencoded"),
+        ({"data": {"grant_type": "client_credentials", "client_id": "a" * 65}}, "client_id"),
+        (
+            {
+                "data": {"grant_type": "client_credentials", "client_id": "a"},
+                "headers": {"Authorization": "Basic " + base64.b64encode(b"a:b").decode()},
+            },
+            "not both",
+        ),
+    ],
+)
+async def test_a_malformed_token_request_is_an_oauth_invalid_request(
+    client: httpx.AsyncClient, send: dict[str, Any], says: str
+) -> None:
+    response = await client.post("/v1/oauth/token", **send)
+
+    body = assert_problem(response, 400, "invalid-token-request")
+    assert body["error"] == "invalid_request"  # RFC 6749 §5.2, for OAuth client libraries
+    assert says in body["detail"]
 
 
 async def test_an_expired_token_is_refused(

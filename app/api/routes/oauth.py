@@ -36,10 +36,15 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
+def _invalid_request(detail: str) -> BadRequest:
+    # RFC 6749 §5.2: a missing, repeated or malformed parameter is `invalid_request`, 400.
+    return BadRequest(detail, code="invalid-token-request", extra={"error": "invalid_request"})
+
+
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=problem_responses(400, 401, 413, 422),
+    responses=problem_responses(400, 401, 413),
     summary="Get an access token (client credentials)",
 )
 async def token(
@@ -47,10 +52,24 @@ async def token(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    grant_type: Annotated[str, Form(max_length=64)],
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    # Optional here and checked below, so that an OAuth client gets the error RFC 6749
+    # names (400 invalid_request) rather than a validation problem it cannot read.
+    grant_type: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
 ) -> TokenResponse:
+    if grant_type is None:
+        raise _invalid_request(
+            "Send grant_type=client_credentials as a form field "
+            "(Content-Type: application/x-www-form-urlencoded)."
+        )
+    for name, value, longest in (
+        ("grant_type", grant_type, 64),
+        ("client_id", client_id, 64),
+        ("client_secret", client_secret, 256),
+    ):
+        if value is not None and len(value) > longest:
+            raise _invalid_request(f"{name}: at most {longest} characters.")
     if grant_type != "client_credentials":
         raise BadRequest(
             "Only grant_type=client_credentials is supported.",
@@ -59,6 +78,10 @@ async def token(
         )
     basic = _basic_credentials(request)
     if basic is not None:
+        if client_id is not None or client_secret is not None:
+            raise _invalid_request(
+                "Give the client credentials once: as HTTP Basic or as form fields, not both."
+            )
         client_id, client_secret = basic
     if not client_id or not client_secret:
         raise Unauthorized(
