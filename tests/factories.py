@@ -254,11 +254,9 @@ async def lapse(session: AsyncSession, sale_id: str) -> None:
 
 
 def desk_clock(monkeypatch: pytest.MonkeyPatch, now: Callable[[], datetime]) -> None:
-    """The desk's quotes and sales see the time `now()` gives (an aware datetime), and the
-    Brussels date of it; tokens, audit and everything else keep the real time."""
-    from app.clock import date_in_brussels
+    """The desk's quotes and sales see the time `now()` gives (an aware datetime); tokens,
+    audit and everything else keep the real time."""
     from app.services import quotes, sales
 
     monkeypatch.setattr(quotes, "utcnow", now)
-    monkeypatch.setattr(quotes, "today_in_brussels", lambda: date_in_brussels(now()))
     monkeypatch.setattr(sales, "utcnow", now)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import BRUSSELS, today_in_brussels, utcnow
+from app.clock import date_in_brussels, utcnow
 from app.db import offers as db_offers
 from app.db import pricing as db
 from app.db.offers import OfferRow, PriceClassRow
@@ -47,7 +47,7 @@ class QuoteResult:
 def activity_date(offer: OfferRow) -> date | None:
     """A one-off activity counts on its (Brussels) date; other offers on the day of sale."""
     if offer.kind == "one_off" and offer.starts_at is not None:
-        return offer.starts_at.astimezone(BRUSSELS).date()
+        return date_in_brussels(offer.starts_at)
     return None
 
 
@@ -122,7 +122,7 @@ async def compute_quote(
 ) -> QuoteResult:
     """The pure calculation over freshly loaded facts (also used to re-check a sale)."""
     catalog = await CATALOG.get(session, holder.catalog_generation)
-    at = today_in_brussels()
+    at = date_in_brussels(now)  # one clock reading for the whole quote (or sale)
     keys = usage_keys(offer_facts(offer), at, catalog.schemes)
     usage = await db.usage(session, holder.passholder_id, keys, now)
     return priced(holder, offer, price_class, quantity, at, usage, catalog)
@@ -191,7 +191,7 @@ async def quote_for_desk(
     offer, chosen = await desk_offer(session, principal, offer_id, price_class)
     number = parse_card_field(card_number)
     now = utcnow()
-    at = today_in_brussels()
+    at = date_in_brussels(now)
     catalog = await CATALOG.last_known(session)
     keys = usage_keys(offer_facts(offer), at, catalog.schemes)
     # The desk sees a display name and tariffs derived from personal data: the statement
