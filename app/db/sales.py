@@ -17,7 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import date_in_brussels
 from app.db.engine import insert_for
 from app.db.tables import (
     LABEL_LENGTH,
@@ -29,7 +28,6 @@ from app.db.tables import (
     usage_counters,
 )
 from app.domain.limits import UsageClaim
-from app.domain.reports import settlement_day
 
 # --- usage counters --------------------------------------------------------------------
 
@@ -94,34 +92,6 @@ async def counter(session: AsyncSession, passholder_id: str, bucket_key: str) ->
         )
     ).first()
     return (int(row[0]), int(row[1])) if row else (0, 0)
-
-
-_COUNT_ON, _UNCOUNT_ON = (
-    sa.update(sale_items)
-    .where(sale_items.c.id == sa.bindparam("line", type_=sa.Uuid))
-    .values({column: sa.bindparam("day", type_=sa.Date)})
-    for column in (sale_items.c.counted_on, sale_items.c.uncounted_on)
-)
-
-
-async def write_ledger_days(
-    session: AsyncSession,
-    sale: SaleRow,
-    *,
-    confirmed_on: date | None = None,
-    cancelled_on: date | None = None,
-) -> None:
-    """The settlement days of a sale's lines: counted from `confirmed_on`, taken off from
-    `cancelled_on` (local dates). Before `app.db.settlement.add_sale` of the same change."""
-    for statement, on in ((_COUNT_ON, confirmed_on), (_UNCOUNT_ON, cancelled_on)):
-        if on is not None:
-            await session.execute(
-                statement,
-                [
-                    {"line": uuid.UUID(item.id), "day": settlement_day(item.activity_date, on)}
-                    for item in sale.items
-                ],
-            )
 
 
 async def end_hold(session: AsyncSession, sale_id: uuid.UUID) -> None:
@@ -221,11 +191,13 @@ def fit_label(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class NewItem:
     """A line to write: its row, and what only the write needs (the holder's municipality
-    on the day of the sale, for the reports; the usage the line claimed)."""
+    on the day of the sale, for the reports; the usage the line claimed; the day it counts
+    on in the settlement, for a sale written confirmed)."""
 
     row: ItemRow
     municipality_nis: str
     usage: tuple[UsageClaim, ...]
+    counted_on: date | None = None
 
 
 # Built once: building and keying an insert with `.values(...)` per sale cost more than
@@ -239,11 +211,9 @@ _INSERT_USAGE = sa.insert(sale_usage)
 async def insert_sale(session: AsyncSession, sale: SaleRow, items: Sequence[NewItem]) -> None:
     """Write a new sale, its lines, their funding and the usage they claimed.
 
-    A hold's usage rows carry its expiry, so a lapsed hold stops counting by itself. A sale
-    written confirmed counts in the settlement from its lines' `counted_on`.
+    A hold's usage rows carry its expiry, so a lapsed hold stops counting by itself.
     """
     sale_id = uuid.UUID(sale.id)
-    confirmed_on = None if sale.confirmed_at is None else date_in_brussels(sale.confirmed_at)
     await session.execute(
         _INSERT_SALE,
         {
@@ -277,11 +247,7 @@ async def insert_sale(session: AsyncSession, sale: SaleRow, items: Sequence[NewI
                 "total_cents": item.row.total_cents,
                 "discount_cents": item.row.discount_cents,
                 "activity_date": item.row.activity_date,
-                "counted_on": (
-                    None
-                    if confirmed_on is None
-                    else settlement_day(item.row.activity_date, confirmed_on)
-                ),
+                "counted_on": item.counted_on,
                 "companion_of": (
                     None if item.row.companion_of is None else uuid.UUID(item.row.companion_of)
                 ),

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,14 +153,35 @@ def _add_statements(dialect: str, sign: int) -> tuple[Any, Any]:
 
 
 async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None:
-    """Add a sale's lines and funding to the monthly sums (`sign` +1), or take them off (−1).
+    """Add a sale's lines and funding to the monthly sums (`sign` +1), or take them off (−1),
+    in the months of their `counted_on` (+1) or `uncounted_on` (−1).
 
     Call it in the transaction that makes the sale confirmed (+1) or cancels a confirmed
-    sale (−1), after the lines' `counted_on` (+1) or `uncounted_on` (−1) are written.
+    sale (−1), once those days are written: with the lines of a sale written confirmed, or
+    through `book`.
     """
-    ledger_day(sign)  # refuses any other sign
     for statement in _add_statements(session.get_bind().dialect.name, sign):
         await session.execute(statement, {"sale_id": sale_id})
+
+
+@functools.cache
+def _day_statement(sign: int) -> Any:
+    return (
+        sa.update(sale_items)
+        .where(sale_items.c.id == sa.bindparam("line", type_=sa.Uuid))
+        .values({ledger_day(sign): sa.bindparam("day", type_=sa.Date)})
+    )
+
+
+async def book(
+    session: AsyncSession, sale_id: uuid.UUID, sign: int, days: Mapping[str, date]
+) -> None:
+    """Confirm (+1) or cancel (−1) a sale in the settlement: write each line's day (by line
+    id, app.domain.reports.settlement_day) and add the lines to the sums of its month."""
+    await session.execute(
+        _day_statement(sign), [{"line": uuid.UUID(line), "day": day} for line, day in days.items()]
+    )
+    await add_sale(session, sale_id, sign)
 
 
 async def rebuild(session: AsyncSession) -> None:

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from app.db.sales import FundingRow, ItemRow, NewItem, SaleRow
 from app.domain.access import Principal, Tenant
 from app.domain.pricing import CompanionTerms, Tariff
 from app.domain.reasons import Reason
+from app.domain.reports import settlement_day
 from app.errors import BadRequest, Conflict, NotFound, OpenPasError, Unprocessable
 from app.services.access import ensure
 from app.services.audit import record_reads
@@ -144,37 +145,21 @@ async def _sell(
     sale_id = uuid.uuid4()
     lines: list[tuple[QuoteResult, Tariff, int]] = []
     brought: Counter[tuple[str, str]] = Counter()  # companions per holder and offer
+    partner_id = None
     for index, requested in enumerate(request.items):
         try:
-            offer, price_class = await desk_offer(
-                session, principal, requested.offer_id, requested.price_class
-            )
-            holder = await load_card_holder(session, requested.card_number)
+            result, tariff = await _sell_item(session, principal, requested, brought, now)
         except OpenPasError as problem:
-            problem.at_item(index)  # which of the items: its offer, class or card
+            problem.at_item(index)  # which of the items: its index, and pointers under it
             raise
-        if lines and offer.partner_id != lines[0][0].offer.partner_id:
+        if partner_id not in (None, result.offer.partner_id):
             raise Unprocessable(
                 "All items of one sale are for the same partner.",
                 extra={
                     "errors": [{"pointer": f"/items/{index}/offer_id", "detail": "another partner"}]
                 },
             )
-        await release_expired_holds(session, holder.passholder_id, now)
-        # Items are checked one after the other: a second item for the same holder sees
-        # the usage the first one just claimed.
-        result = await compute_quote(session, holder, offer, price_class, requested.quantity, now)
-        tariff = _chosen(result, requested.tariff_id, index)
-        # The maximum is per holder and offer: splitting a sale into lines does not raise it.
-        brought[holder.passholder_id, offer.id] += requested.companions
-        _check_companions(tariff, brought[holder.passholder_id, offer.id], index)
-        for claim in tariff.usage_claims:
-            if not await db.claim_usage(session, holder.passholder_id, claim):
-                tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
-                count_limit = (
-                    claim.max_tickets is not None and tickets + claim.tickets > claim.max_tickets
-                )
-                raise _limit_error(count_limit, index)
+        partner_id = result.offer.partner_id
         lines.append((result, tariff, requested.companions))
 
     offer = lines[0][0].offer
@@ -182,14 +167,24 @@ async def _sell(
     # Line ids in ascending order, as the lines were asked (a holder's line, then its
     # companions' line): a sale read back, ordered by id, lists them as this answer does.
     ids = iter(sorted(uuid.uuid4() for _ in range(len(lines) + sum(c > 0 for *_, c in lines))))
+    # A sale written confirmed counts in the settlement from its lines' day.
+    on = None if request.hold else date_in_brussels(now)
     new_items: list[NewItem] = []
     for result, tariff, companions in lines:
         own = _item_row(next(ids), result, tariff)
-        new_items.append(NewItem(own, result.holder.municipality_nis, tariff.usage_claims))
+        rows = [(own, tariff.usage_claims)]
         if companions:
             assert tariff.companions is not None  # checked by _check_companions
-            line = _companions_row(next(ids), own, tariff.companions, companions)
-            new_items.append(NewItem(line, result.holder.municipality_nis, ()))
+            rows.append((_companions_row(next(ids), own, tariff.companions, companions), ()))
+        new_items += [
+            NewItem(
+                row,
+                result.holder.municipality_nis,
+                usage,
+                None if on is None else settlement_day(row.activity_date, on),
+            )
+            for row, usage in rows
+        ]
     # The answer is built from what is written, not read back: the sale is ours alone
     # until the transaction commits.
     sale = SaleRow(
@@ -227,7 +222,37 @@ async def _sell(
     return sale
 
 
-def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
+async def _sell_item(
+    session: AsyncSession,
+    principal: Principal,
+    requested: SaleItemRequest,
+    brought: Counter[tuple[str, str]],
+    now: datetime,
+) -> tuple[QuoteResult, Tariff]:
+    """One item: quoted again, at the tariff the desk chose, its usage claimed."""
+    offer, price_class = await desk_offer(
+        session, principal, requested.offer_id, requested.price_class
+    )
+    holder = await load_card_holder(session, requested.card_number)
+    await release_expired_holds(session, holder.passholder_id, now)
+    # Items are checked one after the other: a second item for the same holder sees the
+    # usage the first one just claimed.
+    result = await compute_quote(session, holder, offer, price_class, requested.quantity, now)
+    tariff = _chosen(result, requested.tariff_id)
+    # The maximum is per holder and offer: splitting a sale into lines does not raise it.
+    brought[holder.passholder_id, offer.id] += requested.companions
+    _check_companions(tariff, brought[holder.passholder_id, offer.id])
+    for claim in tariff.usage_claims:
+        if not await db.claim_usage(session, holder.passholder_id, claim):
+            tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
+            count_limit = (
+                claim.max_tickets is not None and tickets + claim.tickets > claim.max_tickets
+            )
+            raise _limit_error(count_limit)
+    return result, tariff
+
+
+def _chosen(result: QuoteResult, tariff_id: str) -> Tariff:
     for tariff in result.quote.tariffs:
         if tariff.tariff_id == tariff_id:
             return tariff
@@ -235,13 +260,13 @@ def _chosen(result: QuoteResult, tariff_id: str, index: int) -> Tariff:
     scheme_code = tariff_id.split(".", 1)[0]
     for missing in result.quote.not_applicable:
         if missing.scheme_code == scheme_code and missing.reason in LIMIT_REASONS:
-            raise _limit_error(True, index)
+            raise _limit_error(True)
         if missing.scheme_code == scheme_code and missing.reason == Reason.BUDGET_EXHAUSTED:
-            raise _limit_error(False, index)
-    raise PriceChanged(result, index)
+            raise _limit_error(False)
+    raise PriceChanged(result)
 
 
-def _check_companions(tariff: Tariff, companions: int, index: int) -> None:
+def _check_companions(tariff: Tariff, companions: int) -> None:
     most = 0 if tariff.companions is None else tariff.companions.max
     if companions > most:
         detail = (
@@ -251,35 +276,31 @@ def _check_companions(tariff: Tariff, companions: int, index: int) -> None:
             "per holder and offer in one sale"
         )
         raise Unprocessable(
-            f"Item {index}: {detail}.",
+            f"{detail[0].upper()}{detail[1:]}.",
             code="too-many-companions",
-            extra={"errors": [{"pointer": f"/items/{index}/companions", "detail": detail}]},
+            extra={"errors": [{"pointer": "/companions", "detail": detail}]},
         )
 
 
 class PriceChanged(Conflict):
     """The chosen tariff no longer holds; the desk gets the fresh quote to sell at."""
 
-    def __init__(self, result: QuoteResult, index: int) -> None:
+    def __init__(self, result: QuoteResult) -> None:
         super().__init__(
             "The chosen tariff no longer holds; sell at a tariff of the fresh quote.",
             code="price-changed",
-            extra={"item": index, "best_tariff_id": result.quote.best_tariff_id},
+            extra={"best_tariff_id": result.quote.best_tariff_id},
         )
         self.result = result
 
 
-def _limit_error(count_limit: bool, index: int) -> Conflict:
+def _limit_error(count_limit: bool) -> Conflict:
     if count_limit:
         return Conflict(
-            "The holder has no tickets left under this tariff's limit.",
-            code="limit-reached",
-            extra={"item": index},
+            "The holder has no tickets left under this tariff's limit.", code="limit-reached"
         )
     return Conflict(
-        "The holder's discount budget does not cover this sale.",
-        code="budget-exhausted",
-        extra={"item": index},
+        "The holder's discount budget does not cover this sale.", code="budget-exhausted"
     )
 
 
@@ -375,7 +396,12 @@ async def _release(
     return True
 
 
-async def _load_own_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+async def read_sale(
+    session: AsyncSession, principal: Principal, sale_id: str, now: datetime | None = None
+) -> SaleRow:
+    """One of the partner's own sales, as it is at `now`: a hold whose time ran out is
+    released on the way, so it reads as expired — to GET, confirm and cancel alike, whether
+    or not something released it before."""
     try:
         key = uuid.UUID(sale_id)
     except ValueError:
@@ -385,17 +411,9 @@ async def _load_own_sale(session: AsyncSession, principal: Principal, sale_id: s
         raise NotFound(f"No sale {sale_id}.")
     sale = found[0]
     ensure(principal, DESKS, Tenant(partner_id=sale.partner_id), hide=True)
-    return sale
-
-
-async def read_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
-    """One of the partner's own sales; a hold whose time ran out is released on the way, so
-    it reads as expired, as in the list."""
-    sale = await _load_own_sale(session, principal, sale_id)
-    now = utcnow()
+    now = now or utcnow()
     if sale.status != "held" or sale.hold_expires_at is None or sale.hold_expires_at > now:
         return sale
-    key = uuid.UUID(sale.id)
     if await _expire(session, key, now):
         await session.commit()
     [current] = await db.get_sales(session, [key])
@@ -406,12 +424,11 @@ _HOLD_EXPIRED = "The hold expired; its tickets were released. Sell again."
 
 
 async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
-    sale = await _load_own_sale(session, principal, sale_id)
     now = utcnow()
+    sale = await read_sale(session, principal, sale_id, now)
     if sale.status == "confirmed":
         return sale  # confirming twice is harmless
     if sale.status == "expired":
-        # The same answer whether this confirm or something before it released the hold.
         raise Conflict(_HOLD_EXPIRED, code="hold-expired")
     if sale.status != "held":
         raise Conflict(
@@ -425,12 +442,12 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
         values={"status": "confirmed", "confirmed_at": now},
         held_until_after=now,
     ):
+        # Its time ran out between the read and now.
         await _expire(session, key, now)
         await session.commit()
         raise Conflict(_HOLD_EXPIRED, code="hold-expired")
     await db.end_hold(session, key)
-    await db.write_ledger_days(session, sale, confirmed_on=date_in_brussels(now))
-    await settlement.add_sale(session, key, +1)
+    await settlement.book(session, key, +1, _settlement_days(sale, now))
     partner = await _partner(session, sale)
     await changes.record(
         session,
@@ -443,10 +460,8 @@ async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str
 
 
 async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
-    # Read as GET reads it: a hold whose time ran out is expired, whether or not something
-    # released it yet, so cancelling it answers the same either way.
-    sale = await read_sale(session, principal, sale_id)
     now = utcnow()
+    sale = await read_sale(session, principal, sale_id, now)
     if sale.status == "cancelled":
         return sale
     if sale.status not in ("confirmed", "held"):
@@ -468,10 +483,7 @@ async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str)
     if not await _release(session, key, "cancelled", now, from_statuses=(sale.status,)):
         raise Conflict("The sale changed at the same moment; read it again.", code="conflict")
     if sale.status == "confirmed":
-        # Taken off in the activity's month while it runs, else in this month: the
-        # partner's invoice of a closed month stays true.
-        await db.write_ledger_days(session, sale, cancelled_on=date_in_brussels(now))
-        await settlement.add_sale(session, key, -1)
+        await settlement.book(session, key, -1, _settlement_days(sale, now))
     await changes.record(
         session,
         [NewEvent(partner.region_id, "sale.cancelled", sale.id, {"partner_id": partner.id})],
@@ -480,6 +492,13 @@ async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str)
     await session.commit()
     [cancelled] = await db.get_sales(session, [key])
     return cancelled
+
+
+def _settlement_days(sale: SaleRow, now: datetime) -> dict[str, date]:
+    """The day each line counts on (or is taken off on) when its sale is confirmed (or
+    cancelled) `now`: in a closed month's stead, the first day of this month."""
+    on = date_in_brussels(now)
+    return {item.id: settlement_day(item.activity_date, on) for item in sale.items}
 
 
 async def _partner(session: AsyncSession, sale: SaleRow) -> PartnerRow:

@@ -22,6 +22,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import date_in_brussels
 from app.db import settlement
 from app.db.regions import RegionRow
 from app.db.tables import (
@@ -35,6 +36,7 @@ from app.db.tables import (
     sales,
 )
 from app.domain.funding import FundingKey, PayerRefs, ShareRule, split_discount
+from app.domain.reports import settlement_day
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 _numbers = itertools.count(1)
@@ -325,3 +327,24 @@ async def a_pending_entitlement(
 def read_csv(response: httpx.Response) -> list[list[str]]:
     """A report's CSV answer as rows of cells."""
     return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+
+
+async def settle_at(session: AsyncSession, sale_id: str, status: str, at: datetime) -> None:
+    """A written sale confirmed (`status` confirmed) or a confirmed one cancelled at `at`,
+    as the sale service books it in the settlement: its lines counted (or taken off) on
+    their settlement day of `at`'s Brussels date."""
+    key = uuid.UUID(sale_id)
+    moment = "confirmed_at" if status == "confirmed" else "cancelled_at"
+    await session.execute(
+        sa.update(sales).where(sales.c.id == key).values({"status": status, moment: at})
+    )
+    on = date_in_brussels(at)
+    days = {
+        str(line): settlement_day(activity, on)
+        for line, activity in await session.execute(
+            sa.select(sale_items.c.id, sale_items.c.activity_date).where(
+                sale_items.c.sale_id == key
+            )
+        )
+    }
+    await settlement.book(session, key, +1 if status == "confirmed" else -1, days)

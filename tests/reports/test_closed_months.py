@@ -8,30 +8,26 @@ API, with the desk's clock set to the moments of the story.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import sales as db_sales
-from app.db import settlement
-from app.db.tables import sales
 from app.domain.access import Role
-from tests.factories import (
-    a_partner,
-    a_region,
-    bearer_for,
-    catalog_scheme,
-    desk_clock,
-    grant_statuses,
-    with_schemes,
+from tests.api.test_desk import kortrijk_world, quote, sell
+from tests.factories import DeskWorld, a_partner, a_region, bearer_for, desk_clock
+from tests.reports.factories import (
+    Line,
+    Share,
+    a_passholder,
+    a_sale,
+    an_offer,
+    read_csv,
+    settle_at,
 )
-from tests.reports.factories import Line, Share, a_passholder, a_sale, an_offer, read_csv
 
 SEPTEMBER = {"from": "2026-09-01", "to": "2026-10-01"}
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -40,13 +36,9 @@ YEAR_2026 = {"from": "2026-01-01", "to": "2027-01-01"}
 
 @dataclass
 class Desk:
-    desk: dict[str, str]
+    world: DeskWorld  # its offer: the evening of 30 September
     partner_admin: dict[str, str]
     region_admin: dict[str, str]
-    partner_id: str
-    region_id: str
-    region_code: str
-    card_number: str
     offers: dict[str, str]  # evening -> offer id
 
 
@@ -54,18 +46,21 @@ async def a_desk(session: AsyncSession, client: httpx.AsyncClient) -> Desk:
     """A partner of a region with the Kortrijk kansentarief (the holder pays 20 %, the
     partner and the region each fund half of the reduction), one-off evenings on the last
     day of September and in October at €10 and €15, and a holder with a kansenstatuut."""
-    region = await a_region(session)
-    await with_schemes(session, catalog_scheme("KORTRIJK_KANSENTARIEF", region.code))
-    partner_id = await a_partner(session, region)
-    admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner_id)
-    offers = {}
+    world = await kortrijk_world(
+        session,
+        client,
+        kind="one_off",
+        starts_at=datetime(2026, 9, 30, 18, tzinfo=UTC),
+        price_cents=1_000,
+    )
+    admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
+    offers = {"30 september": world.offer_id}
     for evening, starts_at, price in (
-        ("30 september", "2026-09-30T18:00:00+00:00", 1_000),
         ("30 september, laat", "2026-09-30T21:00:00+00:00", 1_500),
         ("5 oktober", "2026-10-05T18:00:00+00:00", 1_000),
     ):
         offer = await client.post(
-            f"/v1/partners/{partner_id}/offers",
+            f"/v1/partners/{world.partner_id}/offers",
             headers=admin,
             json={
                 "title": f"Voorstelling {evening}",
@@ -77,32 +72,11 @@ async def a_desk(session: AsyncSession, client: httpx.AsyncClient) -> Desk:
         )
         assert offer.status_code == 201, offer.text
         offers[evening] = offer.json()["id"]
-    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
-    municipality = region.municipalities[0]
-    holder = await client.post(
-        "/v1/passholders",
-        headers=registry,
-        json={
-            "first_name": "Sofie",
-            "last_name": "Desmet",
-            "birth_date": "1985-07-30",
-            "postal_code": municipality.postal_codes[0],
-            "municipality_nis": municipality.nis_code,
-        },
-    )
-    assert holder.status_code == 201, holder.text
-    holder_id = holder.json()["id"]
-    card = (await client.post(f"/v1/passholders/{holder_id}/cards", headers=registry)).json()
-    await grant_statuses(client, registry, holder_id, region.id, ["kansenstatuut"])
     await session.commit()
     return Desk(
-        desk=await bearer_for(session, Role.DESK, partner_id=partner_id),
+        world=world,
         partner_admin=admin,
-        region_admin=await bearer_for(session, Role.REGION_ADMIN, region_id=region.id),
-        partner_id=partner_id,
-        region_id=region.id,
-        region_code=region.code,
-        card_number=card["number"],
+        region_admin=await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id),
         offers=offers,
     )
 
@@ -113,22 +87,13 @@ def at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
     desk_clock(monkeypatch, lambda: now)
 
 
-async def sell(client: httpx.AsyncClient, desk: Desk, evening: str, *, hold: bool = False) -> str:
-    item = {
-        "card_number": desk.card_number,
-        "offer_id": desk.offers[evening],
-        "price_class": "standard",
-        "quantity": 1,
-    }
-    quote = await client.post("/v1/quotes", headers=desk.desk, json=item)
-    assert quote.status_code == 200, quote.text
-    [tariff] = quote.json()["tariffs"]
+async def sell_at_kansentarief(
+    client: httpx.AsyncClient, desk: Desk, evening: str, *, hold: bool = False
+) -> str:
+    world = replace(desk.world, offer_id=desk.offers[evening])
+    [tariff] = (await quote(client, world)).json()["tariffs"]
     assert tariff["scheme_code"] == "KORTRIJK_KANSENTARIEF"
-    sale = await client.post(
-        "/v1/sales",
-        headers={**desk.desk, "Idempotency-Key": uuid.uuid4().hex},
-        json={"items": [{**item, "tariff_id": tariff["tariff_id"]}], "hold": hold},
-    )
+    sale = await sell(client, world, tariff["tariff_id"], hold=hold)
     assert sale.status_code == 201, sale.text
     return str(sale.json()["id"])
 
@@ -152,7 +117,7 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
 ) -> None:
     desk = await a_desk(session, client)
     at(monkeypatch, "2026-09-30T17:00:00")
-    sold = await sell(client, desk, "30 september")
+    sold = await sell_at_kansentarief(client, desk, "30 september")
     invoiced = await settlement_report(client, desk.partner_admin, SEPTEMBER)
     assert invoiced["total"] == {
         "tickets": 1,
@@ -164,13 +129,13 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
 
     # Two days into October, within the partner's week to cancel.
     at(monkeypatch, "2026-10-02T09:00:00")
-    cancelled = await client.post(f"/v1/sales/{sold}/cancel", headers=desk.desk)
+    cancelled = await client.post(f"/v1/sales/{sold}/cancel", headers=desk.world.desk)
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     # A sale made and cancelled while its month runs leaves no trace in it.
     at(monkeypatch, "2026-10-05T10:00:00")
-    same_month = await sell(client, desk, "5 oktober")
-    assert (await client.post(f"/v1/sales/{same_month}/cancel", headers=desk.desk)).is_success
+    same_month = await sell_at_kansentarief(client, desk, "5 oktober")
+    assert (await client.post(f"/v1/sales/{same_month}/cancel", headers=desk.world.desk)).is_success
 
     assert await settlement_report(client, desk.partner_admin, SEPTEMBER) == invoiced
     october = await settlement_report(client, desk.partner_admin, OCTOBER)
@@ -183,7 +148,9 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
     assert owed(october) == {"partner": -400, "scheme_owner": -400}
     assert [line["tickets"] for line in october["lines"]] == [-1, -1]
     # Over the year the sale and its correction cancel out: nothing is owed.
-    year = await settlement_report(client, desk.region_admin, YEAR_2026, region_id=desk.region_id)
+    year = await settlement_report(
+        client, desk.region_admin, YEAR_2026, region_id=desk.world.region.id
+    )
     assert year["lines"] == []
     assert year["total"]["tickets"] == 0
     # The invoice file shows the correction as negative euros.
@@ -193,9 +160,31 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
         params=OCTOBER,
     )
     assert [row[3:] for row in read_csv(csv) if row[0] == "betaler"] == [
-        ["partner", desk.partner_id, "-1", "-10.00", "-2.00", "-4.00"],
-        ["scheme_owner", desk.region_code, "-1", "-10.00", "-2.00", "-4.00"],
+        ["partner", desk.world.partner_id, "-1", "-10.00", "-2.00", "-4.00"],
+        ["scheme_owner", desk.world.region.code, "-1", "-10.00", "-2.00", "-4.00"],
     ]
+
+
+async def test_a_cancellation_after_midnight_in_brussels_is_a_correction_in_the_new_month(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = await a_desk(session, client)
+    at(monkeypatch, "2026-10-31T20:00:00")  # 21:00 in Brussels, 31 October
+    sold = await sell_at_kansentarief(client, desk, "5 oktober")
+    invoiced = await settlement_report(client, desk.partner_admin, OCTOBER)
+
+    # 23:30 UTC, still 31 October in UTC: 00:30 on 1 November in Brussels.
+    at(monkeypatch, "2026-10-31T23:30:00")
+    cancelled = await client.post(f"/v1/sales/{sold}/cancel", headers=desk.world.desk)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert invoiced["total"]["tickets"] == 1
+    assert await settlement_report(client, desk.partner_admin, OCTOBER) == invoiced
+    november = {"from": "2026-11-01", "to": "2026-12-01"}
+    corrected = await settlement_report(
+        client, desk.region_admin, november, region_id=desk.world.region.id
+    )
+    assert corrected["total"]["tickets"] == -1
 
 
 async def test_a_hold_confirmed_after_its_month_closed_counts_in_the_month_it_was_confirmed(
@@ -204,9 +193,9 @@ async def test_a_hold_confirmed_after_its_month_closed_counts_in_the_month_it_wa
     desk = await a_desk(session, client)
     # 23:55 in Brussels on the last evening of September; confirmed ten minutes later.
     at(monkeypatch, "2026-09-30T21:55:00")
-    held = await sell(client, desk, "30 september, laat", hold=True)
+    held = await sell_at_kansentarief(client, desk, "30 september, laat", hold=True)
     at(monkeypatch, "2026-09-30T22:05:00")
-    confirmed = await client.post(f"/v1/sales/{held}/confirm", headers=desk.desk)
+    confirmed = await client.post(f"/v1/sales/{held}/confirm", headers=desk.world.desk)
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["status"] == "confirmed"
 
@@ -243,27 +232,18 @@ async def test_a_scheme_whose_late_changes_cancel_out_keeps_its_total_beside_its
             ),
         )
 
+    october_3 = datetime(2026, 10, 3, 10, tzinfo=UTC)
     cancelled = await a_sale(
         session, partner, [line(await a_passholder(session, region), date(2026, 9, 20), "11111")]
     )
-    [row] = await db_sales.get_sales(session, [uuid.UUID(cancelled.id)])
-    await session.execute(
-        sa.update(sales).where(sales.c.id == uuid.UUID(cancelled.id)).values(status="cancelled")
-    )
-    await db_sales.write_ledger_days(session, row, cancelled_on=date(2026, 10, 3))
-    await settlement.add_sale(session, uuid.UUID(cancelled.id), -1)
+    await settle_at(session, cancelled.id, "cancelled", october_3)
     late = await a_sale(
         session,
         partner,
         [line(await a_passholder(session, region), date(2026, 9, 25), "22222")],
         status="held",
     )
-    [row] = await db_sales.get_sales(session, [uuid.UUID(late.id)])
-    await session.execute(
-        sa.update(sales).where(sales.c.id == uuid.UUID(late.id)).values(status="confirmed")
-    )
-    await db_sales.write_ledger_days(session, row, confirmed_on=date(2026, 10, 3))
-    await settlement.add_sale(session, uuid.UUID(late.id), +1)
+    await settle_at(session, late.id, "confirmed", october_3)
     await session.commit()
     headers = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=partner)
 

@@ -32,7 +32,6 @@ from app.api.deps import get_session
 from app.clock import BRUSSELS
 from app.db import migrations, settlement
 from app.db import reports as db_reports
-from app.db import sales as db_sales
 from app.db.engine import create_engine
 from app.db.regions import MunicipalityRow, RegionRow
 from app.db.reports import Scope
@@ -57,7 +56,16 @@ from tests.factories import (
     next_nis,
     with_schemes,
 )
-from tests.reports.factories import NOW, THIRDS, Line, Share, a_passholder, a_sale, an_offer
+from tests.reports.factories import (
+    NOW,
+    THIRDS,
+    Line,
+    Share,
+    a_passholder,
+    a_sale,
+    an_offer,
+    settle_at,
+)
 from tests.support.postgres import create_database, drop_database
 
 # --- the split of a period --------------------------------------------------------------------
@@ -626,13 +634,7 @@ async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_c
 
     async def confirmed_meanwhile(session_: AsyncSession, row: Any) -> Any:
         # What another desk's confirmation commits between the cancel's read and its update.
-        key = uuid.UUID(row.id)
-        now = datetime.now(UTC)
-        await session_.execute(
-            sa.update(sales).where(sales.c.id == key).values(status="confirmed", confirmed_at=now)
-        )
-        await db_sales.write_ledger_days(session_, row, confirmed_on=now.date())
-        await settlement.add_sale(session_, key, +1)
+        await settle_at(session_, row.id, "confirmed", datetime.now(UTC))
         return await real_partner(session_, row)
 
     monkeypatch.setattr(sales_service, "_partner", confirmed_meanwhile)
@@ -772,18 +774,7 @@ async def test_concurrent_changes_to_the_same_sums_neither_deadlock_nor_lose_upd
 
         async def change(sale_id: str, *, cancel: bool) -> None:
             async with gate, AsyncSession(bind=engine) as session:
-                key = uuid.UUID(sale_id)
-                [row] = await db_sales.get_sales(session, [key])
-                if cancel:
-                    await session.execute(
-                        sa.update(sales)
-                        .where(sales.c.id == key)
-                        .values(status="cancelled", cancelled_at=NOW)
-                    )
-                    await db_sales.write_ledger_days(session, row, cancelled_on=NOW.date())
-                else:
-                    await db_sales.write_ledger_days(session, row, confirmed_on=NOW.date())
-                await settlement.add_sale(session, key, -1 if cancel else +1)
+                await settle_at(session, sale_id, "cancelled" if cancel else "confirmed", NOW)
                 await asyncio.sleep(rng.random() / 50)  # hold the rows a while
                 await session.commit()
 
@@ -820,20 +811,12 @@ async def test_the_settlement_days_migration_steps_down_to_activity_months_and_u
             await a_sale(session, partner, [Line(holder, offer, date(2026, 6, 10))])
             late = []
             for day in (date(2026, 3, 5), date(2026, 4, 30)):
-                sale = await a_sale(session, partner, [Line(holder, offer, day)], sums=False)
-                [row] = await db_sales.get_sales(session, [uuid.UUID(sale.id)])
+                sale = await a_sale(session, partner, [Line(holder, offer, day)], status="held")
                 # Confirmed when the factory's NOW (June) came: counted in June.
-                await db_sales.write_ledger_days(session, row, confirmed_on=NOW.date())
-                await settlement.add_sale(session, uuid.UUID(sale.id), +1)
-                late.append(row)
+                await settle_at(session, sale.id, "confirmed", NOW)
+                late.append(sale)
             # The second late one cancelled in July: a correction in July.
-            await session.execute(
-                sa.update(sales)
-                .where(sales.c.id == uuid.UUID(late[1].id))
-                .values(status="cancelled", cancelled_at=NOW + timedelta(days=40))
-            )
-            await db_sales.write_ledger_days(session, late[1], cancelled_on=date(2026, 7, 11))
-            await settlement.add_sale(session, uuid.UUID(late[1].id), -1)
+            await settle_at(session, late[1].id, "cancelled", NOW + timedelta(days=40))
             await session.commit()
             _, schemes = await stored_sums(session)
             assert sorted((key[1], value[0]) for key, value in schemes.items()) == [
