@@ -42,7 +42,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.settlement import NO_REF, ledger_day
+from app.db.settlement import NO_REF, PAYER_SUMS, SCHEME_SUMS, ledger_day, line_sums
 from app.db.tables import (
     cards,
     entitlements,
@@ -110,15 +110,14 @@ def _sum(column: Any) -> sa.ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(column), 0)
 
 
-_LINE_REGULAR = sale_items.c.regular_price_cents * sale_items.c.quantity
 _LINE_DISCOUNT = sale_items.c.discount_cents * sale_items.c.quantity
 
 # --- settlement -----------------------------------------------------------------------------
 #
 # Each settlement query sums several sources of partial sums with the same columns — the
 # sale lines counted in some days, those taken off in them (negated), the monthly sums of
-# whole months — and keeps the groups whose sums are not all 0 (the monthly sums keep a row
-# whose sales were all cancelled in their month, at 0; a correction alone is negative).
+# whole months. Which groups at 0 a settlement shows is app.domain.reports.reported_schemes'
+# to say; payer lines at 0 in every sum stand for nothing and are left out here.
 
 
 def _sources(
@@ -143,20 +142,14 @@ def _sources(
 
 def _combined(sources: list[sa.Select[Any]], key: Sequence[str], sums: Sequence[str]) -> Any:
     combined = (sources[0] if len(sources) == 1 else sa.union_all(*sources)).subquery("parts")
-    return (
-        sa.select(
-            *(combined.c[name] for name in key),
-            *(_sum(combined.c[name]).label(name) for name in sums),
-        )
-        .group_by(*(combined.c[name] for name in key))
-        .having(sa.or_(*(sa.func.sum(combined.c[name]) != 0 for name in sums)))
-    )
+    return sa.select(
+        *(combined.c[name] for name in key),
+        *(_sum(combined.c[name]).label(name) for name in sums),
+    ).group_by(*(combined.c[name] for name in key))
 
 
 _PAYER_KEY = ("scheme_code", "funded_scheme_code", "payer", "payer_ref")
-_PAYER_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "amount_cents")
 _SCHEME_KEY = ("scheme_code",)
-_SCHEME_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "discount_cents")
 
 
 async def payer_lines(
@@ -180,14 +173,10 @@ async def payer_lines(
             funding.c.payer,
             funding.c.payer_ref,
         )
+        sums = (*line_sums(sign), sign * sa.func.sum(funding.c.amount_cents))
         return (
             sa.select(
-                *key,
-                (sign * sa.func.count()).label("lines"),
-                (sign * sa.func.sum(sale_items.c.quantity)).label("tickets"),
-                (sign * sa.func.sum(_LINE_REGULAR)).label("regular_cents"),
-                (sign * sa.func.sum(sale_items.c.total_cents)).label("paid_cents"),
-                (sign * sa.func.sum(funding.c.amount_cents)).label("amount_cents"),
+                *key, *(sum_.label(name) for sum_, name in zip(sums, PAYER_SUMS, strict=True))
             )
             .select_from(
                 funding.join(sale_items, sale_items.c.id == funding.c.sale_item_id).join(
@@ -205,7 +194,7 @@ async def payer_lines(
             table.c.funded_scheme_code,
             table.c.payer,
             sa.func.nullif(table.c.payer_ref, NO_REF).label("payer_ref"),
-            *(table.c[name] for name in _PAYER_SUMS),
+            *(table.c[name] for name in PAYER_SUMS),
         ).where(
             _partners_of(scope, table.c.partner_id),
             table.c.month >= months.from_date,
@@ -213,7 +202,10 @@ async def payer_lines(
         )
 
     sources = _sources(period, monthly=monthly, raw=raw, summed=summed)
-    rows = (await session.execute(_combined(sources, _PAYER_KEY, _PAYER_SUMS))).all()
+    query = _combined(sources, _PAYER_KEY, PAYER_SUMS)
+    # A payer line at 0 in every sum (its sales counted and taken off) stands for nothing.
+    query = query.having(sa.or_(*(query.selected_columns[n] != 0 for n in PAYER_SUMS)))
+    rows = (await session.execute(query)).all()
     lines = [
         PayerLine(
             scheme_code=row.scheme_code,
@@ -237,20 +229,19 @@ async def payer_lines(
 async def scheme_totals(
     session: AsyncSession, scope: Scope, period: Period, *, monthly: bool = True
 ) -> list[SchemeTotal]:
-    """Per tariff scheme: tickets, regular total, what holders paid and the reduction.
+    """Per tariff scheme with lines counted or taken off in the period: tickets, regular
+    total, what holders paid and the reduction — at 0 where they cancel out (the settlement
+    decides whether to show such a scheme: app.domain.reports.reported_schemes).
 
     `monthly=False`: from the sale rows only, as for `payer_lines`.
     """
 
     def raw(sign: int, days: sa.ColumnElement[bool]) -> sa.Select[Any]:
+        sums = (*line_sums(sign), sign * sa.func.sum(_LINE_DISCOUNT))
         return (
             sa.select(
                 sale_items.c.scheme_code,
-                (sign * sa.func.count()).label("lines"),
-                (sign * sa.func.sum(sale_items.c.quantity)).label("tickets"),
-                (sign * sa.func.sum(_LINE_REGULAR)).label("regular_cents"),
-                (sign * sa.func.sum(sale_items.c.total_cents)).label("paid_cents"),
-                (sign * sa.func.sum(_LINE_DISCOUNT)).label("discount_cents"),
+                *(sum_.label(name) for sum_, name in zip(sums, SCHEME_SUMS, strict=True)),
             )
             .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
             .where(_sales_of(scope), days)
@@ -259,14 +250,14 @@ async def scheme_totals(
 
     def summed(months: Period) -> sa.Select[Any]:
         table = settlement_scheme_months
-        return sa.select(table.c.scheme_code, *(table.c[name] for name in _SCHEME_SUMS)).where(
+        return sa.select(table.c.scheme_code, *(table.c[name] for name in SCHEME_SUMS)).where(
             _partners_of(scope, table.c.partner_id),
             table.c.month >= months.from_date,
             table.c.month < months.to_date,
         )
 
     sources = _sources(period, monthly=monthly, raw=raw, summed=summed)
-    query = _combined(sources, _SCHEME_KEY, _SCHEME_SUMS).order_by("scheme_code")
+    query = _combined(sources, _SCHEME_KEY, SCHEME_SUMS).order_by("scheme_code")
     return [
         SchemeTotal(
             scheme_code=row.scheme_code,

@@ -38,9 +38,9 @@ from app.db.tables import (
 NO_REF = ""
 
 _PAYER_KEY = ("partner_id", "month", "scheme_code", "funded_scheme_code", "payer", "payer_ref")
-_PAYER_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "amount_cents")
+PAYER_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "amount_cents")
 _SCHEME_KEY = ("partner_id", "month", "scheme_code")
-_SCHEME_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "discount_cents")
+SCHEME_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "discount_cents")
 
 
 def month_of(day: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
@@ -53,8 +53,9 @@ def month_of(day: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
     return sa.func.date(day, sa.literal_column("'start of month'"), type_=sa.Date)
 
 
-def _line_sums(sign: int) -> tuple[sa.ColumnElement[Any], ...]:
-    """Lines, tickets, regular and paid cents (the sums both tables keep), times `sign`."""
+def line_sums(sign: int) -> tuple[sa.ColumnElement[Any], ...]:
+    """Lines, tickets, regular and paid cents (the sums both tables keep, and the reports
+    sum from the sale rows), times `sign`."""
     return (
         sign * sa.func.count(),
         sign * sa.func.sum(sale_items.c.quantity),
@@ -86,7 +87,7 @@ def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.S
     return (
         sa.select(
             *key,
-            *_line_sums(sign),
+            *line_sums(sign),
             sign * sa.func.sum(sale_item_funding.c.amount_cents),
         )
         .select_from(
@@ -108,7 +109,7 @@ def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.
     return (
         sa.select(
             *key,
-            *_line_sums(sign),
+            *line_sums(sign),
             sign * sa.func.sum(sale_items.c.discount_cents * sale_items.c.quantity),
         )
         .select_from(sale_items.join(sales, sales.c.id == sale_items.c.sale_id))
@@ -139,14 +140,14 @@ def _add_statements(dialect: str, sign: int) -> tuple[Any, Any]:
             dialect,
             settlement_payer_months,
             _PAYER_KEY,
-            _PAYER_SUMS,
+            PAYER_SUMS,
             _payer_rows(dialect, sign, this_sale),
         ),
         _upsert(
             dialect,
             settlement_scheme_months,
             _SCHEME_KEY,
-            _SCHEME_SUMS,
+            SCHEME_SUMS,
             _scheme_rows(dialect, sign, this_sale),
         ),
     )
@@ -193,12 +194,12 @@ async def rebuild(session: AsyncSession) -> None:
     await session.execute(sa.delete(settlement_scheme_months))
     await session.execute(
         sa.insert(settlement_payer_months).from_select(
-            [*_PAYER_KEY, *_PAYER_SUMS], _payer_rows(dialect, 1, counted).order_by(None)
+            [*_PAYER_KEY, *PAYER_SUMS], _payer_rows(dialect, 1, counted).order_by(None)
         )
     )
     await session.execute(
         sa.insert(settlement_scheme_months).from_select(
-            [*_SCHEME_KEY, *_SCHEME_SUMS], _scheme_rows(dialect, 1, counted).order_by(None)
+            [*_SCHEME_KEY, *SCHEME_SUMS], _scheme_rows(dialect, 1, counted).order_by(None)
         )
     )
     # Then the lines taken off, as each cancellation did.
@@ -208,7 +209,7 @@ async def rebuild(session: AsyncSession) -> None:
             dialect,
             settlement_payer_months,
             _PAYER_KEY,
-            _PAYER_SUMS,
+            PAYER_SUMS,
             _payer_rows(dialect, -1, uncounted),
         )
     )
@@ -217,7 +218,7 @@ async def rebuild(session: AsyncSession) -> None:
             dialect,
             settlement_scheme_months,
             _SCHEME_KEY,
-            _SCHEME_SUMS,
+            SCHEME_SUMS,
             _scheme_rows(dialect, -1, uncounted),
         )
     )

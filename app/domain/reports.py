@@ -154,20 +154,17 @@ class SchemeTotal:
     totals: SaleTotals
 
 
-def schemes_of_every_payer(
+def reported_schemes(
     lines: Iterable[PayerLine], schemes: Iterable[SchemeTotal]
 ) -> tuple[SchemeTotal, ...]:
-    """The scheme totals, with a total of 0 for each scheme that has payer lines but none.
-
-    Groups whose sums are all 0 are not reported; in a month where a late cancellation and a
-    late confirmation of the same price cancel out, a scheme's total can be 0 while its
-    payer lines are not (the two buyers live in different municipalities). Every payer line
-    then still has its scheme's total, and the payers add up to it.
-    """
-    totals = {scheme.scheme_code: scheme for scheme in schemes}
-    for line in lines:
-        totals.setdefault(line.scheme_code, SchemeTotal(line.scheme_code, SaleTotals(0, 0, 0, 0)))
-    return tuple(totals[code] for code in sorted(totals))
+    """The scheme totals a settlement shows: those not at 0, and those at 0 that have payer
+    lines — in a month where a late cancellation and a late confirmation of the same price
+    cancel out, two buyers' municipalities may still owe and get back their shares, and
+    those payers add up to their scheme's 0. A scheme whose sales were all counted and taken
+    off again has nothing to show."""
+    paid = {line.scheme_code for line in lines}
+    empty = SaleTotals(0, 0, 0, 0)
+    return tuple(s for s in schemes if s.totals != empty or s.scheme_code in paid)
 
 
 @dataclass(frozen=True, slots=True)

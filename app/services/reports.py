@@ -31,7 +31,7 @@ from app.domain.reports import (
     calendar_year_of,
     closed_months_before,
     is_first_of_month,
-    schemes_of_every_payer,
+    reported_schemes,
     suppress,
 )
 from app.errors import Forbidden, NotFound, Unprocessable
@@ -147,7 +147,7 @@ async def settlement(
         region_id=scope.region_id,
         period=period,
         lines=tuple(lines),
-        schemes=schemes_of_every_payer(lines, schemes),
+        schemes=reported_schemes(lines, schemes),
     )
 
 
