@@ -55,6 +55,17 @@ def _moment_within_calendar(value: datetime) -> datetime:
 
 # A date within the calendar (app.domain.validation.in_calendar).
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_calendar)]
+
+
+def require_to_after_from(from_date: date, to_date: date) -> None:
+    """The query parameters `from` (included) and `to` (excluded) name at least one day."""
+    if to_date <= from_date:
+        raise Unprocessable(
+            "to must come after from.",
+            extra={"errors": [{"parameter": "to", "detail": "must be after from"}]},
+        )
+
+
 # A moment with its UTC offset, within the same calendar.
 Moment = Annotated[AwareDatetime, AfterValidator(_moment_within_calendar)]
 

@@ -53,8 +53,9 @@ PARTNER_SELECTIONS: tuple[PartnerSelection, ...] = ("owner_region", "all")
 NAME_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 4000
 MAX_COMPANIONS = 10
-# Priorities and versions: far beyond any real scheme, within 32-bit columns.
+# Far beyond any real scheme, within 32-bit columns.
 MAX_PRIORITY = 1_000_000
+MAX_VERSION = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +255,7 @@ def parse_scheme(data: Mapping[str, object]) -> SchemeDefinition:
 
     stacking = read_choice(fields.get("stacking", "exclusive"), at("stacking"), problems, STACKINGS)
     version = read_integer(
-        fields.get("version", 1), at("version"), problems, minimum=1, maximum=MAX_PRIORITY
+        fields.get("version", 1), at("version"), problems, minimum=1, maximum=MAX_VERSION
     )
     priority = read_integer(
         fields.get("priority", 0),

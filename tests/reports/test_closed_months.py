@@ -206,7 +206,7 @@ async def test_a_hold_confirmed_after_its_month_closed_counts_in_the_month_it_wa
     assert september["total"]["tickets"] == 0
     assert october["total"]["tickets"] == 1
     assert owed(october) == {"partner": 600, "scheme_owner": 600}
-    # The line still carries its activity date, for the desk and for participation.
+    # The line still carries its activity date (participation counts on it).
     [line] = confirmed.json()["items"]
     assert line["activity_date"] == "2026-09-30"
 

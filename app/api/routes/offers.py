@@ -14,6 +14,7 @@ from app.api.models import Moment, Name, RequestModel, ResponseModel, StrictInt
 from app.api.problems import negotiate_language, problem_responses
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Principal, Role
+from app.domain.validation import MAX_CENTS
 from app.services import offers as service
 from app.services.quotes import load_offer
 
@@ -26,7 +27,7 @@ Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
 class PriceClassIn(RequestModel):
     code: Code
     label: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
-    price_cents: Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+    price_cents: Annotated[StrictInt, Field(ge=0, le=MAX_CENTS)]
 
 
 class OfferIn(RequestModel):

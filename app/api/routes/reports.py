@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import Authorized, SessionDep
-from app.api.models import IsoDate, ResponseModel, parse_reference
+from app.api.models import IsoDate, ResponseModel, parse_reference, require_to_after_from
 from app.api.problems import negotiate_language, problem_responses
 from app.clock import today_in_brussels
 from app.domain.access import Principal
@@ -125,11 +125,7 @@ def _period(from_date: date | None, to_date: date | None) -> Period | None:
             "Give both from and to, or neither for the current calendar year.",
             extra={"errors": [{"parameter": missing, "detail": "required with the other"}]},
         )
-    if from_date >= to_date:
-        raise Unprocessable(
-            "to must come after from.",
-            extra={"errors": [{"parameter": "to", "detail": "must be after from"}]},
-        )
+    require_to_after_from(from_date, to_date)
     return Period(from_date, to_date)
 
 

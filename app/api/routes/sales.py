@@ -21,13 +21,13 @@ from app.api.models import (
     encode_cursor,
     invalid_cursor,
     parse_reference,
+    require_to_after_from,
 )
 from app.api.problems import negotiate_language, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.domain.schemes import MAX_COMPANIONS
-from app.errors import Unprocessable
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
 
@@ -251,12 +251,8 @@ async def list_sales(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> SalePage:
-    if from_ is not None and to is not None and to <= from_:
-        # As the reports answer a period that ends before it starts.
-        raise Unprocessable(
-            "to must come after from.",
-            extra={"errors": [{"parameter": "to", "detail": "must be after from"}]},
-        )
+    if from_ is not None and to is not None:
+        require_to_after_from(from_, to)
     position = decode_cursor(cursor, {"at": str, "id": str})
     before = None
     if position is not None:

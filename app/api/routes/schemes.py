@@ -12,6 +12,7 @@ from app.api.deps import Authorized, SessionDep
 from app.api.models import ResponseModel
 from app.api.problems import problem_responses
 from app.domain.access import Principal, Role
+from app.domain.schemes import MAX_VERSION
 from app.services import schemes as service
 from app.services.schemes import StoredScheme
 
@@ -115,6 +116,6 @@ async def list_schemes(session: SessionDep) -> SchemeList:
 async def get_scheme(
     code: str,
     session: SessionDep,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> SchemeOut:
     return SchemeOut.of(await service.get_scheme(session, code, version))
