@@ -121,7 +121,7 @@ async def register_passholder(
             [NewEvent(region_id, "passholder.created", str(passholder_id), {})],
             now,
         )
-        await apply_pending_entitlements(session, passholder_id, has_insz=insz_hash is not None)
+        await apply_pending_entitlements(session, passholder_id)
         await session.commit()
     except IntegrityError:
         # A concurrent registration of the same person won the race.
@@ -226,8 +226,7 @@ async def correct_passholder(
         await changes.record(session, events, now)
         # A new INSZ or a new home region may match statuses waiting for this person.
         if "insz_hash" in values or region_id != row.region_id:
-            has_insz = values["insz_hash"] is not None if "insz_hash" in values else row.has_insz
-            await apply_pending_entitlements(session, uuid.UUID(row.id), has_insz=has_insz)
+            await apply_pending_entitlements(session, uuid.UUID(row.id))
         await session.commit()
     except IntegrityError:
         await session.rollback()

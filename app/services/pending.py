@@ -13,18 +13,14 @@ from app.db.changes import NewEvent
 from app.services.entitlements import GrantRequest, grant_many
 
 
-async def apply_pending_entitlements(
-    session: AsyncSession, passholder_id: uuid.UUID, *, has_insz: bool
-) -> int:
+async def apply_pending_entitlements(session: AsyncSession, passholder_id: uuid.UUID) -> int:
     """Turn the pending grants for the holder's INSZ in the holder's region into entitlements.
 
     Both are read as they stand in this transaction, so it is called after every write that
     can change either — a registration, a corrected INSZ, a move to another region. Pending
-    grants are matched by INSZ alone: a holder without one (`has_insz`) has none waiting,
-    and the database is not asked.
+    grants are matched by INSZ alone: a holder without one has none waiting, which the
+    query itself checks.
     """
-    if not has_insz:
-        return 0
     waiting = await db.waiting_for(session, passholder_id)
     if not waiting:
         return 0
