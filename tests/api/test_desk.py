@@ -94,6 +94,14 @@ async def sell(
     )
 
 
+async def tickets_used(session: AsyncSession, world: DeskWorld) -> list[int]:
+    """The holder's usage counters: the tickets each limit bucket has counted."""
+    counters = sa.select(usage_counters.c.tickets).where(
+        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
+    )
+    return list((await session.execute(counters)).scalars())
+
+
 async def test_a_119_euro_season_ticket_costs_23_80_at_the_kortrijk_kansentarief(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
@@ -307,10 +315,7 @@ async def test_reading_a_lapsed_hold_releases_it(
     read = (await client.get(f"/v1/sales/{held['id']}", headers=world.desk)).json()
 
     assert read["status"] == "expired"
-    tickets = sa.select(usage_counters.c.tickets).where(
-        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
-    )
-    assert (await session.execute(tickets)).scalars().all() == [0]
+    assert await tickets_used(session, world) == [0]
 
 
 async def test_cancelling_a_lapsed_hold_finds_it_expired_and_changes_nothing_more(
@@ -327,10 +332,7 @@ async def test_cancelling_a_lapsed_hold_finds_it_expired_and_changes_nothing_mor
     assert problem["detail"] == "The sale is expired; there is nothing to cancel."
     read = (await client.get(f"/v1/sales/{held['id']}", headers=world.desk)).json()
     assert (read["status"], read["cancelled_at"]) == ("expired", None)
-    tickets = sa.select(usage_counters.c.tickets).where(
-        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
-    )
-    assert (await session.execute(tickets)).scalars().all() == [0]
+    assert await tickets_used(session, world) == [0]
 
 
 async def test_confirming_a_hold_that_was_released_on_a_read_answers_hold_expired(
@@ -412,18 +414,7 @@ async def test_a_hold_reserves_until_it_expires_and_then_releases_by_itself(
     assert (await quote(client, world)).json()["tariffs"][0]["remaining"] == 1
     late = await client.post(f"/v1/sales/{held['id']}/confirm", headers=world.desk)
     assert_problem(late, 409, "hold-expired")
-    tickets = (
-        (
-            await session.execute(
-                sa.select(usage_counters.c.tickets).where(
-                    usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    assert tickets == [0]
+    assert await tickets_used(session, world) == [0]
 
 
 async def test_a_sale_after_a_lapsed_hold_releases_the_hold_and_takes_its_ticket(
@@ -440,10 +431,7 @@ async def test_a_sale_after_a_lapsed_hold_releases_the_hold_and_takes_its_ticket
     assert sold.status_code == 201, sold.text
     status = sa.select(sales_table.c.status).where(sales_table.c.id == uuid.UUID(held["id"]))
     assert (await session.execute(status)).scalar_one() == "expired"
-    tickets = sa.select(usage_counters.c.tickets).where(
-        usage_counters.c.passholder_id == uuid.UUID(world.passholder_id)
-    )
-    assert (await session.execute(tickets)).scalars().all() == [1]
+    assert await tickets_used(session, world) == [1]
 
 
 async def test_a_confirmed_hold_counts_like_a_sale(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import offers, schemes
 from app.domain.access import Role
 from tests.api.test_auth import assert_problem
+from tests.api.test_desk import quote, sell
 from tests.api.test_schemes import kansentarief
 from tests.factories import a_desk_world, a_partner, a_region, an_insz, bearer_for, passholder_body
 
@@ -173,20 +174,10 @@ async def test_the_largest_limits_allowed_still_sell(
         {"discount_cents": 10_000_000, "per": "passholder", "scope": "scheme", "period": "year"},
     ]
     assert (await client.post("/v1/schemes", headers=editor, json=body)).status_code == 201
-    item = {
-        "card_number": world.card_number,
-        "offer_id": world.offer_id,
-        "price_class": "standard",
-        "quantity": 1,
-    }
-    quote = (await client.post("/v1/quotes", headers=world.desk, json=item)).json()
-    [tariff] = [t for t in quote["tariffs"] if t["scheme_code"] == "TEST_RUIM"]
+    tariffs = (await quote(client, world)).json()["tariffs"]
+    [tariff] = [t for t in tariffs if t["scheme_code"] == "TEST_RUIM"]
 
-    sold = await client.post(
-        "/v1/sales",
-        headers={**world.desk, "Idempotency-Key": uuid.uuid4().hex},
-        json={"items": [{**item, "tariff_id": tariff["tariff_id"]}]},
-    )
+    sold = await sell(client, world, tariff["tariff_id"])
 
     assert sold.status_code == 201, sold.text
     assert tariff["remaining"] == 1_000_000
