@@ -1,17 +1,13 @@
 """Report queries: every figure is summed by the database (GROUP BY), never in Python.
 
-Participation reads *confirmed* sales only: a hold that was never confirmed, an expired hold
-and a cancelled sale reached nobody; a settlement owes for a sale while it was confirmed
-(below). Participation counts sales on their
-line's `activity_date` (the activity's day, else the sale day), from the first day included
-to the last day excluded. A region's sales are the sales at partners of that region.
+Participation reads *confirmed* sales only (a hold that was never confirmed, an expired
+hold and a cancelled sale reached nobody), on their line's `activity_date` (the activity's
+day, else the sale day), from the first day included to the last day excluded. A region's
+sales are the sales at partners of that region.
 
 A settlement is a ledger: a line counts on its `counted_on` day and, if its confirmed sale
-was cancelled, is taken off on its `uncounted_on` day. Both are the activity date unless the
-activity's month was already over when the sale was confirmed or cancelled; then they are
-the first day of the month it happened in (app.domain.reports.settlement_day). So a closed
-month's settlement never changes, and a late cancellation shows as a correction — negative
-figures — in the month it was made.
+was cancelled, is taken off on its `uncounted_on` day (app.domain.reports.settlement_day
+says which days, and why a closed month never changes).
 
 A settlement reads the whole calendar months of its period from the monthly sums that the
 sale service keeps (`settlement_payer_months`, `settlement_scheme_months`, see

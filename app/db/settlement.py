@@ -3,8 +3,7 @@
 A confirmed sale adds its lines and their funding to `settlement_payer_months` and
 `settlement_scheme_months` (per partner, month and scheme) in the month of the lines'
 `counted_on`; a cancelled confirmed sale takes them off again in the month of their
-`uncounted_on` — the activity's month while it runs, else the month of the cancellation
-(app.domain.reports.settlement_day), so a closed month never changes. Holds and expired
+`uncounted_on` (both: app.domain.reports.settlement_day). Holds and expired
 holds never count, as in the reports. Each change is one `INSERT … SELECT … ON CONFLICT DO
 UPDATE` per table that sums the sale's own rows in SQL and adds them to the stored sums, so
 two sales at the same partner and month at the same moment both count, on one server

@@ -334,11 +334,9 @@ sale_items = sa.Table(
     # holder's own line. No foreign key: adding one on SQLite rebuilds the table, and
     # dropping the old table there cascades to every line's funding and usage.
     sa.Column("companion_of", sa.Uuid, nullable=True),
-    # The settlement's ledger of the line (app.domain.reports.settlement_day): the day it
-    # counts on, set when its sale is confirmed, and the day it is taken off again, set when
-    # a confirmed sale is cancelled. NULL: never confirmed / never taken off. Usually the
-    # activity date; a later day when the activity's month was already over, so that a
-    # closed month stays as it was invoiced.
+    # The settlement's ledger of the line: the day it counts on, set when its sale is
+    # confirmed, and the day it is taken off, set when a confirmed sale is cancelled (NULL:
+    # not yet). Which days: app.domain.reports.settlement_day.
     sa.Column("counted_on", sa.Date, nullable=True),
     sa.Column("uncounted_on", sa.Date, nullable=True),
     # Reports read a period of sale lines; without it every report reads the whole history.
@@ -370,13 +368,12 @@ sale_item_funding = sa.Table(
     sa.Column("amount_cents", sa.Integer, nullable=False),
 )
 
-# The settlement of confirmed sales per partner and month (of the lines' `counted_on`, less
-# those of their `uncounted_on`), kept exact by the sale service in the same transaction as
-# every confirmation and cancellation (app.db.settlement), so a settlement of whole months
-# reads these few rows instead of every sale line and funding row of the period. `lines`
-# counts the lines summed into a row, less those taken off: a month whose only change was a
-# late cancellation has a negative row (a correction); a row back at 0 in every sum stands
-# for no lines and is not reported.
+# The settlement per partner and month (of the lines' `counted_on`, less those of their
+# `uncounted_on`), kept exact by the sale service in the same transaction as every
+# confirmation and cancellation (app.db.settlement), so a settlement of whole months reads
+# these few rows instead of every sale line and funding row of the period. A month whose
+# only change was a late cancellation has negative sums; a row at 0 in every sum stands for
+# no lines. `lines` is one of those sums; no report shows it.
 
 # Per tariff scheme, funded scheme, payer and payer reference: the sums of `payer_lines` in
 # app.db.reports. `payer_ref` is '' where the funding row has none (NULL): NULLs in a key
