@@ -1,4 +1,4 @@
-# OpenPas — two commands: `make run` (demo on the embedded database) and `make test`.
+# OpenPas — two commands: `make run` (the demo on an embedded PostgreSQL) and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,11 +22,10 @@ $(VENV)/.dev-installed: requirements/dev.lock $(VENV)/.app-installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	touch $@
 
-## Start OpenPas with demo data on 127.0.0.1:8000 (HOST, PORT, DATABASE_URL honoured).
+## Start OpenPas with demo data on 127.0.0.1:8000 (HOST, PORT, DATABASE_URL honoured):
+## without DATABASE_URL on the embedded PostgreSQL under var/postgres, stopped with OpenPas.
 run: $(VENV)/.app-installed
-	OPENPAS_DEMO=$${OPENPAS_DEMO:-1} $(BIN)/openpas migrate
-	OPENPAS_DEMO=$${OPENPAS_DEMO:-1} $(BIN)/openpas demo
-	OPENPAS_DEMO=$${OPENPAS_DEMO:-1} $(BIN)/openpas serve --host $(HOST) --port $(PORT)
+	OPENPAS_DEMO=$${OPENPAS_DEMO:-1} $(BIN)/openpas run --host $(HOST) --port $(PORT)
 
 ## Lint, type-check and run the whole test suite against a real PostgreSQL.
 test: lint typecheck pytest

@@ -1,18 +1,26 @@
-"""The `openpas` command: serve, migrate, demo, clients."""
+"""The `openpas` command: run, serve, migrate, demo, clients, schemes, imports.
+
+With no DATABASE_URL every command works on the embedded PostgreSQL server under
+`var/postgres` (app.db.embedded): started when it is not running, and stopped again by the
+command that started it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
 
-from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
+from app.db import embedded, migrations
+from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.domain.access import Grant, GrantError, Role
 from app.errors import OpenPasError
 from app.settings import Settings
@@ -29,12 +37,52 @@ def _settings() -> Settings:
 
 
 async def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    """Run `work` in one unit of work: committed when it returns, rolled back if it fails."""
     engine = create_engine(settings.database_url)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
             return await work(session)
     finally:
         await engine.dispose()
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[None]:
+    """DATABASE_URL as it is set, or else the embedded server's for as long as the command
+    runs (its workers inherit it)."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("OPENPAS_DATABASE_URL"):
+        yield
+        return
+    data_dir = Path(os.environ.get("OPENPAS_DATA_DIR") or embedded.DEFAULT_DATA_DIR)
+    try:
+        server = embedded.start(data_dir)
+    except (embedded.EmbeddedPostgresError, OSError) as error:
+        sys.exit(f"openpas: cannot start the embedded PostgreSQL: {error}")
+    os.environ["DATABASE_URL"] = server.url()
+    # uvicorn re-raises the SIGTERM that stopped it once it is done: as an exception, so
+    # that the `finally` below still stops the server (SIGINT already is one).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    how = "started" if server.started_here else "already running"
+    print(f"openpas: embedded PostgreSQL {how} at {server.url()} ({data_dir})", file=sys.stderr)
+    try:
+        yield
+    finally:
+        del os.environ["DATABASE_URL"]
+        embedded.stop(server)
+
+
+def _exit_on_sigterm(_signal: int, _frame: object) -> None:
+    raise SystemExit(128 + signal.SIGTERM)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Everything a newcomer needs in one command: migrate, seed the demo (demo mode only),
+    serve — on the embedded PostgreSQL unless DATABASE_URL says otherwise."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    if settings.demo:
+        cmd_demo(args)
+    cmd_serve(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -175,11 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openpas", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the API server")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
-    serve.set_defaults(func=cmd_serve)
+    for name, func, text in (
+        ("serve", cmd_serve, "run the API server"),
+        ("run", cmd_run, "migrate, seed the demo (OPENPAS_DEMO=1) and serve: `make run`"),
+    ):
+        serve = commands.add_parser(name, help=text)
+        serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        serve.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1"))
+        )
+        serve.set_defaults(func=func)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
@@ -220,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    args.func(args)
+    with _database():
+        args.func(args)
 
 
 if __name__ == "__main__":

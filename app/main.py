@@ -35,12 +35,7 @@ from app.api.routes import (
     sales,
     schemes,
 )
-from app.db.engine import (
-    create_driver_pool,
-    create_engine,
-    create_grants_cache,
-    create_sessionmaker,
-)
+from app.db.engine import create_engine, create_grants_cache, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
 from app.settings import Settings, get_settings
 
@@ -61,16 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    driver_pool = create_driver_pool(settings.database_url, size=settings.db_driver_pool_size)
     grants_cache = create_grants_cache(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        if grants_cache is not None:
-            await grants_cache.close()
-        if driver_pool is not None:
-            await driver_pool.close()
+        await grants_cache.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -81,9 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.driver_pool = driver_pool
     app.state.grants_cache = grants_cache
-    app.state.sessionmaker = create_sessionmaker(engine, driver_pool, grants_cache)
+    app.state.sessionmaker = create_sessionmaker(engine)
     app.state.schema_at_head = False
     app.state.schema_checked_at = float("-inf")
     app.state.schema_lock = asyncio.Lock()

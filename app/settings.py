@@ -7,7 +7,6 @@ forgotten key in production must be a loud failure, not a silently forgeable tok
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -18,19 +17,14 @@ DEMO_TOKEN_SIGNING_KEY = "demo-token-signing-key-do-not-use-in-production"  # no
 DEMO_INSZ_HMAC_KEY = "demo-insz-hmac-key-do-not-use-in-production"
 _MIN_SECRET_LENGTH = 32
 
-DEFAULT_SQLITE_PATH = Path("var") / "openpas.sqlite3"
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
-
 
 def async_database_url(url: str) -> str:
-    """Accept the URLs people paste (postgresql://, sqlite:///) and pick the async driver."""
+    """Accept the URLs people paste (postgres://, postgresql://) and pick the async driver."""
     if url.startswith(("postgres://", "postgresql://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
-    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+    if url.startswith("postgresql+asyncpg://"):
         return url
-    raise ValueError("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
 class InsecureSettingsError(ValueError):
@@ -40,10 +34,11 @@ class InsecureSettingsError(ValueError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENPAS_", extra="ignore", frozen=True)
 
+    # Required here: with no DATABASE_URL the `openpas` command starts the embedded
+    # PostgreSQL server (app.db.embedded) and hands its URL on.
     database_url: str = Field(
-        default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "OPENPAS_DATABASE_URL"),
-        description="PostgreSQL (postgresql://…) or the embedded SQLite file (default).",
+        description="The PostgreSQL server, postgresql://user@host:port/database.",
     )
     demo: bool = Field(default=False, description="Demo mode: allows the published demo keys.")
     token_signing_key: str = Field(default="", repr=False)
@@ -56,11 +51,9 @@ class Settings(BaseSettings):
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Connections each server process keeps open. Requests beyond it wait for one rather
     # than open and close extra connections (a new PostgreSQL backend per request under
-    # load); processes × (both pool sizes) must stay below the server's max_connections.
+    # load); processes × pool size (+ one listener each) must stay below the server's
+    # max_connections.
     db_pool_size: int = Field(default=20, ge=1, le=200)
-    # A second, smaller pool per process (asyncpg's own) for the two statements every desk
-    # request sends on its own: the client's grants and a quote's facts (app.db.driver).
-    db_driver_pool_size: int = Field(default=10, ge=1, le=200)
 
     @field_validator("database_url")
     @classmethod
@@ -101,10 +94,6 @@ class Settings(BaseSettings):
                     f"{env_name} is shorter than {_MIN_SECRET_LENGTH} characters"
                 )
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 @lru_cache(maxsize=1)

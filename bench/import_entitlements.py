@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.db.tables import municipalities, municipality_postal_codes, passholders, regions
 from app.domain.access import Grant, Principal, Role
 from app.domain.insz import insz_pseudonym
@@ -109,7 +109,7 @@ async def run(admin_url: str, rows: int) -> None:
         text = "\n".join(lines) + "\n"
         operator = Principal("bench", (Grant(Role.ADMIN),))
         for attempt in ("first import", "same list again"):
-            async with create_sessionmaker(engine)() as session:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
                 started = time.perf_counter()
                 report = await imports.import_entitlements(
                     session,

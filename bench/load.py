@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.domain.access import Grant, Role
 from app.services.clients import create_client
 from app.settings import async_database_url
@@ -154,7 +154,7 @@ def wrk(
 async def bench_client(database_url: str) -> tuple[str, str]:
     engine = create_engine(database_url)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
             created = await create_client(
                 session,
                 name="load benchmark",

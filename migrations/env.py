@@ -1,4 +1,4 @@
-"""Alembic environment: async engine, the shared naming convention, batch mode on SQLite."""
+"""Alembic environment: the async engine and the shared naming convention."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from app.db.engine import create_engine
 from app.db.tables import UtcDateTime, metadata
-from app.settings import DEFAULT_DATABASE_URL, async_database_url
+from app.settings import async_database_url
 
 config = context.config
 
@@ -27,8 +27,6 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        # SQLite cannot ALTER constraints; batch mode recreates the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
     )
@@ -38,9 +36,7 @@ def _run(connection: Connection) -> None:
 
 async def _run_online() -> None:
     # From `openpas migrate` (set in code), else the same variable the server reads.
-    url = config.get_main_option("sqlalchemy.url") or async_database_url(
-        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    )
+    url = config.get_main_option("sqlalchemy.url") or async_database_url(os.environ["DATABASE_URL"])
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:

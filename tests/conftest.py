@@ -89,7 +89,18 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
     async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
+        # The request's unit of work inside the test's transaction: a savepoint, released
+        # when the route returns and rolled back when it raises, as the real one commits
+        # or rolls back.
+        savepoint = await session.begin_nested()
+        try:
+            yield session
+        except BaseException:
+            if savepoint.is_active:
+                await savepoint.rollback()
+            raise
+        if savepoint.is_active:
+            await savepoint.commit()
 
     app.dependency_overrides[get_session] = test_session
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -16,6 +16,8 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.clients import GrantsCache
+from app.db.engine import unit_of_work
 from app.db.migrations import current_revision, head_revision
 from app.domain.access import Principal, Role
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
@@ -32,19 +34,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The use case commits; whatever it leaves uncommitted is rolled back on close. A
-    # session that holds no transaction holds no connection (we use no ORM objects that it
-    # would have to let go), and closing it would still cost a greenlet switch — most
-    # quotes never touch theirs (app.db.driver).
-    session: AsyncSession = request.app.state.sessionmaker()
-    try:
+    """The request's unit of work: it commits when the route returns and rolls back when it
+    raises, before the answer is sent (see SessionDep); services only flush. A session that
+    never began a transaction — most quotes (app.db.driver) — has nothing to commit."""
+    async with unit_of_work(request.app.state.sessionmaker) as session:
         yield session
-    finally:
-        if session.in_transaction():
-            await session.close()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the route returns, so an answer is only sent for
+# work that is committed (a failing commit is answered as an error, not after a 201).
+async def get_grants_cache(request: Request) -> GrantsCache:
+    cache: GrantsCache = request.app.state.grants_cache
+    return cache
+
+
+GrantsCacheDep = Annotated[GrantsCache, Depends(get_grants_cache)]
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _oauth2 = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/v1/oauth/token")),
@@ -63,7 +69,9 @@ async def _principal(
             "This call needs a bearer token from POST /v1/oauth/token.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = await principal_of_token(session, await get_settings(request), token.strip())
+    principal = await principal_of_token(
+        session, await get_settings(request), token.strip(), request.app.state.grants_cache
+    )
     request.state.client_id = principal.client_id
     return principal
 

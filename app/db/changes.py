@@ -3,8 +3,7 @@
 Every event row records the id of the transaction that wrote it. On PostgreSQL a reader
 only sees events of transactions older than the oldest one still running
 (`pg_snapshot_xmin`), ordered by (transaction id, sequence). An event that a slow writer
-commits later therefore always sorts after the cursor a reader already holds. SQLite has a
-single writer whose commits follow its sequence numbers, so the sequence alone suffices.
+commits later therefore always sorts after the cursor a reader already holds.
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import change_events
 
-_PG_TXID = sa.text("pg_current_xact_id()::text::bigint")
-_PG_SAFE_HORIZON = sa.text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_TXID = sa.text("pg_current_xact_id()::text::bigint")
+_SAFE_HORIZON = sa.text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 # A transaction sees its own events too (never the case for a feed reader in production,
 # which writes nothing; it lets tests read inside one rolled-back transaction).
-_PG_OWN_TXID = sa.text("pg_current_xact_id_if_assigned()::text::bigint")
+_OWN_TXID = sa.text("pg_current_xact_id_if_assigned()::text::bigint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,22 +45,15 @@ class EventRow:
     occurred_at: datetime
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-# Built once per dialect: on PostgreSQL the transaction id is taken by the server itself.
-_RECORD = {
-    "postgresql": sa.insert(change_events).values(txid=_PG_TXID),
-    "sqlite": sa.insert(change_events).values(txid=0),
-}
+# Built once; the transaction id is taken by the server itself.
+_RECORD = sa.insert(change_events).values(txid=_TXID)
 
 
 async def record(session: AsyncSession, events: Sequence[NewEvent], now: datetime) -> None:
     if not events:
         return
     await session.execute(
-        _RECORD[session.get_bind().dialect.name],
+        _RECORD,
         [
             {
                 "region_id": uuid.UUID(event.region_id),
@@ -89,10 +81,9 @@ async def read(
         query = query.where(
             sa.tuple_(change_events.c.txid, change_events.c.seq) > sa.tuple_(*after)
         )
-    if _is_postgres(session):
-        query = query.where(
-            sa.or_(change_events.c.txid < _PG_SAFE_HORIZON, change_events.c.txid == _PG_OWN_TXID)
-        )
+    query = query.where(
+        sa.or_(change_events.c.txid < _SAFE_HORIZON, change_events.c.txid == _OWN_TXID)
+    )
     query = query.order_by(change_events.c.txid, change_events.c.seq).limit(limit)
     return [
         EventRow(

@@ -73,21 +73,22 @@ async def update_secret_hash(session: AsyncSession, client_id: str, secret_hash:
     )
 
 
-# The PostgreSQL version of the query below, on every authenticated request (app.db.driver).
-_ACTIVE_GRANTS_PG = """
+# On every authenticated request whose client is not in the cache (app.db.driver).
+_ACTIVE_GRANTS = """
 SELECT g.role, g.region_id::text, g.partner_id::text
 FROM api_clients c LEFT JOIN client_grants g ON g.client_id = c.client_id
 WHERE c.client_id = $1 AND c.revoked_at IS NULL
 """
 
 
-async def active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, ...] | None:
+async def active_grants(
+    session: AsyncSession, client_id: str, cache: GrantsCache | None = None
+) -> tuple[Grant, ...] | None:
     """The grants of a client that is not revoked, in one query; None when it is.
 
-    With the process's GrantsCache (on PostgreSQL), a client seen before is answered from
-    memory for as long as the database has sent no notice that it changed.
+    With the process's GrantsCache (a server's; the CLI has none), a client seen before is
+    answered from memory for as long as the database has sent no notice that it changed.
     """
-    cache: GrantsCache | None = session.info.get(GRANTS_CACHE_INFO_KEY)
     generation = None
     if cache is not None:
         known, generation = await cache.lookup(client_id)
@@ -99,31 +100,8 @@ async def active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, .
     return grants
 
 
-def forget_cached(session: AsyncSession, client_id: str) -> None:
-    """Drop a client from this process's GrantsCache at once (after a committed change)."""
-    cache: GrantsCache | None = session.info.get(GRANTS_CACHE_INFO_KEY)
-    if cache is not None:
-        cache.forget(client_id)
-
-
 async def _read_active_grants(session: AsyncSession, client_id: str) -> tuple[Grant, ...] | None:
-    rows: Sequence[Any] | None = await driver.fetch_standalone(
-        session, _ACTIVE_GRANTS_PG, client_id
-    )
-    if rows is None:
-        result = await session.execute(
-            sa.select(client_grants.c.role, client_grants.c.region_id, client_grants.c.partner_id)
-            .select_from(
-                api_clients.outerjoin(
-                    client_grants, client_grants.c.client_id == api_clients.c.client_id
-                )
-            )
-            .where(api_clients.c.client_id == client_id, api_clients.c.revoked_at.is_(None))
-        )
-        rows = [
-            (role, str(region_id) if region_id else None, str(partner_id) if partner_id else None)
-            for role, region_id, partner_id in result.all()
-        ]
+    rows: Sequence[Any] = await driver.fetch(session, _ACTIVE_GRANTS, client_id)
     if not rows:
         return None
     return tuple(
@@ -137,7 +115,6 @@ async def _read_active_grants(session: AsyncSession, client_id: str) -> tuple[Gr
 # one of its grants changes (migration "client change notices").
 CHANNEL = "openpas_clients"
 EVERY_CLIENT = "*"
-GRANTS_CACHE_INFO_KEY = "openpas.grants_cache"
 
 
 class GrantsCache:

@@ -1,13 +1,14 @@
-"""The async engine for PostgreSQL (asyncpg) or the embedded SQLite file (aiosqlite)."""
+"""The async engine: PostgreSQL through asyncpg, the one way to the database."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,71 +17,57 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from app.db.clients import GRANTS_CACHE_INFO_KEY, GrantsCache
-from app.db.driver import POOL_INFO_KEY, DriverPool
+from app.db.clients import GrantsCache
 
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     """`hide_parameters`: a database error's text would otherwise carry the statement's
     values — names, birth dates, addresses — into the log line of an unexpected error."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
     # No pre-ping: with asyncpg it is BEGIN, a statement and ROLLBACK — three round trips on
-    # every request. A pooled connection that died (a database restart) fails the one
-    # request that draws it with 503 database-unavailable and is then replaced, whether the
-    # failure comes through SQLAlchemy or through app.db.driver.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, hide_parameters=True)
+    # every request. Instead a connection whose socket asyncpg already saw close (a database
+    # restart, a terminated backend) is replaced when it is drawn, at no cost; one that died
+    # unseen fails the one request that draws it with 503 database-unavailable and is then
+    # replaced, whether the failure comes through SQLAlchemy or through app.db.driver.
+    engine = create_async_engine(
+        database_url, pool_size=pool_size, max_overflow=0, hide_parameters=True
+    )
+    event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Foreign keys are off by default in SQLite; WAL lets readers run beside the writer.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    if dbapi_connection.driver_connection.is_closed():
+        # The pool discards it and draws (or opens) another.
+        raise DisconnectionError("the server closed this connection")
 
 
-def insert_for(dialect: str, table: sa.Table) -> Any:
-    """INSERT with the engine's ON CONFLICT support (PostgreSQL's or SQLite's dialect)."""
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+def asyncpg_dsn(database_url: str) -> str:
+    """postgresql://… as asyncpg itself takes it (the grants cache's listener)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _asyncpg_dsn(database_url: str) -> str | None:
-    """postgresql://… for asyncpg itself; None for another database (SQLite)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        return None
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def create_grants_cache(database_url: str) -> GrantsCache:
+    """The process's cache of client grants, kept by PostgreSQL's notices."""
+    return GrantsCache(asyncpg_dsn(database_url))
 
 
-def create_driver_pool(database_url: str, *, size: int) -> DriverPool | None:
-    """asyncpg's own pool for the standalone statements of app.db.driver; None on SQLite."""
-    dsn = _asyncpg_dsn(database_url)
-    return None if dsn is None else DriverPool(dsn, size)
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the one engine; no ORM objects, so nothing to expire after a commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_grants_cache(database_url: str) -> GrantsCache | None:
-    """The process's cache of client grants, kept by PostgreSQL's notices; None on SQLite
-    (one process, nothing to keep in step)."""
-    dsn = _asyncpg_dsn(database_url)
-    return None if dsn is None else GrantsCache(dsn)
-
-
-def create_sessionmaker(
-    engine: AsyncEngine,
-    driver_pool: DriverPool | None = None,
-    grants_cache: GrantsCache | None = None,
-) -> async_sessionmaker[AsyncSession]:
-    """Sessions that carry the process's hot-path helpers, when it has them, in `info`."""
-    info: dict[str, object] = {}
-    if driver_pool is not None:
-        info[POOL_INFO_KEY] = driver_pool
-    if grants_cache is not None:
-        info[GRANTS_CACHE_INFO_KEY] = grants_cache
-    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """The one owner of a transaction: commits when the work is done, rolls back when it
+    fails. Services flush and never commit (a request's and a CLI command's work alike)."""
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            if session.in_transaction():
+                await session.rollback()
+            raise
+        if session.in_transaction():
+            await session.commit()

@@ -24,7 +24,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def head_revision() -> str:
-    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    heads = ScriptDirectory.from_config(alembic_config("postgresql://")).get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"migrations must have exactly one head, found {heads}")
     return heads[0]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import insert_for
 from app.db.tables import passholders, pending_entitlements
 
 # Rows per insert statement of a large list.
@@ -43,10 +43,11 @@ class PendingRow:
 async def keep(session: AsyncSession, grants: Sequence[PendingGrant], now: datetime) -> int:
     """Store the grants; one already pending (the same person on the same list twice, or the
     same list imported again) is kept once. Returns how many were new."""
-    insert = insert_for(session.get_bind().dialect.name, pending_entitlements)
-    statement = insert.on_conflict_do_nothing(
-        index_elements=["insz_hash", "type", "region_id", "valid_from"]
-    ).returning(pending_entitlements.c.id)
+    statement = (
+        postgresql.insert(pending_entitlements)
+        .on_conflict_do_nothing(index_elements=["insz_hash", "type", "region_id", "valid_from"])
+        .returning(pending_entitlements.c.id)
+    )
     values = [
         {
             "id": uuid.uuid4(),

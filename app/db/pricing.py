@@ -169,7 +169,7 @@ class QuoteFacts:
 # waiting doubled a quote's time, and a crash of the database server could lose at most the
 # last fraction of a second of quote audit rows — never a sale, a grant or a counter. It
 # lasts until the end of the transaction, so this statement never runs inside a sale.
-_QUOTE_FACTS_PG = """
+_QUOTE_FACTS = """
 WITH holder AS (
     SELECT c.number, c.status, p.id, p.first_name, p.last_name, p.birth_date,
            p.municipality_nis, p.region_id, home.code AS region_code,
@@ -223,11 +223,7 @@ async def quote_facts(
     the WAL flush. On PostgreSQL it commits by itself; on the embedded database the caller
     commits.
     """
-    rows = await driver.fetch_standalone(
-        session, _QUOTE_FACTS_PG, number, list(bucket_keys), client_id, now
-    )
-    if rows is None:
-        return await quote_facts_core(session, number, bucket_keys, now, client_id=client_id)
+    rows = await driver.fetch(session, _QUOTE_FACTS, number, list(bucket_keys), client_id, now)
     if not rows:
         return None
     row = rows[0]

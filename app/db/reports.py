@@ -271,17 +271,14 @@ async def scheme_totals(
 # --- participation --------------------------------------------------------------------------
 
 
-def _month(dialect: str) -> sa.ColumnElement[Any]:
-    # Grouping on a timestamp (PostgreSQL) or a short string (SQLite) is several times
-    # faster than on EXTRACT's numerics.
-    if dialect == "postgresql":
-        return sa.func.date_trunc("month", sa.cast(sale_items.c.activity_date, sa.DateTime))
-    return sa.func.strftime("%Y-%m", sale_items.c.activity_date)
+def _month() -> sa.ColumnElement[Any]:
+    # Grouping on a timestamp is several times faster than on EXTRACT's numerics.
+    return sa.func.date_trunc("month", sa.cast(sale_items.c.activity_date, sa.DateTime))
 
 
-def _group_key(group_by: GroupBy, dialect: str) -> sa.ColumnElement[Any]:
+def _group_key(group_by: GroupBy) -> sa.ColumnElement[Any]:
     if group_by == "month":
-        return _month(dialect)
+        return _month()
     if group_by == "partner":
         return sales.c.partner_id
     if group_by == "scheme":
@@ -302,7 +299,7 @@ async def participation(
     its distinct passholders — and once more for the total, which counts each passholder
     once however many cells they are in.
     """
-    key = _group_key(group_by, session.get_bind().dialect.name).label("key")
+    key = _group_key(group_by).label("key")
     source = sale_items.join(sales, sales.c.id == sale_items.c.sale_id)
     if group_by == "category":
         source = source.join(offers, offers.c.id == sale_items.c.offer_id)

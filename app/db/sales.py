@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import insert_for
 from app.db.tables import (
     LABEL_LENGTH,
     idempotency_keys,
@@ -33,7 +33,7 @@ from app.domain.limits import UsageClaim
 
 
 @functools.cache
-def _claim_statement(dialect: str) -> Any:
+def _claim_statement() -> Any:
     """Add a claim to its bucket, creating the bucket, unless a maximum would be passed.
 
     One statement, built once: the conflict's WHERE decides atomically against the row as
@@ -41,7 +41,7 @@ def _claim_statement(dialect: str) -> Any:
     sale changed), so the limit holds however many desks sell at once. A claim beyond its
     maxima on its own is refused before this runs: a new bucket is inserted unchecked.
     """
-    insert = insert_for(dialect, usage_counters)
+    insert = postgresql.insert(usage_counters)
     insert = insert.values(
         passholder_id=sa.bindparam("holder", type_=sa.Uuid),
         bucket_key=sa.bindparam("bucket_key", type_=sa.String),
@@ -69,7 +69,7 @@ async def claim_usage(session: AsyncSession, passholder_id: str, claim: UsageCla
     ):
         return False
     result = await session.execute(
-        _claim_statement(session.get_bind().dialect.name),
+        _claim_statement(),
         {
             "holder": uuid.UUID(passholder_id),
             "bucket_key": claim.bucket_key,
@@ -455,8 +455,8 @@ class IdempotencyRow:
 
 
 @functools.cache
-def _begin_statement(dialect: str) -> Any:
-    insert = insert_for(dialect, idempotency_keys).values(
+def _begin_statement() -> Any:
+    insert = postgresql.insert(idempotency_keys).values(
         client_id=sa.bindparam("client"),
         key=sa.bindparam("idempotency_key"),
         request_hash=sa.bindparam("hash"),
@@ -473,7 +473,7 @@ async def try_begin(
 ) -> bool:
     """Record the key as in progress; False when it was there already."""
     result = await session.execute(
-        _begin_statement(session.get_bind().dialect.name),
+        _begin_statement(),
         {"client": client_id, "idempotency_key": key, "hash": request_hash, "now": now},
     )
     return result.first() is not None

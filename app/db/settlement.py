@@ -22,9 +22,9 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import insert_for
 from app.db.tables import (
     sale_item_funding,
     sale_items,
@@ -42,14 +42,12 @@ _SCHEME_KEY = ("partner_id", "month", "scheme_code")
 SCHEME_SUMS = ("lines", "tickets", "regular_cents", "paid_cents", "discount_cents")
 
 
-def month_of(day: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
-    """The first day of `day`'s month, a DATE as each engine stores one."""
-    # Literals, not bound parameters: the expression must read the same in the SELECT list
-    # and in the GROUP BY.
-    if dialect == "postgresql":
-        truncated = sa.func.date_trunc(sa.literal_column("'month'"), sa.cast(day, sa.DateTime))
-        return sa.cast(truncated, sa.Date)
-    return sa.func.date(day, sa.literal_column("'start of month'"), type_=sa.Date)
+def month_of(day: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The first day of `day`'s month, as a DATE."""
+    # A literal, not a bound parameter: the expression must read the same in the SELECT
+    # list and in the GROUP BY.
+    truncated = sa.func.date_trunc(sa.literal_column("'month'"), sa.cast(day, sa.DateTime))
+    return sa.cast(truncated, sa.Date)
 
 
 def line_sums(sign: int) -> tuple[sa.ColumnElement[Any], ...]:
@@ -70,10 +68,10 @@ def ledger_day(sign: int) -> sa.Column[Any]:
     return sale_items.c.counted_on if sign == 1 else sale_items.c.uncounted_on
 
 
-def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def _payer_rows(sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
     """One row per payer key of the lines `where` selects, added (`sign` +1) or taken off
     (−1) in their month."""
-    month = month_of(ledger_day(sign), dialect)
+    month = month_of(ledger_day(sign))
     ref = sa.func.coalesce(sale_item_funding.c.payer_ref, NO_REF)
     key = (
         sales.c.partner_id,
@@ -102,8 +100,8 @@ def _payer_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.S
     )
 
 
-def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    month = month_of(ledger_day(sign), dialect)
+def _scheme_rows(sign: int, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    month = month_of(ledger_day(sign))
     key = (sales.c.partner_id, month, sale_items.c.scheme_code)
     return (
         sa.select(
@@ -119,9 +117,9 @@ def _scheme_rows(dialect: str, sign: int, *where: sa.ColumnElement[bool]) -> sa.
 
 
 def _upsert(
-    dialect: str, table: sa.Table, key: tuple[str, ...], sums: tuple[str, ...], rows: sa.Select[Any]
+    table: sa.Table, key: tuple[str, ...], sums: tuple[str, ...], rows: sa.Select[Any]
 ) -> Any:
-    insert = insert_for(dialect, table)
+    insert = postgresql.insert(table)
     statement = insert.from_select([*key, *sums], rows)
     return statement.on_conflict_do_update(
         index_elements=list(key),
@@ -130,24 +128,22 @@ def _upsert(
 
 
 @functools.cache
-def _add_statements(dialect: str, sign: int) -> tuple[Any, Any]:
+def _add_statements(sign: int) -> tuple[Any, Any]:
     """The two upserts of one sale, built once: every sale runs them, and building and
     keying these statements anew cost more than everything else a sale does in Python."""
     this_sale = sales.c.id == sa.bindparam("sale_id", type_=sa.Uuid)
     return (
         _upsert(
-            dialect,
             settlement_payer_months,
             _PAYER_KEY,
             PAYER_SUMS,
-            _payer_rows(dialect, sign, this_sale),
+            _payer_rows(sign, this_sale),
         ),
         _upsert(
-            dialect,
             settlement_scheme_months,
             _SCHEME_KEY,
             SCHEME_SUMS,
-            _scheme_rows(dialect, sign, this_sale),
+            _scheme_rows(sign, this_sale),
         ),
     )
 
@@ -160,7 +156,7 @@ async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None
     sale (−1), once those days are written: with the lines of a sale written confirmed, or
     through `book`.
     """
-    for statement in _add_statements(session.get_bind().dialect.name, sign):
+    for statement in _add_statements(sign):
         await session.execute(statement, {"sale_id": sale_id})
 
 
@@ -187,37 +183,34 @@ async def book(
 async def rebuild(session: AsyncSession) -> None:
     """Recompute every sum from the sale lines' ledger days (for data written around the
     service, such as a benchmark dataset copied straight into the tables)."""
-    dialect = session.get_bind().dialect.name
     counted = sale_items.c.counted_on.is_not(None)
     await session.execute(sa.delete(settlement_payer_months))
     await session.execute(sa.delete(settlement_scheme_months))
     await session.execute(
         sa.insert(settlement_payer_months).from_select(
-            [*_PAYER_KEY, *PAYER_SUMS], _payer_rows(dialect, 1, counted).order_by(None)
+            [*_PAYER_KEY, *PAYER_SUMS], _payer_rows(1, counted).order_by(None)
         )
     )
     await session.execute(
         sa.insert(settlement_scheme_months).from_select(
-            [*_SCHEME_KEY, *SCHEME_SUMS], _scheme_rows(dialect, 1, counted).order_by(None)
+            [*_SCHEME_KEY, *SCHEME_SUMS], _scheme_rows(1, counted).order_by(None)
         )
     )
     # Then the lines taken off, as each cancellation did.
     uncounted = sale_items.c.uncounted_on.is_not(None)
     await session.execute(
         _upsert(
-            dialect,
             settlement_payer_months,
             _PAYER_KEY,
             PAYER_SUMS,
-            _payer_rows(dialect, -1, uncounted),
+            _payer_rows(-1, uncounted),
         )
     )
     await session.execute(
         _upsert(
-            dialect,
             settlement_scheme_months,
             _SCHEME_KEY,
             SCHEME_SUMS,
-            _scheme_rows(dialect, -1, uncounted),
+            _scheme_rows(-1, uncounted),
         )
     )

@@ -1,8 +1,8 @@
 """The schema, as SQLAlchemy Core tables.
 
 Alembic migrations are the source of truth for the database; a test checks that these
-tables and the migrations agree. Ids are opaque strings to clients: UUIDs stored natively
-on PostgreSQL (CHAR(32) on SQLite), except API client ids which people choose or read.
+tables and the migrations agree. Ids are opaque strings to clients: UUIDs stored natively,
+except API client ids which people choose or read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Timestamps are aware and in UTC on both engines (SQLite would hand back naive ones)."""
+    """Timestamps are aware and in UTC, whatever the session's time zone."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
@@ -161,7 +161,6 @@ cards = sa.Table(
         "region_id",
         unique=True,
         postgresql_where=sa.text("status = 'active'"),
-        sqlite_where=sa.text("status = 'active'"),
     ),
 )
 
@@ -207,7 +206,7 @@ pending_entitlements = sa.Table(
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("id", sa.BigInteger(), primary_key=True),
     sa.Column("at", Timestamp, nullable=False),
     sa.Column("client_id", sa.String(64), nullable=False),
     sa.Column("action", sa.String(40), nullable=False),
@@ -220,7 +219,7 @@ audit_log = sa.Table(
 change_events = sa.Table(
     "change_events",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), primary_key=True),
     # The writing transaction's id (PostgreSQL); readers only pass events whose transaction
     # is older than every transaction still running, so a late commit is never skipped.
     sa.Column("txid", sa.BigInteger, nullable=False),
@@ -331,8 +330,8 @@ sale_items = sa.Table(
     sa.Column("activity_date", sa.Date, nullable=False),
     # A line of companions' tickets (the European Disability Card's assistant): the line of
     # the holder they came with, written in the same statement, in the same sale. NULL on a
-    # holder's own line. No foreign key: adding one on SQLite rebuilds the table, and
-    # dropping the old table there cascades to every line's funding and usage.
+    # holder's own line. No foreign key (the migration that added it kept the table as it
+    # was); the sale service writes both lines together.
     sa.Column("companion_of", sa.Uuid, nullable=True),
     # The settlement's ledger of the line: the day it counts on, set when its sale is
     # confirmed, and the day it is taken off, set when a confirmed sale is cancelled (NULL:
@@ -347,14 +346,13 @@ sale_items = sa.Table(
         "ix_sale_items_uncounted_on",
         "uncounted_on",
         postgresql_where=sa.text("uncounted_on IS NOT NULL"),
-        sqlite_where=sa.text("uncounted_on IS NOT NULL"),
     ),
 )
 
 sale_item_funding = sa.Table(
     "sale_item_funding",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("id", sa.BigInteger(), primary_key=True),
     sa.Column(
         "sale_item_id",
         sa.Uuid,
@@ -413,7 +411,7 @@ settlement_scheme_months = sa.Table(
 sale_usage = sa.Table(
     "sale_usage",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("id", sa.BigInteger(), primary_key=True),
     sa.Column(
         "sale_item_id",
         sa.Uuid,
@@ -432,7 +430,6 @@ sale_usage = sa.Table(
         "ix_sale_usage_held_passholder_id",
         "passholder_id",
         postgresql_where=sa.text("held_until IS NOT NULL"),
-        sqlite_where=sa.text("held_until IS NOT NULL"),
     ),
 )
 

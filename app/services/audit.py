@@ -17,7 +17,7 @@ async def record_reads(
     action: str,
     subjects: Iterable[tuple[str, str]],
 ) -> None:
-    """Write audit rows for (passholder_id, region_id) pairs; the caller's use case commits."""
+    """Write audit rows for (passholder_id, region_id) pairs; the unit of work commits."""
     await db.record(
         session,
         client_id=principal.client_id,

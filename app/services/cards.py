@@ -55,9 +55,7 @@ async def issue_card(
             [NewEvent(holder.region_id, "card.issued", number, {"passholder_id": holder.id})],
             now,
         )
-        await session.commit()
     except IntegrityError:
-        await session.rollback()
         raise _issued_meanwhile() from None
     card = await db.get_card(session, number)
     assert card is not None
@@ -124,7 +122,6 @@ async def block_card(
         ],
         now,
     )
-    await session.commit()
     updated = await db.get_card(session, card.number)
     assert updated is not None
     return updated
@@ -174,9 +171,7 @@ async def replace_card(session: AsyncSession, principal: Principal, number_text:
             ],
             now,
         )
-        await session.commit()
     except IntegrityError:
-        await session.rollback()
         raise _issued_meanwhile() from None
     new_card = await db.get_card(session, new_number)
     assert new_card is not None
@@ -189,5 +184,4 @@ async def cards_of(
     holder = await load_for(session, principal, passholder_id)
     cards = await db.cards_of(session, uuid.UUID(holder.id))
     await record_reads(session, principal, "cards.read", [(holder.id, holder.region_id)])
-    await session.commit()
     return cards

@@ -40,7 +40,6 @@ async def read_changes(
         "changes.read",
         [(holder, event.region_id) for event in events for holder in _passholders_in(event)],
     )
-    await session.commit()
     return events
 
 

@@ -14,6 +14,7 @@ from app.clock import utcnow
 from app.db import clients as db_clients
 from app.db import partners as db_partners
 from app.db import regions as db_regions
+from app.db.clients import GrantsCache
 from app.domain.access import Grant, Principal
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from app.services.secrets import hash_secret, needs_rehash, new_secret, verify_secret
@@ -61,7 +62,6 @@ async def create_client(
         grants=tuple(grants),
         now=utcnow(),
     )
-    await session.commit()
     return NewClient(client_id, secret, name, tuple(grants))
 
 
@@ -92,12 +92,16 @@ def _unknown_tenant(index: int, field: str) -> Unprocessable:
     )
 
 
-async def revoke_client(session: AsyncSession, client_id: str) -> None:
+async def revoke_client(
+    session: AsyncSession, client_id: str, grants_cache: GrantsCache | None
+) -> None:
     if not await db_clients.revoke(session, client_id, utcnow()):
         raise NotFound(f"no active client {client_id}")
-    await session.commit()
-    # Every process learns it from the database's notice; this one need not wait for it.
-    db_clients.forget_cached(session, client_id)
+    # Every process learns it from the database's notice when the revocation commits; this
+    # one need not wait for it. A read of the old grants between now and the commit is
+    # forgotten again by that notice.
+    if grants_cache is not None:
+        grants_cache.forget(client_id)
 
 
 async def issue_client_token(
@@ -114,7 +118,6 @@ async def issue_client_token(
     assert secret_hash is not None
     if needs_rehash(secret_hash):
         await db_clients.update_secret_hash(session, client_id, hash_secret(client_secret))
-        await session.commit()
     token = issue_token(
         client_id,
         key=settings.token_signing_key,
@@ -124,9 +127,11 @@ async def issue_client_token(
     return IssuedToken(token, settings.token_ttl_seconds)
 
 
-async def principal_of_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
+async def principal_of_token(
+    session: AsyncSession, settings: Settings, token: str, grants_cache: GrantsCache | None
+) -> Principal:
     client_id = client_of_token(token, key=settings.token_signing_key)
-    grants = await db_clients.active_grants(session, client_id)
+    grants = await db_clients.active_grants(session, client_id, grants_cache)
     if grants is None:
         raise Unauthorized(
             "The client of this token has been revoked.",

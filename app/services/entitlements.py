@@ -210,7 +210,6 @@ async def grant_entitlement(
             code="entitlement-exists",
             extra={"existing_id": result.entitlement_id},
         )
-    await session.commit()
     row = await db.get_entitlement(session, uuid.UUID(result.entitlement_id))
     assert row is not None
     [view] = await _views(session, [row], holder.region_id, today_in_brussels())
@@ -225,7 +224,6 @@ async def list_entitlements(
     views = await _views(session, rows, holder.region_id, on)
     # Statuses are personal data: reading them is audited like the passholder itself.
     await record_reads(session, principal, "entitlements.read", [(holder.id, holder.region_id)])
-    await session.commit()
     return views
 
 
@@ -284,7 +282,6 @@ async def _change(
     await changes.record(
         session, [NewEvent(holder_region_id, f"entitlement.{what}", row.id, data)], now
     )
-    await session.commit()
     updated = await db.get_entitlement(session, uuid.UUID(row.id))
     assert updated is not None
     [view] = await _views(session, [updated], holder_region_id, today)

@@ -178,7 +178,6 @@ async def import_entitlements(
         await _import_chunk(session, region_id, source, chunk, report)
     if progress:
         progress(report.rows)
-    await session.commit()
     return report
 
 

@@ -84,7 +84,6 @@ async def create_offer(
         },
         classes=offer.price_classes,
     )
-    await session.commit()
     return await load_offer(session, str(offer_id))
 
 

@@ -49,7 +49,6 @@ async def create_partner(
         cancellation_window_hours=cancellation_window_hours,
         now=utcnow(),
     )
-    await session.commit()
     return await get_partner(session, partner_id)
 
 

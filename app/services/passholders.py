@@ -122,10 +122,8 @@ async def register_passholder(
             now,
         )
         await apply_pending_entitlements(session, passholder_id)
-        await session.commit()
     except IntegrityError:
         # A concurrent registration of the same person won the race.
-        await session.rollback()
         raise Conflict("This passholder was registered at the same moment.") from None
     row = await db.get_passholder(session, passholder_id)
     assert row is not None
@@ -160,7 +158,6 @@ async def read_passholder(
 ) -> PassholderRow:
     row = await load_for(session, principal, passholder_id)
     await record_reads(session, principal, "passholder.read", [(row.id, row.region_id)])
-    await session.commit()
     return row
 
 
@@ -227,9 +224,7 @@ async def correct_passholder(
         # A new INSZ or a new home region may match statuses waiting for this person.
         if "insz_hash" in values or region_id != row.region_id:
             await apply_pending_entitlements(session, uuid.UUID(row.id))
-        await session.commit()
     except IntegrityError:
-        await session.rollback()
         raise Conflict("The change conflicts with another passholder.") from None
     updated = await db.get_passholder(session, uuid.UUID(row.id))
     assert updated is not None
@@ -266,5 +261,4 @@ async def search_passholders(
             session, region_ids=regions, last_name_key=last_key, birth_date=query.birth_date
         )
     await record_reads(session, principal, "passholder.search", [(r.id, r.region_id) for r in rows])
-    await session.commit()
     return rows

@@ -197,10 +197,6 @@ async def quote_for_desk(
     # The desk sees a display name and tariffs derived from personal data: the statement
     # writes the audit row too (for an active card, the only one that shows anything).
     facts = await db.quote_facts(session, number, keys, now, client_id=principal.client_id)
-    # On PostgreSQL the statement ran on its own (app.db.driver) and the session holds no
-    # transaction; on the embedded database the audit row waits for this commit.
-    if session.in_transaction():
-        await session.commit()
     holder = usable_card(facts.holder if facts is not None else None)
     usage = facts.usage if facts is not None else {}
     if holder.catalog_generation != catalog.generation:

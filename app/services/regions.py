@@ -46,10 +46,8 @@ async def create_region(
             municipality_rows=municipality_rows,
             now=utcnow(),
         )
-        await session.commit()
     except IntegrityError:
         # Lost a race with a concurrent create of the same code or municipality.
-        await session.rollback()
         raise Conflict("The region or one of its municipalities exists already.") from None
     return await get_region(session, region_id)
 

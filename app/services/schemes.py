@@ -116,7 +116,7 @@ def _authorize(principal: Principal, region_id: str | None) -> None:
 async def _store(
     session: AsyncSession, principal: Principal, definition: SchemeDefinition, region_id: str | None
 ) -> None:
-    """Write a version; the use case commits (once, so an import is all or nothing)."""
+    """Write a version; the unit of work commits (once, so an import is all or nothing)."""
     try:
         await db.insert_version(
             session,
@@ -128,7 +128,6 @@ async def _store(
             now=utcnow(),
         )
     except IntegrityError:
-        await session.rollback()
         raise Conflict(
             f"Scheme {definition.code} v{definition.version} was written at the same moment.",
             code="scheme-version-conflict",
@@ -147,7 +146,6 @@ async def create_scheme(
             code="already-exists",
         )
     await _store(session, principal, definition, region_id)
-    await session.commit()
     return StoredScheme(definition, region_id, summaries(definition, place_names(regions)))
 
 
@@ -168,7 +166,6 @@ async def new_version(
         unchanged = parse_scheme(current.definition)
         return StoredScheme(unchanged, region_id, summaries(unchanged, names)), False
     await _store(session, principal, definition, region_id)
-    await session.commit()
     return StoredScheme(definition, region_id, summaries(definition, names)), True
 
 
@@ -219,5 +216,4 @@ async def import_definitions(
             versioned = replace(definition, version=current.version + 1)
         await _store(session, principal, versioned, region_id)
         changed.append(f"{versioned.code} v{versioned.version}")
-    await session.commit()
     return changed

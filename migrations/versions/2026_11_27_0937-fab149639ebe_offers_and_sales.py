@@ -104,7 +104,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sale_items_sale_id'), ['sale_id'], unique=False)
 
     op.create_table('sale_item_funding',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('sale_item_id', sa.Uuid(), nullable=False),
     sa.Column('scheme_code', sa.String(length=64), nullable=False),
     sa.Column('payer', sa.String(length=64), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sale_item_funding_sale_item_id'), ['sale_item_id'], unique=False)
 
     op.create_table('sale_usage',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('sale_item_id', sa.Uuid(), nullable=False),
     sa.Column('passholder_id', sa.Uuid(), nullable=False),
     sa.Column('bucket_key', sa.String(length=300), nullable=False),

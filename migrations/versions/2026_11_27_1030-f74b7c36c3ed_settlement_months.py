@@ -53,16 +53,13 @@ def upgrade() -> None:
     _backfill()
 
 
-# The first day of an activity date's month, as each engine stores a DATE.
-_MONTH = {
-    "postgresql": "CAST(date_trunc('month', CAST(i.activity_date AS timestamp)) AS date)",
-    "sqlite": "date(i.activity_date, 'start of month')",
-}
+# The first day of an activity date's month, as a DATE.
+_MONTH = "CAST(date_trunc('month', CAST(i.activity_date AS timestamp)) AS date)"
 
 
 def _backfill() -> None:
     """The sums of every confirmed sale, exactly as app.db.settlement adds one sale."""
-    month = _MONTH[op.get_bind().dialect.name]
+    month = _MONTH
     op.execute(
         f"""
         INSERT INTO settlement_payer_months (partner_id, month, scheme_code,
@@ -93,10 +90,9 @@ def _backfill() -> None:
         GROUP BY s.partner_id, {month}, i.scheme_code
         """
     )
-    if op.get_bind().dialect.name == "postgresql":
-        # Statistics now rather than at autovacuum's next pass: the first settlement after
-        # the upgrade should already be planned on the filled tables.
-        op.execute("ANALYZE settlement_payer_months, settlement_scheme_months")
+    # Statistics now rather than at autovacuum's next pass: the first settlement after the
+    # upgrade should already be planned on the filled tables.
+    op.execute("ANALYZE settlement_payer_months, settlement_scheme_months")
 
 
 def downgrade() -> None:

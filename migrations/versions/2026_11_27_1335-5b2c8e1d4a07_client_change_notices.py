@@ -4,7 +4,7 @@ Every change to an API client or its grants sends a PostgreSQL notice on the cha
 `openpas_clients` (payload: the client id; both ids when an update changes it; "*" for a
 TRUNCATE, which names no row), from triggers, so that any change — through the API, the
 CLI or by hand — reaches the server processes that keep a client's grants
-(app.db.clients.GrantsCache). Nothing on SQLite: its one process keeps no such cache.
+(app.db.clients.GrantsCache).
 
 Revision ID: 5b2c8e1d4a07
 Revises: f74b7c36c3ed
@@ -24,8 +24,6 @@ TABLES = ("api_clients", "client_grants")
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     op.execute(
         """
         CREATE FUNCTION openpas_client_changed() RETURNS trigger
@@ -58,8 +56,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     for table in TABLES:
         op.execute(f"DROP TRIGGER tr_{table}_truncated ON {table}")
         op.execute(f"DROP TRIGGER tr_{table}_changed ON {table}")

@@ -21,8 +21,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # A plain ADD COLUMN on both databases: no batch rebuild of sale_items on SQLite, whose
-    # DROP of the old table would cascade to the lines' funding and usage.
     op.add_column("sale_items", sa.Column("companion_of", sa.Uuid(), nullable=True))
 
 

@@ -27,8 +27,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Plain ADD COLUMNs on both databases: no batch rebuild of sale_items on SQLite, whose
-    # DROP of the old table would cascade to the lines' funding and usage.
     op.add_column("sale_items", sa.Column("counted_on", sa.Date(), nullable=True))
     op.add_column("sale_items", sa.Column("uncounted_on", sa.Date(), nullable=True))
     op.execute(
@@ -55,7 +53,6 @@ def upgrade() -> None:
         "sale_items",
         ["uncounted_on"],
         postgresql_where=sa.text("uncounted_on IS NOT NULL"),
-        sqlite_where=sa.text("uncounted_on IS NOT NULL"),
     )
 
 
@@ -67,7 +64,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sale_items_counted_on"), table_name="sale_items")
     op.drop_column("sale_items", "uncounted_on")
     op.drop_column("sale_items", "counted_on")
-    month = _MONTH[op.get_bind().dialect.name]
+    month = _MONTH
     op.execute("DELETE FROM settlement_payer_months")
     op.execute("DELETE FROM settlement_scheme_months")
     op.execute(
@@ -102,8 +99,5 @@ def downgrade() -> None:
     )
 
 
-# The first day of an activity date's month, as each engine stores a DATE.
-_MONTH = {
-    "postgresql": "CAST(date_trunc('month', CAST(i.activity_date AS timestamp)) AS date)",
-    "sqlite": "date(i.activity_date, 'start of month')",
-}
+# The first day of an activity date's month, as a DATE.
+_MONTH = "CAST(date_trunc('month', CAST(i.activity_date AS timestamp)) AS date)"

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from app.db.clients import active_grants
+from app.db.engine import unit_of_work
 from app.domain.access import Grant, Role
 from app.main import create_app
 from app.services.clients import create_client, revoke_client
@@ -31,7 +32,7 @@ async def app_sessions(settings: Settings) -> AsyncIterator[Callable[[str], Awai
 
     async def grants_of(client_id: str) -> Grants:
         async with app.state.sessionmaker() as session:
-            return await active_grants(session, client_id)
+            return await active_grants(session, client_id, app.state.grants_cache)
 
     async with app.router.lifespan_context(app):
         yield grants_of
@@ -39,7 +40,7 @@ async def app_sessions(settings: Settings) -> AsyncIterator[Callable[[str], Awai
 
 async def _a_client(settings: Settings) -> str:
     app = create_app(settings)
-    async with app.router.lifespan_context(app), app.state.sessionmaker() as session:
+    async with app.router.lifespan_context(app), unit_of_work(app.state.sessionmaker) as session:
         created = await create_client(
             session,
             name="cache test",
@@ -97,22 +98,22 @@ async def test_a_revocation_through_the_service_is_forgotten_by_its_own_process_
     triggers = "ALTER TABLE api_clients {} TRIGGER tr_api_clients_changed"
     async with app.router.lifespan_context(app):
         # The same sessionmaker as the reads: one process.
-        sessions = app.state.sessionmaker
+        sessions, cache = app.state.sessionmaker, app.state.grants_cache
         async with sessions() as session:
-            assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
+            assert await active_grants(session, client_id, cache) == (Grant(Role.ADMIN),)
         # Kept: the grants are gone unnoticed, yet this process still answers them.
         admin_execute(settings.database_url, *_delete_grants_unnoticed(client_id))
         async with sessions() as session:
-            assert await active_grants(session, client_id) == (Grant(Role.ADMIN),)
+            assert await active_grants(session, client_id, cache) == (Grant(Role.ADMIN),)
         # With the notice switched off, only the service's own forgetting can show it.
         admin_execute(settings.database_url, triggers.format("DISABLE"))
         try:
-            async with sessions() as session:
-                await revoke_client(session, client_id)
+            async with unit_of_work(sessions) as session:
+                await revoke_client(session, client_id, cache)
         finally:
             admin_execute(settings.database_url, triggers.format("ENABLE"))
         async with sessions() as session:
-            assert await active_grants(session, client_id) is None
+            assert await active_grants(session, client_id, cache) is None
 
 
 async def test_a_lost_listening_connection_forgets_everything_kept(

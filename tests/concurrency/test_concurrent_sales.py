@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.db.offers import PriceClassRow
 from app.db.tables import sale_items, sale_usage, sales, usage_counters
 from app.services.demo import HOLDERS, demo_id, seed_demo, system_principal
@@ -44,7 +44,7 @@ def world(postgres_admin_url: str) -> Iterator[World]:
     async def seed() -> tuple[str, str]:
         engine = create_engine(url)
         try:
-            async with create_sessionmaker(engine)() as session:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
                 await seed_demo(session, make_settings(url))
                 offers = []
                 for partner, price in (

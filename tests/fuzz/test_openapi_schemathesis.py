@@ -31,7 +31,7 @@ def _text_body(_context: Any, value: Any) -> bytes:
 
 # The schema comes from the code itself; the calls go to a real server over HTTP.
 schema = schemathesis.openapi.from_dict(
-    create_app(make_settings("sqlite+aiosqlite:///:memory:")).openapi()
+    create_app(make_settings("postgresql://openpas@127.0.0.1/unused")).openapi()
 )
 
 
@@ -52,12 +52,12 @@ def server(postgres_admin_url: str) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def admin_headers(server: LiveServer) -> dict[str, str]:
     """An admin client in the fuzzed database, plus the demo data to give ids meaning."""
-    from app.db.engine import create_engine, create_sessionmaker
+    from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 
     async def setup() -> tuple[str, str]:
         engine = create_engine(server.database_url)
         try:
-            async with create_sessionmaker(engine)() as session:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
                 await seed_demo(session, make_settings(server.database_url))
                 created = await create_client(session, name="fuzz", grants=[Grant(Role.ADMIN)])
                 return created.client_id, created.client_secret

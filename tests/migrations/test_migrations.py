@@ -1,10 +1,9 @@
-"""Migrations upgrade and downgrade on both engines, and agree with the tables in code."""
+"""Migrations upgrade and downgrade, and agree with the tables in code."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +18,9 @@ from app.db.tables import metadata
 from tests.support.postgres import create_database, drop_database, run_in_thread
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
+@pytest.fixture
+def empty_database(postgres_admin_url: str) -> Iterator[str]:
+    admin_url = postgres_admin_url
     url = create_database(admin_url, prefix="openpas_migrations")
     yield url
     drop_database(admin_url, url)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app.db import driver, migrations
+from app.db.engine import unit_of_work
 from app.domain.access import Grant, Role
 from app.main import create_app
 from app.observability import configure_logging
@@ -88,7 +89,7 @@ async def test_log_lines_are_json_with_the_route_template_and_never_the_body(
 
     app = create_app(make_settings(database_url, log_level="INFO"))
     client_id = f"logged-{uuid.uuid4().hex[:8]}"
-    async with app.state.sessionmaker() as session:
+    async with unit_of_work(app.state.sessionmaker) as session:
         created = await create_client(
             session, name="log test", grants=[Grant(Role.ADMIN)], client_id=client_id
         )
@@ -130,24 +131,40 @@ async def test_log_lines_are_json_with_the_route_template_and_never_the_body(
     assert created.client_secret not in json.dumps(lines)
 
 
+# Settings need a database URL; these tests are about the secrets.
+ANY_DATABASE = "postgresql://openpas@127.0.0.1/openpas"
+
+
 def test_outside_demo_mode_a_missing_secret_is_refused_by_name() -> None:
     with pytest.raises(ValidationError, match="OPENPAS_TOKEN_SIGNING_KEY is not set"):
-        Settings(demo=False, insz_hmac_key="k" * 40)
+        Settings(database_url=ANY_DATABASE, demo=False, insz_hmac_key="k" * 40)
     with pytest.raises(ValidationError, match="OPENPAS_INSZ_HMAC_KEY is not set"):
-        Settings(demo=False, token_signing_key="k" * 40)
+        Settings(database_url=ANY_DATABASE, demo=False, token_signing_key="k" * 40)
 
 
 def test_outside_demo_mode_the_published_demo_keys_are_refused() -> None:
     with pytest.raises(ValidationError, match="OPENPAS_TOKEN_SIGNING_KEY is the published"):
-        Settings(demo=False, token_signing_key=DEMO_TOKEN_SIGNING_KEY, insz_hmac_key="k" * 40)
+        Settings(
+            database_url=ANY_DATABASE,
+            demo=False,
+            token_signing_key=DEMO_TOKEN_SIGNING_KEY,
+            insz_hmac_key="k" * 40,
+        )
     with pytest.raises(ValidationError, match="OPENPAS_INSZ_HMAC_KEY is the published"):
-        Settings(demo=False, token_signing_key="k" * 40, insz_hmac_key=DEMO_INSZ_HMAC_KEY)
+        Settings(
+            database_url=ANY_DATABASE,
+            demo=False,
+            token_signing_key="k" * 40,
+            insz_hmac_key=DEMO_INSZ_HMAC_KEY,
+        )
     with pytest.raises(ValidationError, match="shorter than 32"):
-        Settings(demo=False, token_signing_key="short", insz_hmac_key="k" * 40)
+        Settings(
+            database_url=ANY_DATABASE, demo=False, token_signing_key="short", insz_hmac_key="k" * 40
+        )
 
 
 def test_demo_mode_runs_on_the_published_keys() -> None:
-    settings = Settings(demo=True)
+    settings = Settings(database_url=ANY_DATABASE, demo=True)
     assert settings.token_signing_key == DEMO_TOKEN_SIGNING_KEY
     assert settings.insz_hmac_key == DEMO_INSZ_HMAC_KEY
 
@@ -157,15 +174,19 @@ def test_database_urls_people_paste_get_the_async_driver() -> None:
     assert Settings(**base, database_url="postgresql://u@h/db").database_url == (  # type: ignore[arg-type]
         "postgresql+asyncpg://u@h/db"
     )
-    assert Settings(**base, database_url="sqlite:///x.db").database_url == (  # type: ignore[arg-type]
-        "sqlite+aiosqlite:///x.db"
+    assert Settings(**base, database_url="postgres://u@h/db").database_url == (  # type: ignore[arg-type]
+        "postgresql+asyncpg://u@h/db"
     )
-    with pytest.raises(ValidationError):
-        Settings(**base, database_url="mysql://u@h/db")  # type: ignore[arg-type]
+    # PostgreSQL is the one engine: anything else is refused, SQLite included.
+    for other in ("sqlite:///x.db", "mysql://u@h/db"):
+        with pytest.raises(ValidationError):
+            Settings(**base, database_url=other)  # type: ignore[arg-type]
 
 
 def test_settings_keep_secrets_out_of_their_repr() -> None:
-    settings = Settings(demo=False, token_signing_key="t" * 40, insz_hmac_key="i" * 40)
+    settings = Settings(
+        database_url=ANY_DATABASE, demo=False, token_signing_key="t" * 40, insz_hmac_key="i" * 40
+    )
     assert "t" * 40 not in repr(settings)
     assert "i" * 40 not in repr(settings)
 
@@ -181,14 +202,14 @@ async def _driver_data_error(app: FastAPI) -> None:
     # The hot path's own statements (asyncpg, app.db.driver) fail the same way.
     birth = "Desmet-1985-07-30"  # not on the failing line, which the logged stack shows
     async with app.state.sessionmaker() as session:
-        await driver.fetch_standalone(session, "SELECT $1::text::integer", birth)
+        await driver.fetch(session, "SELECT $1::text::integer", birth)
 
 
 async def _driver_argument_error(app: FastAPI) -> None:
     # Refused by asyncpg itself, before the database sees it (client side).
     birth = "Desmet-1985-07-30"
     async with app.state.sessionmaker() as session:
-        await driver.fetch_standalone(session, "SELECT $1::integer", birth)
+        await driver.fetch(session, "SELECT $1::integer", birth)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,7 @@
 Sales go through the real API (quote, sell, hold, confirm, cancel, a hold that expires);
 after every step the stored sums must be what a GROUP BY over the confirmed sale rows gives,
 and at the end the settlement of many periods (whole months from the sums, partial months
-from the rows) must be identical to the settlement summed from the rows alone. On
-PostgreSQL and on SQLite, as the application runs on both.
+from the rows) must be identical to the settlement summed from the rows alone.
 """
 
 from __future__ import annotations
@@ -14,21 +13,18 @@ import itertools
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import get_session
 from app.clock import BRUSSELS
 from app.db import migrations, settlement
 from app.db import reports as db_reports
@@ -591,37 +587,6 @@ async def test_the_sums_follow_every_sale_change_and_settle_like_the_rows_on_pos
     await run_the_mixed_scenario(session, client, monkeypatch, seed=20261127, steps=100)
 
 
-@pytest.fixture
-async def sqlite_session_and_client(
-    app: FastAPI, tmp_path: Path
-) -> AsyncIterator[tuple[AsyncSession, httpx.AsyncClient]]:
-    """The application against an embedded SQLite file, migrated like any other."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'openpas.sqlite3'}"
-    await migrations.upgrade_async(url)
-    engine = create_engine(url)
-    try:
-        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
-
-            async def test_session() -> AsyncIterator[AsyncSession]:
-                yield session
-
-            app.dependency_overrides[get_session] = test_session
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield session, c
-            app.dependency_overrides.clear()
-    finally:
-        await engine.dispose()
-
-
-async def test_the_sums_follow_every_sale_change_and_settle_like_the_rows_on_sqlite(
-    sqlite_session_and_client: tuple[AsyncSession, httpx.AsyncClient],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    session, client = sqlite_session_and_client
-    await run_the_mixed_scenario(session, client, monkeypatch, seed=7, steps=100)
-
-
 async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_counts_it_once(
     session: AsyncSession, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -656,12 +621,9 @@ async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_c
 BEFORE_THE_SUMS = "a88f8dff257a"
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'backfill.sqlite3'}"
-        return
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
+@pytest.fixture
+def empty_database(postgres_admin_url: str) -> Iterator[str]:
+    admin_url = postgres_admin_url
     url = create_database(admin_url, prefix="openpas_backfill")
     yield url
     drop_database(admin_url, url)

@@ -85,7 +85,7 @@ def demo_server(
     """A throwaway database, migrated and seeded with the demo, served by `workers` real
     processes with the test keys; dropped afterwards."""
     from app.db import migrations
-    from app.db.engine import create_engine, create_sessionmaker
+    from app.db.engine import create_engine, create_sessionmaker, unit_of_work
     from app.services.demo import seed_demo
     from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
 
@@ -94,7 +94,7 @@ def demo_server(
     async def seed() -> None:
         engine = create_engine(url)
         try:
-            async with create_sessionmaker(engine)() as session:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
                 await seed_demo(session, make_settings(url))
         finally:
             await engine.dispose()

@@ -1,5 +1,5 @@
 """A PostgreSQL server for the tests: the one OPENPAS_TEST_POSTGRES_URL points at, or a
-throwaway cluster started from the local binaries (initdb, pg_ctl) and removed afterwards.
+throwaway embedded server (the demo's, app.db.embedded) started and removed afterwards.
 
 Each test run works in databases of its own, so runs never see each other's rows.
 """
@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import glob
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -24,6 +22,8 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from app.db import embedded
+
 ENV_VAR = "OPENPAS_TEST_POSTGRES_URL"
 T = TypeVar("T")
 
@@ -34,20 +34,6 @@ def run_in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _pg_bin(name: str) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
-    if candidates:
-        return candidates[0]
-    raise RuntimeError(
-        f"PostgreSQL's {name} was not found. Install PostgreSQL (e.g. apt-get install "
-        f"postgresql) or point {ENV_VAR} at a server, e.g. "
-        "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -55,60 +41,15 @@ def free_port() -> int:
         return port
 
 
-def _as_postgres_user(command: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root; CI runs as root.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return command
-
-
 @contextlib.contextmanager
 def throwaway_cluster() -> Iterator[str]:
-    """Start a private cluster on a free port; yield its maintenance URL."""
+    """A private embedded server (app.db.embedded) in a temporary folder; yield its
+    maintenance URL. Not durable: a test run's data is thrown away anyway."""
     workdir = Path(tempfile.mkdtemp(prefix="openpas-pg-"))
-    data, sockets, logfile = workdir / "data", workdir / "sock", workdir / "server.log"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-        shutil.chown(sockets, "postgres")
-    port = free_port()
-    subprocess.run(
-        _as_postgres_user(
-            [
-                _pg_bin("initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
-    subprocess.run(
-        _as_postgres_user(
-            [_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(logfile), "-w", "start"]
-        ),
-        check=True,
-        capture_output=True,
-    )
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        with embedded.running(workdir / "data", durable=False) as server:
+            yield server.url("postgres")
     finally:
-        subprocess.run(
-            _as_postgres_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            check=False,
-            capture_output=True,
-        )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import Field, model_validator
 
-from app.api.deps import Authorized, SessionDep
+from app.api.deps import Authorized, GrantsCacheDep, SessionDep
 from app.api.models import Name, RequestModel, ResponseModel
 from app.api.problems import problem_responses
 from app.domain.access import Grant, GrantError, Principal, Role
@@ -84,6 +84,8 @@ async def create_client(
     responses=problem_responses(401, 403, 404),
     summary="Revoke an API client; its tokens stop working at once",
 )
-async def revoke_client(client_id: str, session: SessionDep, _: AdminOnly) -> Response:
-    await service.revoke_client(session, client_id)
+async def revoke_client(
+    client_id: str, session: SessionDep, grants_cache: GrantsCacheDep, _: AdminOnly
+) -> Response:
+    await service.revoke_client(session, client_id, grants_cache)
     return Response(status_code=204)
