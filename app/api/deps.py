@@ -32,19 +32,27 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The use case commits; whatever it leaves uncommitted is rolled back on close. A
-    # session that holds no transaction holds no connection (we use no ORM objects that it
-    # would have to let go), and closing it would still cost a greenlet switch — most
-    # quotes never touch theirs (app.db.driver).
+    # The request's unit of work: committed when the handler returns, rolled back when it
+    # raises. A session that holds no transaction holds no connection (we use no ORM
+    # objects that it would have to let go), and closing it would still cost a greenlet
+    # switch — most quotes never touch theirs (app.db.driver).
     session: AsyncSession = request.app.state.sessionmaker()
     try:
         yield session
-    finally:
+    except BaseException:
         if session.in_transaction():
+            await session.close()
+        raise
+    if session.in_transaction():
+        try:
+            await session.commit()
+        finally:
             await session.close()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Function scope: the session commits before the answer is sent, so a client never hears
+# of a sale that a failed commit undid.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _oauth2 = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/v1/oauth/token")),
