@@ -2,7 +2,9 @@
 
 A sale re-computes each item's quote and sells only at the tariff the desk chose: if that
 tariff no longer holds the desk gets `price-changed` with the fresh quote, or
-`limit-reached` when another desk used up the limit in the meantime.
+`limit-reached` when another desk used up the limit in the meantime. What it decided is
+written in one statement (app.db.sales.write_sale); an idempotency key keeps the sale it
+made, and a retry is answered with that sale as it is then.
 """
 
 from __future__ import annotations
