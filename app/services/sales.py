@@ -84,22 +84,24 @@ async def register_sale(
     """Run a sale once per idempotency key; a retry gets the key's sale back, as it is now.
 
     Every item is read and priced first; then the whole sale is written in one statement
-    (app.db.sales.write_sale), which claims the limits and the key atomically. Nothing here
-    commits: the request's unit of work does, and a refused sale has written nothing.
+    (app.db.sales.write_sale), which takes the key and claims the limits atomically, or
+    finds the key taken and names its sale. Nothing here commits: the request's unit of
+    work does, and a refused sale has written nothing.
+
+    The key is not looked up first: retries are rare, and a retry is recognised by the
+    write (which waits for a first request still running), or, when its reads fail (the
+    first request used up the limit, say), by looking the key up then.
     """
     if not idempotency_key:
         raise BadRequest(
             "POST /v1/sales needs an Idempotency-Key header (a fresh random value per sale).",
             code="idempotency-key-missing",
         )
-    first = await _sale_of_key(session, principal, idempotency_key, body_hash)
-    if first is not None:
-        return first
     try:
         new = await _sell(session, settings, principal, request)
     except OpenPasError as failure:
-        # The first request with this key may have committed while this one read, and used
-        # up the very limit that refused it: its sale is the answer.
+        # A first request with this key may have committed, with the very usage that now
+        # refuses this one: its sale is the answer.
         first = await _sale_of_key(session, principal, idempotency_key, body_hash)
         if first is not None:
             return first
