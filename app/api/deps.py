@@ -41,8 +41,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-# scope="function": the commit runs when the route returns, so an answer is only sent for
-# work that is committed (a failing commit is answered as an error, not after a 201).
 async def get_grants_cache(request: Request) -> GrantsCache:
     cache: GrantsCache = request.app.state.grants_cache
     return cache
@@ -50,6 +48,8 @@ async def get_grants_cache(request: Request) -> GrantsCache:
 
 GrantsCacheDep = Annotated[GrantsCache, Depends(get_grants_cache)]
 
+# scope="function": the commit runs when the route returns, so an answer is only sent for
+# work that is committed (a failing commit is answered as an error, not after a 201).
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _oauth2 = OAuth2(

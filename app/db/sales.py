@@ -1,5 +1,9 @@
 """Sales, their items, funding and usage; counters changed atomically in SQL.
 
+A new sale is written in one statement, `openpas_register_sale` (a PL/pgSQL function kept
+in migration f44834c06b64), with its idempotency key, usage claims, settlement sums, change
+event and audit rows: one round trip, in the request's transaction.
+
 Every change to a usage counter is one statement that checks the limit and changes the
 counter together (`… WHERE tickets + :n <= :max`), so two desks selling the last ticket at
 the same moment cannot both succeed, on one server process or many.
@@ -7,7 +11,8 @@ the same moment cannot both succeed, on one server process or many.
 
 from __future__ import annotations
 
-import functools
+import enum
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,9 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.changes import NewEvent
 from app.db.tables import (
     LABEL_LENGTH,
     idempotency_keys,
@@ -30,68 +35,6 @@ from app.db.tables import (
 from app.domain.limits import UsageClaim
 
 # --- usage counters --------------------------------------------------------------------
-
-
-@functools.cache
-def _claim_statement() -> Any:
-    """Add a claim to its bucket, creating the bucket, unless a maximum would be passed.
-
-    One statement, built once: the conflict's WHERE decides atomically against the row as
-    it is when this transaction gets its lock (PostgreSQL re-reads a row that a concurrent
-    sale changed), so the limit holds however many desks sell at once. A claim beyond its
-    maxima on its own is refused before this runs: a new bucket is inserted unchecked.
-    """
-    insert = postgresql.insert(usage_counters)
-    insert = insert.values(
-        passholder_id=sa.bindparam("holder", type_=sa.Uuid),
-        bucket_key=sa.bindparam("bucket_key", type_=sa.String),
-        tickets=sa.bindparam("tickets", type_=sa.Integer),
-        discount_cents=sa.bindparam("discount_cents", type_=sa.Integer),
-    )
-    max_tickets = sa.bindparam("max_tickets", type_=sa.Integer)
-    max_discount = sa.bindparam("max_discount_cents", type_=sa.Integer)
-    tickets = usage_counters.c.tickets + insert.excluded.tickets
-    discount = usage_counters.c.discount_cents + insert.excluded.discount_cents
-    return insert.on_conflict_do_update(
-        index_elements=["passholder_id", "bucket_key"],
-        set_={"tickets": tickets, "discount_cents": discount},
-        where=sa.and_(
-            sa.or_(max_tickets.is_(None), tickets <= max_tickets),
-            sa.or_(max_discount.is_(None), discount <= max_discount),
-        ),
-    ).returning(usage_counters.c.tickets)
-
-
-async def claim_usage(session: AsyncSession, passholder_id: str, claim: UsageClaim) -> bool:
-    """Add a claim to its bucket if the bucket stays within its maxima; False if not."""
-    if (claim.max_tickets is not None and claim.tickets > claim.max_tickets) or (
-        claim.max_discount_cents is not None and claim.discount_cents > claim.max_discount_cents
-    ):
-        return False
-    result = await session.execute(
-        _claim_statement(),
-        {
-            "holder": uuid.UUID(passholder_id),
-            "bucket_key": claim.bucket_key,
-            "tickets": claim.tickets,
-            "discount_cents": claim.discount_cents,
-            "max_tickets": claim.max_tickets,
-            "max_discount_cents": claim.max_discount_cents,
-        },
-    )
-    return result.first() is not None
-
-
-async def counter(session: AsyncSession, passholder_id: str, bucket_key: str) -> tuple[int, int]:
-    row = (
-        await session.execute(
-            sa.select(usage_counters.c.tickets, usage_counters.c.discount_cents).where(
-                usage_counters.c.passholder_id == uuid.UUID(passholder_id),
-                usage_counters.c.bucket_key == bucket_key,
-            )
-        )
-    ).first()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 async def end_hold(session: AsyncSession, sale_id: uuid.UUID) -> None:
@@ -190,51 +133,79 @@ def fit_label(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NewItem:
-    """A line to write: its row, and what only the write needs (the holder's municipality
-    on the day of the sale, for the reports; the usage the line claimed; the day it counts
-    on in the settlement, for a sale written confirmed)."""
+    """A line to write: its row, and what only the write needs (the request's item it was
+    sold for; the holder's municipality on the day of the sale, for the reports; the usage
+    the line claims; the day it counts on in the settlement, for a sale written confirmed)."""
 
     row: ItemRow
+    item_index: int
     municipality_nis: str
     usage: tuple[UsageClaim, ...]
     counted_on: date | None = None
 
 
-# Built once: building and keying an insert with `.values(...)` per sale cost more than
-# sending it. Each is executed with its rows as parameters (one statement per table).
-_INSERT_SALE = sa.insert(sales)
-_INSERT_ITEMS = sa.insert(sale_items)
-_INSERT_FUNDING = sa.insert(sale_item_funding)
-_INSERT_USAGE = sa.insert(sale_usage)
+class Outcome(enum.StrEnum):
+    """What `openpas_register_sale` did (migration f44834c06b64)."""
+
+    SOLD = "sold"
+    # The key belongs to a sale that committed first: with this request's body, or not.
+    REPLAY = "replay"
+    KEY_REUSED = "key-reused"
+    # A counter refused a claim: nothing was written.
+    LIMIT_REACHED = "limit-reached"
+    BUDGET_EXHAUSTED = "budget-exhausted"
 
 
-async def insert_sale(session: AsyncSession, sale: SaleRow, items: Sequence[NewItem]) -> None:
-    """Write a new sale, its lines, their funding and the usage they claimed.
+@dataclass(frozen=True, slots=True)
+class Written:
+    outcome: Outcome
+    # The request's item whose claim was refused.
+    item_index: int | None
+    # The key's sale: the one just written, or the one a replay answers with.
+    sale_id: str | None
 
-    A hold's usage rows carry its expiry, so a lapsed hold stops counting by itself.
+
+_REGISTER_SALE = sa.text(
+    "SELECT outcome, item_index, first_sale_id"
+    " FROM openpas_register_sale(:client_id, :key, :request_hash, CAST(:sale AS jsonb))"
+)
+
+
+async def write_sale(
+    session: AsyncSession,
+    sale: SaleRow,
+    items: Sequence[NewItem],
+    *,
+    key: str,
+    request_hash: str,
+    audit: tuple[str, Sequence[tuple[str, str]]],
+    event: NewEvent,
+) -> Written:
+    """Write a new sale in one statement, in the session's transaction: its idempotency
+    key, the claims on its usage counters, the sale, its lines with their funding and usage,
+    the settlement sums of a sale written confirmed, the change event and the audit rows
+    (`audit`: the action and the (passholder_id, region_id) pairs that were read).
+
+    Each claim is checked and counted atomically (`… WHERE tickets + n <= max`), so a limit
+    holds however many desks sell at once, on one server process or many. A refused claim
+    writes nothing; neither does a key that a committed sale holds (a request with the
+    same key that is still running is waited for).
     """
-    sale_id = uuid.UUID(sale.id)
-    await session.execute(
-        _INSERT_SALE,
-        {
-            "id": sale_id,
-            "partner_id": uuid.UUID(sale.partner_id),
-            "client_id": sale.client_id,
+    document = {
+        "sale": {
+            "id": sale.id,
+            "partner_id": sale.partner_id,
             "status": sale.status,
-            "created_at": sale.created_at,
-            "hold_expires_at": sale.hold_expires_at,
-            "confirmed_at": sale.confirmed_at,
+            "created_at": sale.created_at.isoformat(),
+            "hold_expires_at": _iso(sale.hold_expires_at),
+            "confirmed_at": _iso(sale.confirmed_at),
         },
-    )
-    await session.execute(
-        _INSERT_ITEMS,
-        [
+        "lines": [
             {
-                "id": uuid.UUID(item.row.id),
-                "sale_id": sale_id,
-                "passholder_id": uuid.UUID(item.row.passholder_id),
+                "id": item.row.id,
+                "passholder_id": item.row.passholder_id,
                 "card_number": item.row.card_number,
-                "offer_id": uuid.UUID(item.row.offer_id),
+                "offer_id": item.row.offer_id,
                 "price_class": item.row.price_class,
                 "municipality_nis": item.municipality_nis,
                 "scheme_code": item.row.scheme_code,
@@ -246,42 +217,69 @@ async def insert_sale(session: AsyncSession, sale: SaleRow, items: Sequence[NewI
                 "unit_price_cents": item.row.unit_price_cents,
                 "total_cents": item.row.total_cents,
                 "discount_cents": item.row.discount_cents,
-                "activity_date": item.row.activity_date,
-                "counted_on": item.counted_on,
-                "companion_of": (
-                    None if item.row.companion_of is None else uuid.UUID(item.row.companion_of)
-                ),
+                "activity_date": item.row.activity_date.isoformat(),
+                "counted_on": None if item.counted_on is None else item.counted_on.isoformat(),
+                "companion_of": item.row.companion_of,
             }
             for item in items
         ],
+        "funding": [
+            {
+                "sale_item_id": item.row.id,
+                "scheme_code": share.scheme_code,
+                "payer": share.payer,
+                "payer_ref": share.payer_ref,
+                "amount_cents": share.amount_cents,
+            }
+            for item in items
+            for share in item.row.funding
+        ],
+        "claims": [
+            {
+                "item": item.item_index,
+                "sale_item_id": item.row.id,
+                "passholder_id": item.row.passholder_id,
+                "bucket_key": claim.bucket_key,
+                "tickets": claim.tickets,
+                "discount_cents": claim.discount_cents,
+                "max_tickets": claim.max_tickets,
+                "max_discount_cents": claim.max_discount_cents,
+            }
+            for item in items
+            for claim in item.usage
+        ],
+        "action": audit[0],
+        "reads": [
+            {"passholder_id": passholder_id, "region_id": region_id}
+            for passholder_id, region_id in dict.fromkeys(audit[1])
+        ],
+        "event": {
+            "region_id": event.region_id,
+            "kind": event.kind,
+            "entity_id": event.entity_id,
+            "data": dict(event.data),
+        },
+    }
+    row = (
+        await session.execute(
+            _REGISTER_SALE,
+            {
+                "client_id": sale.client_id,
+                "key": key,
+                "request_hash": request_hash,
+                "sale": json.dumps(document, separators=(",", ":")),
+            },
+        )
+    ).one()
+    return Written(
+        Outcome(row.outcome),
+        row.item_index,
+        None if row.first_sale_id is None else str(row.first_sale_id),
     )
-    funding = [
-        {
-            "sale_item_id": uuid.UUID(item.row.id),
-            "scheme_code": share.scheme_code,
-            "payer": share.payer,
-            "payer_ref": share.payer_ref,
-            "amount_cents": share.amount_cents,
-        }
-        for item in items
-        for share in item.row.funding
-    ]
-    if funding:
-        await session.execute(_INSERT_FUNDING, funding)
-    usage = [
-        {
-            "sale_item_id": uuid.UUID(item.row.id),
-            "passholder_id": uuid.UUID(item.row.passholder_id),
-            "bucket_key": claim.bucket_key,
-            "tickets": claim.tickets,
-            "discount_cents": claim.discount_cents,
-            "held_until": sale.hold_expires_at,
-        }
-        for item in items
-        for claim in item.usage
-    ]
-    if usage:
-        await session.execute(_INSERT_USAGE, usage)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 async def set_status(
@@ -446,95 +444,19 @@ async def list_sale_ids(
 
 
 @dataclass(frozen=True, slots=True)
-class IdempotencyRow:
+class KeyRow:
     request_hash: str
-    state: str
-    response_status: int | None
-    response_body: Any
-    created_at: datetime
+    sale_id: uuid.UUID
 
 
-@functools.cache
-def _begin_statement() -> Any:
-    insert = postgresql.insert(idempotency_keys).values(
-        client_id=sa.bindparam("client"),
-        key=sa.bindparam("idempotency_key"),
-        request_hash=sa.bindparam("hash"),
-        state="in_progress",
-        created_at=sa.bindparam("now", type_=idempotency_keys.c.created_at.type),
-    )
-    return insert.on_conflict_do_nothing(index_elements=["client_id", "key"]).returning(
-        idempotency_keys.c.key
-    )
-
-
-async def try_begin(
-    session: AsyncSession, client_id: str, key: str, request_hash: str, now: datetime
-) -> bool:
-    """Record the key as in progress; False when it was there already."""
-    result = await session.execute(
-        _begin_statement(),
-        {"client": client_id, "idempotency_key": key, "hash": request_hash, "now": now},
-    )
-    return result.first() is not None
-
-
-async def get_key(session: AsyncSession, client_id: str, key: str) -> IdempotencyRow | None:
-    row = (
-        await session.execute(
-            sa.select(idempotency_keys).where(
-                idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    return IdempotencyRow(
-        row.request_hash, row.state, row.response_status, row.response_body, row.created_at
-    )
-
-
-async def take_over_stale(
-    session: AsyncSession, client_id: str, key: str, stale_before: datetime, now: datetime
-) -> bool:
-    """Claim a key whose first request died mid-way (in progress for too long)."""
-    result = await session.execute(
-        sa.update(idempotency_keys)
-        .where(
-            idempotency_keys.c.client_id == client_id,
-            idempotency_keys.c.key == key,
-            idempotency_keys.c.state == "in_progress",
-            idempotency_keys.c.created_at < stale_before,
-        )
-        .values(created_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-_THIS_KEY = (
-    idempotency_keys.c.client_id == sa.bindparam("client"),
-    idempotency_keys.c.key == sa.bindparam("idempotency_key"),
+_KEY = sa.select(idempotency_keys.c.request_hash, idempotency_keys.c.sale_id).where(
+    idempotency_keys.c.client_id == sa.bindparam("client_id"),
+    idempotency_keys.c.key == sa.bindparam("key"),
 )
-_FINISH_KEY = (
-    sa.update(idempotency_keys)
-    .where(*_THIS_KEY)
-    .values(
-        state="done",
-        response_status=sa.bindparam("status", type_=sa.Integer),
-        response_body=sa.bindparam("body", type_=idempotency_keys.c.response_body.type),
-    )
-)
-_DROP_KEY = sa.delete(idempotency_keys).where(*_THIS_KEY, idempotency_keys.c.state == "in_progress")
 
 
-async def finish_key(
-    session: AsyncSession, client_id: str, key: str, status: int, body: Any
-) -> None:
-    await session.execute(
-        _FINISH_KEY,
-        {"client": client_id, "idempotency_key": key, "status": status, "body": body},
-    )
-
-
-async def drop_key(session: AsyncSession, client_id: str, key: str) -> None:
-    await session.execute(_DROP_KEY, {"client": client_id, "idempotency_key": key})
+async def key_of(session: AsyncSession, client_id: str, key: str) -> KeyRow | None:
+    """The sale a client's key made, once that sale committed (a key is written with its
+    sale, by `write_sale`)."""
+    row = (await session.execute(_KEY, {"client_id": client_id, "key": key})).first()
+    return None if row is None else KeyRow(row.request_hash, row.sale_id)

@@ -153,8 +153,8 @@ async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None
     in the months of their `counted_on` (+1) or `uncounted_on` (−1).
 
     Call it in the transaction that makes the sale confirmed (+1) or cancels a confirmed
-    sale (−1), once those days are written: with the lines of a sale written confirmed, or
-    through `book`.
+    sale (−1), once those days are written: through `book`. (A sale written confirmed adds
+    its lines with the same statements, inside `openpas_register_sale`: app.db.sales.)
     """
     for statement in _add_statements(sign):
         await session.execute(statement, {"sale_id": sale_id})

@@ -449,9 +449,13 @@ idempotency_keys = sa.Table(
     sa.Column("client_id", sa.String(64), primary_key=True),
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
-    # in_progress while the first request runs; done with the response to replay
-    sa.Column("state", sa.String(12), nullable=False),
-    sa.Column("response_status", sa.Integer, nullable=True),
-    sa.Column("response_body", sa.JSON, nullable=True),
+    # The sale the key made: a retry is answered with it, as it is then. Written with the
+    # sale, in one transaction, before it (app.db.sales.write_sale): checked at commit.
+    sa.Column(
+        "sale_id",
+        sa.Uuid,
+        sa.ForeignKey("sales.id", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+    ),
     sa.Column("created_at", Timestamp, nullable=False),
 )

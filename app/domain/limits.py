@@ -244,6 +244,21 @@ def usage_claims(
     return claims(plan, [b.key(scheme.code, offer, day) for b in plan], tickets, discount_cents)
 
 
+def with_claims(
+    usage: Mapping[str, UsageAmount], claimed: Sequence[UsageClaim]
+) -> Mapping[str, UsageAmount]:
+    """Usage as it is once `claimed` counts too (a sale's earlier items, not written yet)."""
+    if not claimed:
+        return usage
+    total = dict(usage)
+    for claim in claimed:
+        used = total.get(claim.bucket_key, NO_USAGE)
+        total[claim.bucket_key] = UsageAmount(
+            used.tickets + claim.tickets, used.discount_cents + claim.discount_cents
+        )
+    return total
+
+
 # --- parsing -------------------------------------------------------------------------------
 
 

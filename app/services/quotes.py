@@ -7,7 +7,7 @@ and tell the desk the tariffs — never why the holder qualifies.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +21,7 @@ from app.db.pricing import CardHolder
 from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
-from app.domain.limits import UsageAmount
+from app.domain.limits import UsageAmount, UsageClaim, with_claims
 from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition
 from app.errors import Conflict, NotFound, Unprocessable
@@ -119,12 +119,14 @@ async def compute_quote(
     price_class: PriceClassRow,
     quantity: int,
     now: datetime,
+    claimed: Sequence[UsageClaim] = (),
 ) -> QuoteResult:
-    """The pure calculation over freshly loaded facts (also used to re-check a sale)."""
+    """The pure calculation over freshly loaded facts (also used to re-check a sale, whose
+    earlier items' usage is `claimed` but not written yet)."""
     catalog = await CATALOG.get(session, holder.catalog_generation)
     at = date_in_brussels(now)  # one clock reading for the whole quote (or sale)
     keys = usage_keys(offer_facts(offer), at, catalog.schemes)
-    usage = await db.usage(session, holder.passholder_id, keys, now)
+    usage = with_claims(await db.usage(session, holder.passholder_id, keys, now), claimed)
     return priced(holder, offer, price_class, quantity, at, usage, catalog)
 
 

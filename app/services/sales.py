@@ -2,7 +2,9 @@
 
 A sale re-computes each item's quote and sells only at the tariff the desk chose: if that
 tariff no longer holds the desk gets `price-changed` with the fresh quote, or
-`limit-reached` when another desk used up the limit in the meantime.
+`limit-reached` when another desk used up the limit in the meantime. What it decided is
+written in one statement (app.db.sales.write_sale); an idempotency key keeps the sale it
+made, and a retry is answered with that sale as it is then.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,8 +26,9 @@ from app.db import partners as db_partners
 from app.db import sales as db
 from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
-from app.db.sales import FundingRow, ItemRow, NewItem, SaleRow
+from app.db.sales import FundingRow, ItemRow, NewItem, Outcome, SaleRow
 from app.domain.access import Principal, Tenant
+from app.domain.limits import UsageClaim
 from app.domain.pricing import CompanionTerms, Tariff
 from app.domain.reasons import Reason
 from app.domain.reports import settlement_day
@@ -42,8 +45,6 @@ from app.services.quotes import (
 )
 from app.settings import Settings
 
-# A first request that has not finished after this long has died; its key may be reused.
-STALE_REQUEST = timedelta(minutes=5)
 LIMIT_REASONS = {Reason.LIMIT_REACHED, Reason.QUANTITY_EXCEEDS_LIMIT}
 # The label of a companions' line (labels are stored in Dutch, as a tariff's).
 COMPANION_LABEL = "Begeleider"
@@ -66,15 +67,6 @@ class SaleRequest:
     hold: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Replay:
-    status: int
-    body: Any
-
-
-Render = Callable[[SaleRow], Any]
-
-
 def request_hash(body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -88,67 +80,103 @@ async def register_sale(
     idempotency_key: str | None,
     body_hash: str,
     request: SaleRequest,
-    render: Render,
-) -> Replay:
-    """Run a sale once per idempotency key; a retry gets the first answer back."""
+) -> SaleRow:
+    """Run a sale once per idempotency key; a retry gets the key's sale back, as it is now.
+
+    Every item is read and priced first; then the whole sale is written in one statement
+    (app.db.sales.write_sale), which takes the key and claims the limits atomically, or
+    finds the key taken and names its sale. Nothing here commits: the request's unit of
+    work does, and a refused sale has written nothing.
+
+    The key is not looked up first: retries are rare, and a retry is recognised by the
+    write (which waits for a first request still running), or, when its reads fail (the
+    first request used up the limit, say), by looking the key up then.
+    """
     if not idempotency_key:
         raise BadRequest(
             "POST /v1/sales needs an Idempotency-Key header (a fresh random value per sale).",
             code="idempotency-key-missing",
         )
-    client_id = principal.client_id
-    now = utcnow()
-    if not await db.try_begin(session, client_id, idempotency_key, body_hash, now):
-        existing = await db.get_key(session, client_id, idempotency_key)
-        if existing is not None and existing.request_hash != body_hash:
-            raise Unprocessable(
-                "This Idempotency-Key was used for a different request.",
-                code="idempotency-key-reused",
-            )
-        if existing is not None and existing.state == "done":
-            return Replay(int(existing.response_status or 201), existing.response_body)
-        if not await db.take_over_stale(
-            session, client_id, idempotency_key, now - STALE_REQUEST, now
-        ):
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed.",
-                code="request-in-progress",
-                headers={"Retry-After": "1"},
-            )
-    # The key is ours: make that visible to concurrent retries before doing the work.
-    await session.commit()
     try:
-        sale = await _sell(session, settings, principal, request)
-        body = render(sale)
-        await db.finish_key(session, client_id, idempotency_key, 201, body)
-        await session.commit()
-        return Replay(201, body)
-    except BaseException as failure:
-        # Nothing of the sale stays; the key is released, so the desk may retry with it
-        # (only a sale that happened is replayed).
-        await session.rollback()
-        await db.drop_key(session, client_id, idempotency_key)
+        new = await _sell(session, settings, principal, request)
+    except OpenPasError as failure:
+        # A first request with this key may have committed, with the very usage that now
+        # refuses this one: its sale is the answer.
+        first = await _sale_of_key(session, principal, idempotency_key, body_hash)
+        if first is not None:
+            return first
         if isinstance(failure, PriceChanged):
             # The desk is shown the fresh quote: audited as a quote is.
             shown = failure.result.holder
             await record_reads(
                 session, principal, "quote", [(shown.passholder_id, shown.region_id)]
             )
-        await session.commit()
         raise
+    written = await db.write_sale(
+        session,
+        new.sale,
+        new.items,
+        key=idempotency_key,
+        request_hash=body_hash,
+        audit=("sale", new.holders),
+        event=new.event,
+    )
+    match written.outcome:
+        case Outcome.SOLD:
+            # The answer is built from what was written, not read back.
+            return new.sale
+        case Outcome.REPLAY:
+            assert written.sale_id is not None
+            return await read_sale(session, principal, written.sale_id)
+        case Outcome.KEY_REUSED:
+            raise _key_reused()
+    assert written.item_index is not None
+    problem = _limit_error(written.outcome is Outcome.LIMIT_REACHED)
+    problem.at_item(written.item_index)
+    raise problem
+
+
+async def _sale_of_key(
+    session: AsyncSession, principal: Principal, key: str, body_hash: str
+) -> SaleRow | None:
+    """The sale a committed request with this key made, as it is now; None if none did."""
+    found = await db.key_of(session, principal.client_id, key)
+    if found is None:
+        return None
+    if found.request_hash != body_hash:
+        raise _key_reused()
+    return await read_sale(session, principal, str(found.sale_id))
+
+
+def _key_reused() -> Unprocessable:
+    return Unprocessable(
+        "This Idempotency-Key was used for a different request.", code="idempotency-key-reused"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _NewSale:
+    """A sale as decided, before it is written."""
+
+    sale: SaleRow
+    items: list[NewItem]
+    # (passholder_id, region_id) of every holder whose data the sale read: the audit rows.
+    holders: list[tuple[str, str]]
+    event: NewEvent
 
 
 async def _sell(
     session: AsyncSession, settings: Settings, principal: Principal, request: SaleRequest
-) -> SaleRow:
+) -> _NewSale:
     now = utcnow()
     sale_id = uuid.uuid4()
     lines: list[tuple[QuoteResult, Tariff, int]] = []
     brought: Counter[tuple[str, str]] = Counter()  # companions per holder and offer
+    claimed: dict[str, tuple[UsageClaim, ...]] = {}  # usage per holder, of the items so far
     partner_id = None
     for index, requested in enumerate(request.items):
         try:
-            result, tariff = await _sell_item(session, principal, requested, brought, now)
+            result, tariff = await _sell_item(session, principal, requested, brought, claimed, now)
         except OpenPasError as problem:
             problem.at_item(index)  # which of the items: its index, and pointers under it
             raise
@@ -170,7 +198,7 @@ async def _sell(
     # A sale written confirmed counts in the settlement from its lines' day.
     on = None if request.hold else date_in_brussels(now)
     new_items: list[NewItem] = []
-    for result, tariff, companions in lines:
+    for index, (result, tariff, companions) in enumerate(lines):
         own = _item_row(next(ids), result, tariff)
         rows = [(own, tariff.usage_claims)]
         if companions:
@@ -179,14 +207,13 @@ async def _sell(
         new_items += [
             NewItem(
                 row,
+                index,
                 result.holder.municipality_nis,
                 usage,
                 None if on is None else settlement_day(row.activity_date, on),
             )
             for row, usage in rows
         ]
-    # The answer is built from what is written, not read back: the sale is ours alone
-    # until the transaction commits.
     sale = SaleRow(
         id=str(sale_id),
         partner_id=offer.partner_id,
@@ -198,28 +225,18 @@ async def _sell(
         cancelled_at=None,
         items=tuple(item.row for item in new_items),
     )
-    await db.insert_sale(session, sale, new_items)
-    if not request.hold:
-        await settlement.add_sale(session, sale_id, +1)
     holders = [(r.holder.passholder_id, r.holder.region_id) for r, *_ in lines]
-    await record_reads(session, principal, "sale", holders)
-    await changes.record(
-        session,
-        [
-            NewEvent(
-                offer.partner_region_id,
-                "sale.held" if request.hold else "sale.confirmed",
-                sale.id,
-                {
-                    "partner_id": sale.partner_id,
-                    "passholder_ids": sorted({holder for holder, _ in holders}),
-                    "total_cents": sum(item.total_cents for item in sale.items),
-                },
-            )
-        ],
-        now,
+    event = NewEvent(
+        offer.partner_region_id,
+        "sale.held" if request.hold else "sale.confirmed",
+        sale.id,
+        {
+            "partner_id": sale.partner_id,
+            "passholder_ids": sorted({holder for holder, _ in holders}),
+            "total_cents": sum(item.total_cents for item in sale.items),
+        },
     )
-    return sale
+    return _NewSale(sale, new_items, holders, event)
 
 
 async def _sell_item(
@@ -227,28 +244,27 @@ async def _sell_item(
     principal: Principal,
     requested: SaleItemRequest,
     brought: Counter[tuple[str, str]],
+    claimed: dict[str, tuple[UsageClaim, ...]],
     now: datetime,
 ) -> tuple[QuoteResult, Tariff]:
-    """One item: quoted again, at the tariff the desk chose, its usage claimed."""
+    """One item: quoted again, at the tariff the desk chose; its usage claimed with the
+    sale's, when it is written."""
     offer, price_class = await desk_offer(
         session, principal, requested.offer_id, requested.price_class
     )
     holder = await load_card_holder(session, requested.card_number)
     await release_expired_holds(session, holder.passholder_id, now)
     # Items are checked one after the other: a second item for the same holder sees the
-    # usage the first one just claimed.
-    result = await compute_quote(session, holder, offer, price_class, requested.quantity, now)
+    # usage the first one claims.
+    earlier = claimed.get(holder.passholder_id, ())
+    result = await compute_quote(
+        session, holder, offer, price_class, requested.quantity, now, earlier
+    )
     tariff = _chosen(result, requested.tariff_id)
     # The maximum is per holder and offer: splitting a sale into lines does not raise it.
     brought[holder.passholder_id, offer.id] += requested.companions
     _check_companions(tariff, brought[holder.passholder_id, offer.id])
-    for claim in tariff.usage_claims:
-        if not await db.claim_usage(session, holder.passholder_id, claim):
-            tickets, _ = await db.counter(session, holder.passholder_id, claim.bucket_key)
-            count_limit = (
-                claim.max_tickets is not None and tickets + claim.tickets > claim.max_tickets
-            )
-            raise _limit_error(count_limit)
+    claimed[holder.passholder_id] = earlier + tariff.usage_claims
     return result, tariff
 
 

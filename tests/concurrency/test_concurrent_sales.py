@@ -12,13 +12,17 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.api.routes.sales import SaleIn, SaleOut
 from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.db.offers import PriceClassRow
 from app.db.tables import sale_items, sale_usage, sales, usage_counters
+from app.domain.access import Grant, Principal, Role
 from app.services.demo import HOLDERS, demo_id, seed_demo, system_principal
 from app.services.offers import NewOffer, create_offer
+from app.services.sales import SaleItemRequest, SaleRequest, register_sale, request_hash
 from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
 from tests.support.live_server import LiveServer, live_server
 from tests.support.postgres import create_database, drop_database, run_in_thread
@@ -46,27 +50,11 @@ def world(postgres_admin_url: str) -> Iterator[World]:
         try:
             async with unit_of_work(create_sessionmaker(engine)) as session:
                 await seed_demo(session, make_settings(url))
-                offers = []
-                for partner, price in (
-                    ("schouwburg-kortrijk", 11_900),
-                    ("concertgebouw-brugge", 5_000),
-                ):
-                    offer = await create_offer(
-                        session,
-                        system_principal(),
-                        str(demo_id("partner", partner)),
-                        NewOffer(
-                            title="Concert",
-                            category="podium" if partner.startswith("schouwburg") else "muziek",
-                            kind="permanent",
-                            starts_at=None,
-                            ends_at=None,
-                            external_ref=None,
-                            price_classes=(PriceClassRow("standard", "Standaard", price),),
-                        ),
-                    )
-                    offers.append(offer.id)
-                return offers[0], offers[1]
+                await session.commit()
+            return (
+                await _an_offer(url, "schouwburg-kortrijk", 11_900),
+                await _an_offer(url, "concertgebouw-brugge", 5_000),
+            )
         finally:
             await engine.dispose()
 
@@ -81,6 +69,34 @@ def world(postgres_admin_url: str) -> Iterator[World]:
             yield World(server, kortrijk_offer, brugge_offer)
     finally:
         drop_database(postgres_admin_url, url)
+
+
+async def _an_offer(
+    database_url: str, partner: str = "schouwburg-kortrijk", price: int = 11_900
+) -> str:
+    """A new offer of a demo partner (at Kortrijk: a fresh ticket of Sofie's kansentarief,
+    one per offer)."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            offer = await create_offer(
+                session,
+                system_principal(),
+                str(demo_id("partner", partner)),
+                NewOffer(
+                    title="Concert",
+                    category="podium" if partner.startswith("schouwburg") else "muziek",
+                    kind="permanent",
+                    starts_at=None,
+                    ends_at=None,
+                    external_ref=None,
+                    price_classes=(PriceClassRow("standard", "Standaard", price),),
+                ),
+            )
+            await session.commit()
+            return offer.id
+    finally:
+        await engine.dispose()
 
 
 async def _token(client: httpx.AsyncClient, client_id: str) -> dict[str, str]:
@@ -282,3 +298,98 @@ async def test_fifty_identical_requests_with_one_key_make_one_sale(world: World)
     finally:
         await engine.dispose()
     assert [str(sale_id) for sale_id in stored] == list(created)
+
+
+async def _sales_of_offer(database_url: str, offer: str) -> list[str]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(
+                sa.select(sale_items.c.sale_id).where(sale_items.c.offer_id == uuid.UUID(offer))
+            )
+            return [str(sale_id) for sale_id in found.scalars()]
+    finally:
+        await engine.dispose()
+
+
+async def test_concurrent_retries_with_one_key_make_one_sale_and_all_get_its_answer(
+    world: World,
+) -> None:
+    offer = await _an_offer(world.server.database_url)
+    async with httpx.AsyncClient(base_url=world.server.base_url, timeout=60) as client:
+        desk = await _token(client, "demo-desk")
+        tariff_id = await _quote(client, desk, SOFIE.card_number, offer)
+        body = _sale_body(SOFIE.card_number, offer, tariff_id)
+        headers = {**desk, "Idempotency-Key": f"one-key-{uuid.uuid4().hex}"}
+        responses = await asyncio.gather(
+            *[client.post("/v1/sales", headers=headers, json=body) for _ in range(40)]
+        )
+    answers = [r.json() for r in responses if r.status_code == 201]
+    others = {(r.status_code, r.json()["code"]) for r in responses if r.status_code != 201}
+    # Every answer is the one sale, exactly as the first request answered it — or the
+    # documented "still running" (never limit-reached: the one ticket is the key's own).
+    assert answers
+    assert all(answer == answers[0] for answer in answers)
+    assert others <= {(409, "request-in-progress")}
+    assert await _sales_of_offer(world.server.database_url, offer) == [answers[0]["id"]]
+    _, _, consistent = await _sold_and_counted(world.server, SOFIE.card_number)
+    assert consistent
+
+
+async def _first_request(
+    world: World, offer: str, tariff_id: str, key: str
+) -> tuple[AsyncSession, SaleOut, AsyncEngine]:
+    """A sale with `key`, written and not committed: a first request still running."""
+    engine = create_engine(world.server.database_url)
+    session = create_sessionmaker(engine)()
+    body = SaleIn.model_validate(_sale_body(SOFIE.card_number, offer, tariff_id))
+    sale = await register_sale(
+        session,
+        make_settings(world.server.database_url),
+        Principal("demo-desk", (Grant(Role.ADMIN),)),
+        idempotency_key=key,
+        body_hash=request_hash(body.model_dump(mode="json", exclude_defaults=True)),
+        request=SaleRequest(
+            items=(SaleItemRequest(SOFIE.card_number, offer, "standard", tariff_id, 1),),
+            hold=False,
+        ),
+    )
+    return session, SaleOut.of(sale), engine
+
+
+@pytest.mark.parametrize("first_commits", [True, False], ids=["commits", "rolls-back"])
+async def test_a_retry_waits_for_the_running_first_request_with_its_key(
+    world: World, first_commits: bool
+) -> None:
+    offer = await _an_offer(world.server.database_url)
+    key = f"waits-{uuid.uuid4().hex}"
+    async with httpx.AsyncClient(base_url=world.server.base_url, timeout=60) as client:
+        desk = await _token(client, "demo-desk")
+        tariff_id = await _quote(client, desk, SOFIE.card_number, offer)
+        session, first, engine = await _first_request(world, offer, tariff_id, key)
+        try:
+            retry = asyncio.create_task(
+                client.post(
+                    "/v1/sales",
+                    headers={**desk, "Idempotency-Key": key},
+                    json=_sale_body(SOFIE.card_number, offer, tariff_id),
+                )
+            )
+            await asyncio.sleep(1)
+            # Neither a second sale nor a 409: the retry waits on the key.
+            assert not retry.done()
+            await (session.commit() if first_commits else session.rollback())
+            answer = await retry
+        finally:
+            await session.close()
+            await engine.dispose()
+    assert answer.status_code == 201, answer.text
+    sold = await _sales_of_offer(world.server.database_url, offer)
+    if first_commits:
+        # The first request's answer, to the byte: built from what it wrote, and read back.
+        assert answer.json() == first.model_dump(mode="json")
+        assert sold == [first.id]
+    else:
+        # The first request left nothing: the retry made the sale.
+        assert answer.json()["id"] != first.id
+        assert sold == [answer.json()["id"]]

@@ -76,3 +76,100 @@ def test_there_is_one_head_and_file_names_are_dated() -> None:
     assert migrations.head_revision()
     for path in (migrations.MIGRATIONS_DIR / "versions").glob("*.py"):
         assert re.match(r"^\d{4}_\d{2}_\d{2}_\d{4}-\w+\.py$", path.name), path.name
+
+
+def test_a_key_keeps_its_sale_across_the_revision_that_writes_a_sale_in_one_statement(
+    postgres_admin_url: str,
+) -> None:
+    url = create_database(postgres_admin_url, prefix="openpas_migrations")
+    try:
+        migrations.upgrade(url)
+        key, answer = run_in_thread(_a_sale(url))
+
+        # Down: the key's answer is rendered again, as POST /v1/sales answered it.
+        migrations.downgrade(url, "8c3d5e2f9a14")
+        stored = _inspect(url, _keys("state, response_status, response_body"))
+        assert stored == [(key, "done", 201, answer)]
+        _inspect(url, _a_request_that_died)
+
+        # Up: the key keeps the sale it made; a request that died in the middle leaves none.
+        migrations.upgrade(url)
+        assert _inspect(url, _keys("sale_id::text")) == [(key, answer["id"])]
+    finally:
+        drop_database(postgres_admin_url, url)
+
+
+async def _a_sale(url: str) -> tuple[str, Any]:
+    """A sale through the service, committed: its key and its answer."""
+    from app.api.routes.sales import SaleOut
+    from app.db.engine import create_sessionmaker
+    from app.db.offers import PriceClassRow
+    from app.domain.access import Grant, Principal, Role
+    from app.services import sales as service
+    from app.services.demo import HOLDERS, demo_id, seed_demo
+    from app.services.offers import NewOffer, create_offer
+    from app.services.quotes import quote_for_desk
+    from tests.conftest import make_settings
+
+    sofie = next(h for h in HOLDERS if h.key == "sofie")
+    desk = Principal("demo-desk", (Grant(Role.ADMIN),))
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await seed_demo(session, make_settings(url))
+            offer = await create_offer(
+                session,
+                desk,
+                str(demo_id("partner", "schouwburg-kortrijk")),
+                NewOffer(
+                    title="Concert",
+                    category="podium",
+                    kind="permanent",
+                    starts_at=None,
+                    ends_at=None,
+                    external_ref=None,
+                    price_classes=(PriceClassRow("standard", "Standaard", 11_900),),
+                ),
+            )
+            quoted = await quote_for_desk(
+                session,
+                desk,
+                card_number=sofie.card_number,
+                offer_id=offer.id,
+                price_class="standard",
+                quantity=1,
+            )
+            tariff_id = quoted.quote.best_tariff_id
+            assert tariff_id is not None
+            item = service.SaleItemRequest(sofie.card_number, offer.id, "standard", tariff_id, 1)
+            sale = await service.register_sale(
+                session,
+                make_settings(url),
+                desk,
+                idempotency_key="kept-across",
+                body_hash="0" * 64,
+                request=service.SaleRequest(items=(item,), hold=False),
+            )
+            await session.commit()
+            return "kept-across", SaleOut.of(sale).model_dump(mode="json")
+    finally:
+        await engine.dispose()
+
+
+def _keys(columns: str) -> Any:
+    def read(connection: sa.Connection) -> list[tuple[Any, ...]]:
+        query = f"SELECT key, {columns} FROM idempotency_keys ORDER BY key"
+        return [tuple(row) for row in connection.execute(sa.text(query)).all()]
+
+    return read
+
+
+def _a_request_that_died(connection: sa.Connection) -> None:
+    connection.execute(
+        sa.text(
+            "INSERT INTO idempotency_keys (client_id, key, request_hash, state, created_at)"
+            " VALUES ('demo-desk', 'died', :hash, 'in_progress', now())"
+        ),
+        {"hash": "1" * 64},
+    )
+    connection.commit()

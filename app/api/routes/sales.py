@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +23,7 @@ from app.api.models import (
     parse_reference,
     require_to_after_from,
 )
-from app.api.problems import negotiate_language, problem_responses
+from app.api.problems import negotiate_language, problem_response, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
@@ -138,10 +138,6 @@ class SaleOut(ResponseModel):
         )
 
 
-def _render(sale: SaleRow) -> Any:
-    return SaleOut.of(sale).model_dump(mode="json")
-
-
 @router.post(
     "",
     status_code=201,
@@ -165,7 +161,7 @@ async def register_sale(
     ] = None,
 ) -> JSONResponse:
     try:
-        outcome = await service.register_sale(
+        sale = await service.register_sale(
             session,
             settings,
             principal,
@@ -187,14 +183,23 @@ async def register_sale(
                 ),
                 hold=body.hold,
             ),
-            render=_render,
         )
     except service.PriceChanged as changed:
-        # The fresh quote, exactly as POST /v1/quotes would answer it now.
+        # The fresh quote, exactly as POST /v1/quotes would answer it now. Answered, not
+        # raised: showing it is audited, and the request's unit of work keeps that audit
+        # row only when the handler returns.
         language = negotiate_language(request.headers.get("accept-language"))
         changed.extra["quote"] = quote_body(changed.result, language)
-        raise
-    return JSONResponse(outcome.body, status_code=outcome.status)
+        return problem_response(
+            request,
+            status=changed.status,
+            code=changed.code,
+            title=changed.title,
+            detail=changed.detail,
+            extra=changed.extra,
+            headers=changed.headers,
+        )
+    return JSONResponse(SaleOut.of(sale).model_dump(mode="json"), status_code=201)
 
 
 @router.get(
