@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -27,6 +27,7 @@ from app.api.problems import negotiate_language, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
+from app.domain.sales import SaleStatus
 from app.domain.schemes import MAX_COMPANIONS
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
@@ -91,7 +92,7 @@ class SaleItemOut(ResponseModel):
 class SaleOut(ResponseModel):
     id: str
     partner_id: str
-    status: Literal["held", "confirmed", "cancelled", "expired"]
+    status: SaleStatus
     created_at: datetime
     hold_expires_at: datetime | None
     confirmed_at: datetime | None
@@ -242,7 +243,7 @@ async def list_sales(
     session: SessionDep,
     principal: Desk,
     partner_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[Literal["held", "confirmed", "cancelled", "expired"] | None, Query()] = None,
+    status: Annotated[SaleStatus | None, Query()] = None,
     offer_id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[
         IsoDate | None, Query(alias="from", description="sold on or after this day (Brussels)")
