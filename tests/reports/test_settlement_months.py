@@ -32,6 +32,7 @@ from app.api.deps import get_session
 from app.clock import BRUSSELS
 from app.db import migrations, settlement
 from app.db import reports as db_reports
+from app.db import sales as db_sales
 from app.db.engine import create_engine
 from app.db.regions import MunicipalityRow, RegionRow
 from app.db.reports import Scope
@@ -44,7 +45,6 @@ from app.db.tables import (
 )
 from app.domain.access import Role
 from app.domain.reports import Period, SaleTotals, split_months
-from app.services import sales as sales_service
 from tests.api.test_auth import assert_problem
 from tests.factories import (
     a_partner,
@@ -630,7 +630,7 @@ async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_takes_it_off_onc
     sale = None
     while sale is None:
         sale = await sell_something(client, world, rng, hold=True)
-    real_lock = sales_service.db.lock_sale
+    real_lock = db_sales.lock_sale
 
     async def confirmed_meanwhile(session_: AsyncSession, sale_id: uuid.UUID) -> Any:
         # What another desk's confirmation commits while the cancel waits for the sale's
@@ -638,7 +638,7 @@ async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_takes_it_off_onc
         await settle_at(session_, str(sale_id), "confirmed", datetime.now(UTC))
         return await real_lock(session_, sale_id)
 
-    monkeypatch.setattr(sales_service.db, "lock_sale", confirmed_meanwhile)
+    monkeypatch.setattr(db_sales, "lock_sale", confirmed_meanwhile)
 
     response = await client.post(f"/v1/sales/{sale}/cancel", headers=world.sale_desk[sale].headers)
 
