@@ -32,19 +32,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The use case commits; whatever it leaves uncommitted is rolled back on close. A
-    # session that holds no transaction holds no connection (we use no ORM objects that it
-    # would have to let go), and closing it would still cost a greenlet switch — most
-    # quotes never touch theirs (app.db.driver).
+    # The request's unit of work: what the use case flushed is committed when it answers,
+    # and rolled back (on close) when it raises. A session that holds no transaction holds
+    # no connection (we use no ORM objects that it would have to let go), and closing it
+    # would still cost a greenlet switch — most quotes never touch theirs (app.db.driver).
     session: AsyncSession = request.app.state.sessionmaker()
     try:
         yield session
+        if session.in_transaction():
+            await session.commit()
     finally:
         if session.in_transaction():
             await session.close()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Scope "function": the session commits before the answer is sent, so a client that is told
+# a sale was confirmed can rely on it (and a commit that fails is answered as a problem).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _oauth2 = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/v1/oauth/token")),
