@@ -81,10 +81,6 @@ def transition(before: SaleStatus, after: SaleStatus) -> Transition:
     return Transition(before, after)
 
 
-def is_final(status: SaleStatus) -> bool:
-    return not MOVES[status]
-
-
 # --- holds ----------------------------------------------------------------------------------
 
 
