@@ -23,9 +23,13 @@ class OpenPasError(Exception):
         code: str | None = None,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        keeps_work: bool = False,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        # A refusal that follows work which must stand (a lapsed hold released on the way,
+        # a fresh quote shown and audited): the unit of work commits before answering it.
+        self.keeps_work = keeps_work
         if code is not None:
             self.code = code  # type: ignore[misc]  # an instance may narrow its class's code
         self.extra = dict(extra or {})

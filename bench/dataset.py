@@ -1676,7 +1676,15 @@ def sale_chunks(
         )
         if counts.attempts % ENGINE_CHECK_EVERY == 0:
             counts.engine_checks += 1
-            quote = price(offer.facts, pc, facts, day, quantity, usage, world.schemes)
+            quote = price(
+                offer=offer.facts,
+                price_class=pc,
+                holder=facts,
+                at=day,
+                quantity=quantity,
+                usage=usage,
+                schemes=world.schemes,
+            )
             if not same_as_engine(line, quote):
                 counts.engine_mismatches += 1
         if line is None:
@@ -1897,7 +1905,15 @@ def quote_samples(
             region=REGIONS[world.holder_region[holder]].code,
             entitlements=world.holder_statuses.get(holder, ()),
         )
-        result = price(offer.facts, pc, facts, today, 1, world.usage.get(holder, {}), world.schemes)
+        result = price(
+            offer=offer.facts,
+            price_class=pc,
+            holder=facts,
+            at=today,
+            quantity=1,
+            usage=world.usage.get(holder, {}),
+            schemes=world.schemes,
+        )
         if not any(
             part.scheme_code in world.kansentarief_codes
             for tariff in result.tariffs

@@ -124,12 +124,23 @@ def cpu_microseconds_per_call(
     rounds: int,
     calls: int,
 ) -> tuple[float, Quote]:
-    quote = price(OFFER, PRICE_CLASS, holder, SALE_DAY, 1, usage, schemes)  # warm-up
+    def once() -> Quote:
+        return price(
+            offer=OFFER,
+            price_class=PRICE_CLASS,
+            holder=holder,
+            at=SALE_DAY,
+            quantity=1,
+            usage=usage,
+            schemes=schemes,
+        )
+
+    quote = once()  # warm-up
     timings = []
     for _ in range(rounds):
         start = time.process_time()
         for _ in range(calls):
-            price(OFFER, PRICE_CLASS, holder, SALE_DAY, 1, usage, schemes)
+            once()
         timings.append((time.process_time() - start) / calls * 1e6)
     return statistics.median(timings), quote
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.api.deps import get_session
 from app.db import migrations
 from app.db.engine import create_engine
+from app.errors import OpenPasError
 from app.main import create_app
 from app.settings import Settings
 from tests.support.postgres import create_database, drop_database, postgres_server
@@ -95,9 +96,10 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.Asy
         savepoint = await session.begin_nested()
         try:
             yield session
-        except BaseException:
+        except BaseException as failure:
+            keeps = isinstance(failure, OpenPasError) and failure.keeps_work
             if savepoint.is_active:
-                await savepoint.rollback()
+                await (savepoint.commit() if keeps else savepoint.rollback())
             raise
         if savepoint.is_active:
             await savepoint.commit()

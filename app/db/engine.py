@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.db.clients import GrantsCache
+from app.errors import OpenPasError
 
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
@@ -60,10 +61,15 @@ async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
     """The one owner of a transaction: commits when the work is done, rolls back when it
-    fails. Services flush and never commit (a request's and a CLI command's work alike)."""
+    fails — unless the problem it fails with says the work before it stands (`keeps_work`).
+    Services flush and never commit (a request's and a CLI command's work alike)."""
     async with sessionmaker() as session:
         try:
             yield session
+        except OpenPasError as problem:
+            if session.in_transaction():
+                await (session.commit() if problem.keeps_work else session.rollback())
+            raise
         except BaseException:
             if session.in_transaction():
                 await session.rollback()

@@ -26,8 +26,9 @@ from app.db.tables import (
     sale_usage,
     usage_counters,
 )
-from app.domain.entitlements import EntitlementFact
+from app.domain.entitlements import EntitlementFact, grace_days_of
 from app.domain.limits import UsageAmount
+from app.domain.sales import HeldUsage, usage_in_force
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,9 @@ class CardHolder:
 _home = regions.alias("home")
 _status_region = regions.alias("status_region")
 
-# Card, holder, home region, every status (with its region's code and grace days) and the
-# catalogue generation: one round trip, one row per status.
+# Card, holder, home region (with its grace days), every status (with its region's code and
+# grace days) and the catalogue generation: one round trip, one row per status. Which grace
+# a status gets is app.domain.entitlements.grace_days_of's to decide.
 _CARD_HOLDER = (
     sa.select(
         cards.c.number,
@@ -61,6 +63,7 @@ _CARD_HOLDER = (
         passholders.c.municipality_nis,
         passholders.c.region_id,
         _home.c.code,
+        _home.c.status_grace_days.label("home_grace"),
         sa.select(catalog_state.c.version)
         .where(catalog_state.c.id == 1)
         .scalar_subquery()
@@ -71,10 +74,7 @@ _CARD_HOLDER = (
         entitlements.c.valid_until.label("e_until"),
         entitlements.c.suspended_until.label("e_suspended_until"),
         entitlements.c.ended_on.label("e_ended_on"),
-        # Grace follows the status's region; a status valid everywhere uses the home one.
-        sa.func.coalesce(_status_region.c.status_grace_days, _home.c.status_grace_days).label(
-            "e_grace"
-        ),
+        _status_region.c.status_grace_days.label("e_grace"),
     )
     .join(passholders, passholders.c.id == cards.c.passholder_id)
     .join(_home, _home.c.id == passholders.c.region_id)
@@ -108,7 +108,7 @@ async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
                 valid_until=r.e_until,
                 suspended_until=r.e_suspended_until,
                 ended_on=r.e_ended_on,
-                grace_days=int(r.e_grace),
+                grace_days=grace_days_of(r.e_grace, r.home_grace),
             )
             for r in rows
             if r.e_type is not None
@@ -117,19 +117,25 @@ async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
 
 
 _HOLDER = sa.bindparam("holder", type_=sa.Uuid)
-# The counters of the asked buckets, and, negated, the usage of holds that lapsed but were
-# not released yet: summed per bucket by `usage`.
+_KEYS: sa.BindParameter[str] = sa.bindparam("keys", expanding=True)
+# The counters of the asked buckets (no moment), and what the holds that have not ended yet
+# hold in them (with their moment): `usage` leaves it to the domain which holds still count.
 _USAGE = sa.union_all(
     sa.select(
-        usage_counters.c.bucket_key, usage_counters.c.tickets, usage_counters.c.discount_cents
+        usage_counters.c.bucket_key,
+        usage_counters.c.tickets,
+        usage_counters.c.discount_cents,
+        sa.null().label("held_until"),
+    ).where(usage_counters.c.passholder_id == _HOLDER, usage_counters.c.bucket_key.in_(_KEYS)),
+    sa.select(
+        sale_usage.c.bucket_key,
+        sale_usage.c.tickets,
+        sale_usage.c.discount_cents,
+        sale_usage.c.held_until,
     ).where(
-        usage_counters.c.passholder_id == _HOLDER,
-        usage_counters.c.bucket_key.in_(sa.bindparam("keys", expanding=True)),
-    ),
-    sa.select(sale_usage.c.bucket_key, -sale_usage.c.tickets, -sale_usage.c.discount_cents).where(
         sale_usage.c.passholder_id == _HOLDER,
         sale_usage.c.held_until.is_not(None),
-        sale_usage.c.held_until <= sa.bindparam("now", type_=sale_usage.c.held_until.type),
+        sale_usage.c.bucket_key.in_(_KEYS),
     ),
 )
 
@@ -137,19 +143,19 @@ _USAGE = sa.union_all(
 async def usage(
     session: AsyncSession, passholder_id: str, bucket_keys: Sequence[str], now: datetime
 ) -> dict[str, UsageAmount]:
-    """Usage per bucket, less the holds that expired but were not released yet."""
+    """Usage per asked bucket that counts `now` (app.domain.sales.usage_in_force); a bucket
+    never used is missing."""
     if not bucket_keys:
         return {}
-    found: dict[str, tuple[int, int]] = {}
-    parameters = {"holder": uuid.UUID(passholder_id), "keys": list(bucket_keys), "now": now}
-    for key, tickets, discount in (await session.execute(_USAGE, parameters)).all():
-        before = found.get(key, (0, 0))
-        found[key] = (before[0] + int(tickets), before[1] + int(discount))
-    return {
-        key: UsageAmount(tickets, discount)
-        for key, (tickets, discount) in found.items()
-        if key in bucket_keys
-    }
+    counters: dict[str, UsageAmount] = {}
+    holds: list[HeldUsage] = []
+    parameters = {"holder": uuid.UUID(passholder_id), "keys": list(bucket_keys)}
+    for key, tickets, discount, held_until in (await session.execute(_USAGE, parameters)).all():
+        if held_until is None:
+            counters[key] = UsageAmount(int(tickets), int(discount))
+        else:
+            holds.append(HeldUsage(key, int(tickets), int(discount), held_until))
+    return usage_in_force(counters, holds, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +168,11 @@ class QuoteFacts:
 # Everything a quote reads, and its audit row, in one statement (and so, outside a
 # transaction, one round trip and one implicit transaction): the card with its holder and
 # home region, the catalogue generation, the statuses with their region's code and grace,
-# and the usage of the asked buckets less lapsed holds. The audit row is written only for an
-# active card, as the Core path does: a blocked or replaced card shows the desk nothing (a
-# data-modifying CTE runs whether or not the query reads it).
+# the home region's grace, and the usage counters of the asked buckets with what the holds
+# that have not ended yet hold in them — the domain decides grace and lapse from those. The
+# audit row is written only for an active card, as the Core path does: a blocked or
+# replaced card shows the desk nothing (a data-modifying CTE runs whether or not the query
+# reads it).
 # set_config(..., true) lets this one transaction commit without waiting for the WAL flush:
 # waiting doubled a quote's time, and a crash of the database server could lose at most the
 # last fraction of a second of quote audit rows — never a sale, a grant or a counter. It
@@ -188,22 +196,20 @@ SELECT h.number, h.status, h.id::text AS id, h.first_name, h.last_name, h.birth_
        (SELECT version FROM catalog_state WHERE id = 1) AS generation,
        ARRAY(
            SELECT ROW(e.type, r.code, e.valid_from, e.valid_until, e.suspended_until,
-                      e.ended_on, coalesce(r.status_grace_days, h.home_grace))
+                      e.ended_on, r.status_grace_days)
            FROM entitlements e LEFT JOIN regions r ON r.id = e.region_id
            WHERE e.passholder_id = h.id
        ) AS statuses,
+       h.home_grace,
        ARRAY(
-           SELECT ROW(u.bucket_key, sum(u.tickets)::int, sum(u.discount_cents)::int)
-           FROM (
-               SELECT bucket_key, tickets, discount_cents FROM usage_counters
-               WHERE passholder_id = h.id AND bucket_key = ANY($2::text[])
-               UNION ALL
-               SELECT bucket_key, -tickets, -discount_cents FROM sale_usage
-               WHERE passholder_id = h.id AND held_until <= $4
-                 AND bucket_key = ANY($2::text[])
-           ) u
-           GROUP BY u.bucket_key
+           SELECT ROW(bucket_key, tickets, discount_cents) FROM usage_counters
+           WHERE passholder_id = h.id AND bucket_key = ANY($2::text[])
        ) AS usage,
+       ARRAY(
+           SELECT ROW(bucket_key, tickets, discount_cents, held_until) FROM sale_usage
+           WHERE passholder_id = h.id AND held_until IS NOT NULL
+             AND bucket_key = ANY($2::text[])
+       ) AS holds,
        set_config('synchronous_commit', 'off', true) AS relaxed
 FROM holder h
 """
@@ -227,6 +233,7 @@ async def quote_facts(
     if not rows:
         return None
     row = rows[0]
+    home_grace = int(row["home_grace"])
     return QuoteFacts(
         CardHolder(
             card_number=row["number"],
@@ -239,9 +246,26 @@ async def quote_facts(
             region_id=row["region_id"],
             region_code=row["region_code"],
             catalog_generation=int(row["generation"]),
-            entitlements=tuple(EntitlementFact(*status) for status in row["statuses"]),
+            entitlements=tuple(
+                EntitlementFact(
+                    type=type_,
+                    region=region,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    suspended_until=suspended_until,
+                    ended_on=ended_on,
+                    grace_days=grace_days_of(grace, home_grace),
+                )
+                for type_, region, valid_from, valid_until, suspended_until, ended_on, grace in (
+                    row["statuses"]
+                )
+            ),
         ),
-        {key: UsageAmount(tickets, discount) for key, tickets, discount in row["usage"]},
+        usage_in_force(
+            {key: UsageAmount(tickets, discount) for key, tickets, discount in row["usage"]},
+            [HeldUsage(*hold) for hold in row["holds"]],
+            now,
+        ),
     )
 
 

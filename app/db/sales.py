@@ -33,6 +33,7 @@ from app.db.tables import (
     usage_counters,
 )
 from app.domain.limits import UsageClaim
+from app.domain.sales import SaleStatus
 
 # --- usage counters --------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ class SaleRow:
     id: str
     partner_id: str
     client_id: str
-    status: str
+    status: SaleStatus
     created_at: datetime
     hold_expires_at: datetime | None
     confirmed_at: datetime | None
@@ -283,68 +284,77 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 async def set_status(
-    session: AsyncSession,
-    sale_id: uuid.UUID,
-    *,
-    from_statuses: Sequence[str],
-    values: Mapping[str, Any],
-    held_until_after: datetime | None = None,
+    session: AsyncSession, sale_id: uuid.UUID, *, before: SaleStatus, values: Mapping[str, Any]
 ) -> bool:
-    """Move a sale on only from the statuses given: one mover wins, never two."""
-    conditions = [sales.c.id == sale_id, sales.c.status.in_(list(from_statuses))]
-    if held_until_after is not None:
-        conditions.append(sales.c.hold_expires_at > held_until_after)
-    result = await session.execute(sa.update(sales).where(*conditions).values(**values))
+    """Move a sale on from status `before` (False if it is not in it): for a sale that
+    `lock_sale` locked, so that the move is made on the status the domain decided on."""
+    result = await session.execute(
+        sa.update(sales).where(sales.c.id == sale_id, sales.c.status == before).values(**values)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-# A holder's lapsed holds, found through their usage rows (a hold's rows carry its expiry
-# until it ends, under a partial index per holder). Through `sales` instead, PostgreSQL
-# walked every lapsed hold of every holder that nobody released yet: ≈ 2 ms a sale on the
-# benchmark, growing with time. A hold that claimed no usage limits no sale; it is marked
-# expired when its partner lists, reads or confirms it.
-_EXPIRED_HOLDS_OF_HOLDER = (
-    sa.select(sale_items.c.sale_id)
+# A holder's holds that have not ended, with their moment, found through their usage rows
+# (a hold's rows carry its expiry until it ends, under a partial index per holder). Through
+# `sales` instead, PostgreSQL walked every lapsed hold of every holder that nobody released
+# yet: ≈ 2 ms a sale on the benchmark, growing with time. A hold that claimed no usage
+# limits no sale; it is marked expired when its partner lists, reads or confirms it.
+_HOLDS_OF_HOLDER = (
+    sa.select(sale_items.c.sale_id, sale_usage.c.held_until)
     .distinct()
     .join(sale_usage, sale_usage.c.sale_item_id == sale_items.c.id)
     .where(
         sale_usage.c.passholder_id == sa.bindparam("holder", type_=sa.Uuid),
         sale_usage.c.held_until.is_not(None),
-        sale_usage.c.held_until <= sa.bindparam("now", type_=sale_usage.c.held_until.type),
     )
+    .order_by(sale_items.c.sale_id)
 )
 
 
-async def expired_holds_of(
-    session: AsyncSession, passholder_id: str, now: datetime
-) -> list[uuid.UUID]:
+async def holds_of_holder(
+    session: AsyncSession, passholder_id: str
+) -> list[tuple[uuid.UUID, datetime]]:
+    """The holder's holds that still hold usage, and until when: which of them lapsed is
+    app.domain.sales.hold_lapsed's to say."""
+    rows = await session.execute(_HOLDS_OF_HOLDER, {"holder": uuid.UUID(passholder_id)})
+    return [(row.sale_id, row.held_until) for row in rows]
+
+
+async def holds_of_partner(
+    session: AsyncSession, partner_id: str
+) -> list[tuple[uuid.UUID, datetime | None]]:
+    """The partner's sales that are holds, and until when (in the order of their ids)."""
     rows = await session.execute(
-        _EXPIRED_HOLDS_OF_HOLDER, {"holder": uuid.UUID(passholder_id), "now": now}
+        sa.select(sales.c.id, sales.c.hold_expires_at)
+        .where(sales.c.partner_id == uuid.UUID(partner_id), sales.c.status == SaleStatus.HELD)
+        .order_by(sales.c.id)
     )
-    return list(rows.scalars())
+    return [(row.id, row.hold_expires_at) for row in rows]
 
 
-async def expired_holds_of_partner(
-    session: AsyncSession, partner_id: str, now: datetime
-) -> list[uuid.UUID]:
-    rows = await session.execute(
-        sa.select(sales.c.id).where(
-            sales.c.partner_id == uuid.UUID(partner_id),
-            sales.c.status == "held",
-            sales.c.hold_expires_at <= now,
-        )
-    )
-    return list(rows.scalars())
+async def lock_sale(session: AsyncSession, sale_id: uuid.UUID) -> SaleRow | None:
+    """The sale as it is now, its row locked until the transaction ends.
+
+    Whoever changes a sale's status reads it through here first: a second confirm or cancel
+    of the same sale waits for the first to commit and then reads what it left, so the
+    decision is always made on the current state (PostgreSQL's FOR UPDATE returns the row's
+    latest committed version once the lock is granted). Only the sale's row is locked, not
+    its lines or counters.
+    """
+    found = await get_sales(session, [sale_id], for_update=True)
+    return found[0] if found else None
 
 
-async def get_sales(session: AsyncSession, sale_ids: Sequence[uuid.UUID]) -> list[SaleRow]:
-    """Sales with their items and funding, in the order of `sale_ids`."""
+async def get_sales(
+    session: AsyncSession, sale_ids: Sequence[uuid.UUID], *, for_update: bool = False
+) -> list[SaleRow]:
+    """Sales with their items and funding, in the order of `sale_ids` (see `lock_sale`)."""
     if not sale_ids:
         return []
-    sale_rows = {
-        row.id: row
-        for row in (await session.execute(sa.select(sales).where(sales.c.id.in_(sale_ids)))).all()
-    }
+    query = sa.select(sales).where(sales.c.id.in_(sale_ids))
+    if for_update:
+        query = query.order_by(sales.c.id).with_for_update()
+    sale_rows = {row.id: row for row in (await session.execute(query)).all()}
     item_rows = (
         await session.execute(
             sa.select(sale_items)
@@ -393,7 +403,7 @@ async def get_sales(session: AsyncSession, sale_ids: Sequence[uuid.UUID]) -> lis
             id=str(row.id),
             partner_id=str(row.partner_id),
             client_id=row.client_id,
-            status=row.status,
+            status=SaleStatus(row.status),
             created_at=row.created_at,
             hold_expires_at=row.hold_expires_at,
             confirmed_at=row.confirmed_at,
@@ -409,7 +419,7 @@ async def list_sale_ids(
     session: AsyncSession,
     *,
     partner_id: str,
-    status: str | None,
+    status: SaleStatus | None,
     offer_id: str | None,
     since: datetime | None,
     until: datetime | None,

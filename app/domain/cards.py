@@ -17,6 +17,17 @@ class CardStatus(StrEnum):
     REPLACED = "replaced"
 
 
+def card_refusal(status: str) -> CardStatus | None:
+    """Whether the desk may sell on a card of this status: None when it may, else the
+    status that stops it (only an active card gets a tariff; a status this code does not
+    know stops it as a block does)."""
+    if status == CardStatus.ACTIVE:
+        return None
+    if status == CardStatus.REPLACED:
+        return CardStatus.REPLACED
+    return CardStatus.BLOCKED
+
+
 class BlockReason(StrEnum):
     LOST = "lost"
     STOLEN = "stolen"

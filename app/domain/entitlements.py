@@ -43,6 +43,14 @@ class EntitlementFact:
     grace_days: int = 0
 
 
+def grace_days_of(status_region_grace_days: int | None, home_region_grace_days: int) -> int:
+    """The grace days of a status: those of the region it was granted in; a status valid
+    everywhere (no region of its own) gets those of the holder's home region."""
+    if status_region_grace_days is None:
+        return home_region_grace_days
+    return status_region_grace_days
+
+
 def entitlement_status(entitlement: EntitlementFact, on: date) -> EntitlementStatus:
     """The status on day `on`.
 

@@ -1,7 +1,8 @@
 """The price calculation: for one sale, every tariff the holder may get and why others not.
 
-`price(offer, price_class, holder, at, quantity, usage, schemes) -> Quote` follows the
-semantics of DESIGN.md ("The heart: one price calculation"), in this order per scheme:
+`price(offer=, price_class=, holder=, at=, quantity=, usage=, schemes=) -> Quote` (keyword
+arguments only: seven of them, several of one type) follows the semantics of DESIGN.md
+("The heart: one price calculation"), in this order per scheme:
 
 1. valid on the sale day `at`, and `applies_to` covers the offer — else
    `not_valid_at_date` / `not_applicable_to_offer`;
@@ -17,7 +18,11 @@ then code) are then applied on top of *each* exclusive tariff — or, when no ex
 scheme applies, on the regular price — each taking its reduction from the price left by
 the schemes before it, never below 0. An on_top scheme that takes nothing off anywhere is
 listed as `no_reduction` and not applied, so a welcome coupon is not wasted on a free ticket.
-A card that is not active gets no tariff: every scheme is `card_blocked`.
+A card that is not active gets no tariff: every scheme is `card_blocked`, and the quote
+says which status stopped it (`Quote.card_refused`), for the desk to be told.
+
+The anonymous self-check asks the same calculation which schemes a person would be eligible
+for (`eligible_schemes`): the same compiled conditions over the same facts, without an offer.
 
 Without a holder (public price lists) each scheme is answered on its own, for a holder who
 meets its conditions and has used none of its limits: every applicable scheme, exclusive or
@@ -49,6 +54,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from app.domain.cards import CardStatus, card_refusal
 from app.domain.conditions import Predicate, Subject, compile_condition, subject_of
 from app.domain.entitlements import PAST_STATUSES, USABLE_STATUSES
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
@@ -148,6 +154,9 @@ class Quote:
     tariffs: tuple[Tariff, ...]
     best_tariff_id: str | None
     not_applicable: tuple[NotApplicable, ...]
+    # The card's status when it stops every tariff (blocked, replaced); None for a usable
+    # card and for a public price list.
+    card_refused: CardStatus | None = None
 
     @property
     def best(self) -> Tariff | None:
@@ -155,6 +164,7 @@ class Quote:
 
 
 def price(
+    *,
     offer: OfferFacts,
     price_class: PriceClass,
     holder: HolderFacts | None,
@@ -179,8 +189,9 @@ def price(
     if regular < 0:
         raise ValueError("a regular price cannot be negative")
     catalogue = _catalogue_of(schemes)
-    if holder is not None and holder.card_status != "active":
-        return Quote(regular, (), None, catalogue.blocked_for(offer))
+    refused = None if holder is None else card_refusal(holder.card_status)
+    if refused is not None:
+        return Quote(regular, (), None, catalogue.blocked_for(offer), refused)
 
     sale = _Sale(offer, price_class, holder, at, quantity, {} if holder is None else usage)
     # One refusal per plan, in catalogue order, None where the scheme applies. Most are
@@ -346,10 +357,7 @@ class _Plan:
         if most is not None and price_class.regular_price_cents > most:
             return self.uncovered["regular price"]
         if sale.subject is not None and not self.eligible(sale.subject):
-            renewed = sale.renewed_subject()
-            if renewed is not None and self.eligible(renewed):
-                return self.refusals[Reason.ENTITLEMENT_EXPIRED]
-            return self.refusals[Reason.NOT_ELIGIBLE]
+            return self.ineligible(sale)
 
         keys = tuple(bucket.key(self.code, sale.offer, sale.day) for bucket in self.buckets)
         left = allowance(self.buckets, keys, sale.usage)
@@ -366,6 +374,14 @@ class _Plan:
             if budget_per_ticket == 0:
                 return self.refusals[Reason.BUDGET_EXHAUSTED]
         return _Candidate(self, position, keys, left.tickets, budget_per_ticket)
+
+    def ineligible(self, sale: _Sale) -> NotApplicable:
+        """The refusal for a holder who does not meet the conditions: `entitlement_expired`
+        when renewing a status that expired or ended would make the difference."""
+        renewed = sale.renewed_subject()
+        if renewed is not None and self.eligible(renewed):
+            return self.refusals[Reason.ENTITLEMENT_EXPIRED]
+        return self.refusals[Reason.NOT_ELIGIBLE]
 
     @property
     def rank(self) -> tuple[int, str, int]:
@@ -455,6 +471,23 @@ def _catalogue_of(schemes: Sequence[SchemeDefinition]) -> _Catalogue:
             _CATALOGUES.clear()
         catalogue = _CATALOGUES[key] = _Catalogue(schemes)
     return catalogue
+
+
+def eligible_schemes(
+    holder: HolderFacts, *, on: date, schemes: Sequence[SchemeDefinition]
+) -> tuple[SchemeDefinition, ...]:
+    """The schemes valid on `on` whose eligibility `holder` meets on that day, in the order
+    of scheme code (then version): the question a price answers per scheme, asked without an
+    offer — whether the holder would find a partner, an offer or a ticket left is not.
+
+    For a person who has no pass (yet), as the anonymous self-check describes them.
+    """
+    subject = subject_of(holder, on)
+    return tuple(
+        plan.scheme
+        for plan in _catalogue_of(schemes).plans
+        if plan.scheme.is_valid_on(on) and plan.eligible(subject)
+    )
 
 
 def usage_keys(offer: OfferFacts, at: date, schemes: Sequence[SchemeDefinition]) -> tuple[str, ...]:
@@ -589,14 +622,43 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
     )
 
 
+# A tariff id: the code of the scheme it is built on, a dot, and the digest (20 hex digits).
+_TARIFF_ID_SEPARATOR = "."
+_DIGEST_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TariffIdParts:
+    """What a tariff id says openly: the scheme the tariff is built on, and its digest."""
+
+    scheme_code: str
+    digest: str
+
+
+def tariff_id_parts(tariff_id: str) -> TariffIdParts | None:
+    """The parts of an id shaped as `_tariff_id` makes them (a scheme code, a dot, hex
+    digits); None for anything else, such as an id from another system.
+
+    The digest is not checked against anything: only a fresh quote can say whether the
+    tariff still holds. What the parts tell is which scheme the desk meant.
+    """
+    scheme_code, separator, digest = tariff_id.rpartition(_TARIFF_ID_SEPARATOR)
+    if not separator or not scheme_code or not digest or len(digest) > 2 * _DIGEST_SIZE:
+        return None
+    if any(c not in "0123456789abcdef" for c in digest):
+        return None
+    return TariffIdParts(scheme_code, digest)
+
+
 def _tariff_id(sale: _Sale, unit_price_cents: int, parts: Sequence[TariffPart]) -> str:
     """A digest of everything that makes the tariff what it is.
 
     A sale recomputes the quote and looks for the id it was given: if a scheme version,
     the regular price, the quantity or the holder's usage changed the price or its split,
     the id is gone and the sale answers `price-changed` instead of charging something else.
-    The id starts with the scheme's code, so that a sale whose tariff vanished can tell a
-    limit used up by another desk in the meantime (`limit-reached`) from a price change.
+    The id names the scheme it is built on (`tariff_id_parts`), so that a sale whose tariff
+    vanished can tell a limit used up by another desk in the meantime (`limit-reached`)
+    from a price change (app.domain.sale_lines.chosen_tariff).
     """
     fields = [
         sale.offer.offer_id,
@@ -608,4 +670,5 @@ def _tariff_id(sale: _Sale, unit_price_cents: int, parts: Sequence[TariffPart]) 
     ]
     payload = "\x1f".join(fields).encode()
     primary = parts[0].scheme_code if parts else "NONE"
-    return f"{primary}.{hashlib.blake2b(payload, digest_size=10).hexdigest()}"
+    digest = hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).hexdigest()
+    return f"{primary}{_TARIFF_ID_SEPARATOR}{digest}"

@@ -1,6 +1,9 @@
 """The anonymous self-check: which schemes might I qualify for, and how do I apply?
 
 It answers from what the person says about themselves and stores and logs nothing of it.
+The person is described as the price calculation sees a holder, and the calculation says
+which schemes they would be eligible for (app.domain.pricing.eligible_schemes): the same
+conditions, judged the same way, as at the desk.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import today_in_brussels
 from app.db import passholders as db_passholders
 from app.db import regions as db_regions
-from app.domain.conditions import Subject, compile_condition
-from app.domain.facts import age_on
+from app.domain.entitlements import EntitlementFact
+from app.domain.facts import HolderFacts
 from app.domain.people import birth_date_problem
+from app.domain.pricing import eligible_schemes
 from app.domain.schemes import SchemeDefinition
 from app.errors import Unprocessable
 from app.services.catalog import CATALOG
@@ -62,23 +66,24 @@ async def check(
         )
     regions = await db_regions.get_regions(session)
     code = next(r.code for r in regions if r.id == region_id)
-    # The statuses the person says they have are taken to count in their home region.
-    subject = Subject(
-        age=age_on(birth_date, today),
+    # The statuses the person says they have are taken to count today, in their home region.
+    person = HolderFacts(
+        passholder_id="self-check",
+        birth_date=birth_date,
         municipality_nis=municipality_nis,
         region=code,
-        entitlements={status: frozenset({code}) for status in statuses},
+        entitlements=tuple(
+            EntitlementFact(type=status, region=code, valid_from=today, valid_until=None)
+            for status in sorted(statuses)
+        ),
     )
     names = place_names(regions)
     catalog = await CATALOG.get(session)
     matches = []
-    for scheme in catalog.schemes:
-        if not scheme.is_valid_on(today):
-            continue
-        if compile_condition(scheme.eligibility, scheme.owner_region)(subject):
-            local = scheme.applies_to.partners == "owner_region" and scheme.owner_region
-            where = names.get(scheme.owner_region or "") if local else None
-            matches.append(Match(scheme, summaries(scheme, names), where))
+    for scheme in eligible_schemes(person, on=today, schemes=catalog.schemes):
+        local = scheme.applies_to.partners == "owner_region" and scheme.owner_region
+        where = names.get(scheme.owner_region or "") if local else None
+        matches.append(Match(scheme, summaries(scheme, names), where))
     # The person's own region first: that is where they will use the pass most.
     matches.sort(key=lambda m: (m.scheme.owner_region not in (code, None), m.scheme.code))
     return matches

@@ -24,6 +24,7 @@ from app.domain.entitlements import (
     EntitlementFact,
     EntitlementStatus,
     entitlement_status,
+    grace_days_of,
 )
 from app.domain.renewal import Period, Renewal, Unchanged, default_valid_until, plan_grant
 from app.errors import Conflict, NotFound
@@ -159,11 +160,14 @@ def _fact(row: EntitlementRow, grace_days: int) -> EntitlementFact:
 async def _views(
     session: AsyncSession, rows: Sequence[EntitlementRow], holder_region_id: str, on: date
 ) -> list[EntitlementView]:
-    # Grace follows the status's own region; a status valid everywhere uses the home region.
-    grace = await _grace_days(session, {r.region_id or holder_region_id for r in rows})
+    grace = await _grace_days(
+        session, {holder_region_id} | {r.region_id for r in rows if r.region_id is not None}
+    )
+    home = grace.get(holder_region_id, 0)
     return [
         EntitlementView(
-            row, entitlement_status(_fact(row, grace.get(row.region_id or holder_region_id, 0)), on)
+            row,
+            entitlement_status(_fact(row, grace_days_of(grace.get(row.region_id or ""), home)), on),
         )
         for row in rows
     ]

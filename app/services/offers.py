@@ -103,7 +103,18 @@ async def public_prices(session: AsyncSession, offer_id: str) -> PublicPrices:
     facts = offer_facts(offer)
     day = today_in_brussels()
     quotes = tuple(
-        (pc, price(facts, PriceClass(pc.code, pc.price_cents), None, day, 1, {}, catalog.schemes))
+        (
+            pc,
+            price(
+                offer=facts,
+                price_class=PriceClass(pc.code, pc.price_cents),
+                holder=None,
+                at=day,
+                quantity=1,
+                usage={},
+                schemes=catalog.schemes,
+            ),
+        )
         for pc in offer.price_classes
     )
     used = {t.scheme_code for _, quote in quotes for t in quote.tariffs}

@@ -1,7 +1,8 @@
 """Quote: what does this card holder pay for this offer, at every scheme that applies.
 
 Load the facts (card and holder, statuses, usage), decide with the pure price calculation,
-and tell the desk the tariffs — never why the holder qualifies.
+and tell the desk the tariffs — never why the holder qualifies. A card the desk may not sell
+on is the calculation's answer too (`Quote.card_refused`), told as its problem here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
 from app.domain.limits import UsageAmount, UsageClaim, with_claims
+from app.domain.offers import activity_date
 from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition
 from app.errors import Conflict, NotFound, Unprocessable
@@ -44,13 +46,6 @@ class QuoteResult:
     schemes: tuple[SchemeDefinition, ...]
 
 
-def activity_date(offer: OfferRow) -> date | None:
-    """A one-off activity counts on its (Brussels) date; other offers on the day of sale."""
-    if offer.kind == "one_off" and offer.starts_at is not None:
-        return date_in_brussels(offer.starts_at)
-    return None
-
-
 def offer_facts(offer: OfferRow) -> OfferFacts:
     return OfferFacts(
         offer_id=offer.id,
@@ -58,7 +53,7 @@ def offer_facts(offer: OfferRow) -> OfferFacts:
         partner_region=offer.partner_region_code,
         partner_municipality_nis=offer.partner_municipality_nis,
         category=offer.category,
-        activity_date=activity_date(offer),
+        activity_date=activity_date(offer.kind, offer.starts_at),
     )
 
 
@@ -98,18 +93,22 @@ def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
 
 
 async def load_card_holder(session: AsyncSession, card_number: str) -> CardHolder:
-    return usable_card(await db.card_holder(session, parse_card_field(card_number)))
+    """The card and its holder, whatever the card's status: whether the desk may sell on
+    it is the price calculation's to say (`Quote.card_refused`)."""
+    return known_card(await db.card_holder(session, parse_card_field(card_number)))
 
 
-def usable_card(holder: CardHolder | None) -> CardHolder:
-    """The holder of a card the desk may sell on; a clear problem for any other card."""
+def known_card(holder: CardHolder | None) -> CardHolder:
     if holder is None:
         raise NotFound("No card with this number.", code="card-not-found")
-    if holder.card_status == CardStatus.BLOCKED:
-        raise Conflict("This card is blocked.", code="card-blocked")
-    if holder.card_status == CardStatus.REPLACED:
-        raise Conflict("This card was replaced by a newer one.", code="card-replaced")
     return holder
+
+
+def card_problem(status: CardStatus) -> Conflict:
+    """The problem a desk is told for a card that stops every tariff."""
+    if status == CardStatus.REPLACED:
+        return Conflict("This card was replaced by a newer one.", code="card-replaced")
+    return Conflict("This card is blocked.", code="card-blocked")
 
 
 async def compute_quote(
@@ -148,13 +147,13 @@ def priced(
         card_status=holder.card_status,
     )
     quote = price(
-        offer_facts(offer),
-        PriceClass(price_class.code, price_class.price_cents),
-        holder_facts,
-        at,
-        quantity,
-        usage,
-        catalog.schemes,
+        offer=offer_facts(offer),
+        price_class=PriceClass(price_class.code, price_class.price_cents),
+        holder=holder_facts,
+        at=at,
+        quantity=quantity,
+        usage=usage,
+        schemes=catalog.schemes,
     )
     return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.schemes)
 
@@ -199,11 +198,16 @@ async def quote_for_desk(
     # The desk sees a display name and tariffs derived from personal data: the statement
     # writes the audit row too (for an active card, the only one that shows anything).
     facts = await db.quote_facts(session, number, keys, now, client_id=principal.client_id)
-    holder = usable_card(facts.holder if facts is not None else None)
+    holder = known_card(facts.holder if facts is not None else None)
     usage = facts.usage if facts is not None else {}
     if holder.catalog_generation != catalog.generation:
         catalog = await CATALOG.get(session, holder.catalog_generation)
         fresh = usage_keys(offer_facts(offer), at, catalog.schemes)
         if not set(fresh) <= set(keys):
             usage = await db.usage(session, holder.passholder_id, fresh, now)
-    return priced(holder, offer, chosen, quantity, at, usage, catalog)
+    result = priced(holder, offer, chosen, quantity, at, usage, catalog)
+    if result.quote.card_refused is not None:
+        # The desk is told the card's problem, not a quote: no tariffs, and no line per
+        # scheme saying so.
+        raise card_problem(result.quote.card_refused)
+    return result

@@ -1,10 +1,14 @@
-"""Register a sale: all items or none, limits consumed atomically, idempotent by key.
+"""Register a sale: all items or none, limits consumed atomically, idempotent by key; then
+confirm, cancel, read and list it.
 
 A sale re-computes each item's quote and sells only at the tariff the desk chose: if that
 tariff no longer holds the desk gets `price-changed` with the fresh quote, or
-`limit-reached` when another desk used up the limit in the meantime. What it decided is
-written in one statement (app.db.sales.write_sale); an idempotency key keeps the sale it
-made, and a retry is answered with that sale as it is then.
+`limit-reached` when another desk used up the limit in the meantime
+(app.domain.sale_lines). What it decided is written in one statement
+(app.db.sales.write_sale); an idempotency key keeps the sale it made, and a retry is
+answered with that sale as it is then. A confirm or cancel locks the sale and lets
+app.domain.sales decide on it as it now is; this module writes what was decided and maps a
+refusal to its problem.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,27 +29,34 @@ from app.db import sales as db
 from app.db.changes import NewEvent
 from app.db.partners import PartnerRow
 from app.db.sales import FundingRow, ItemRow, NewItem, Outcome, SaleRow
+from app.domain import sales as lifecycle
 from app.domain.access import Principal, Tenant
-from app.domain.limits import UsageClaim
+from app.domain.cards import CardStatus
+from app.domain.limits import UsageClaim, activity_day
 from app.domain.pricing import CompanionTerms, Tariff
-from app.domain.reasons import Reason
 from app.domain.reports import settlement_day
+from app.domain.sale_lines import (
+    CompanionAsk,
+    TariffGone,
+    TooManyCompanions,
+    chosen_tariff,
+    companion_line,
+    companions_refusal,
+)
+from app.domain.sales import Decision, Refusal, SaleFacts, SaleStatus, Transition
 from app.errors import BadRequest, Conflict, NotFound, OpenPasError, Unprocessable
 from app.services.access import ensure
 from app.services.audit import record_reads
 from app.services.quotes import (
     DESKS,
     QuoteResult,
-    activity_date,
+    card_problem,
     compute_quote,
     desk_offer,
     load_card_holder,
+    offer_facts,
 )
 from app.settings import Settings
-
-LIMIT_REASONS = {Reason.LIMIT_REACHED, Reason.QUANTITY_EXCEEDS_LIMIT}
-# The label of a companions' line (labels are stored in Dutch, as a tariff's).
-COMPANION_LABEL = "Begeleider"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +180,12 @@ async def _sell(
     now = utcnow()
     sale_id = uuid.uuid4()
     lines: list[tuple[QuoteResult, Tariff, int]] = []
-    brought: Counter[tuple[str, str]] = Counter()  # companions per holder and offer
+    asked: list[CompanionAsk] = []  # the companions of the lines so far
     claimed: dict[str, tuple[UsageClaim, ...]] = {}  # usage per holder, of the items so far
     partner_id = None
     for index, requested in enumerate(request.items):
         try:
-            result, tariff = await _sell_item(session, principal, requested, brought, claimed, now)
+            result, tariff = await _sell_item(session, principal, requested, asked, claimed, now)
         except OpenPasError as problem:
             problem.at_item(index)  # which of the items: its index, and pointers under it
             raise
@@ -202,7 +211,7 @@ async def _sell(
         own = _item_row(next(ids), result, tariff)
         rows = [(own, tariff.usage_claims)]
         if companions:
-            assert tariff.companions is not None  # checked by _check_companions
+            assert tariff.companions is not None  # checked by companions_refusal
             rows.append((_companions_row(next(ids), own, tariff.companions, companions), ()))
         new_items += [
             NewItem(
@@ -218,7 +227,7 @@ async def _sell(
         id=str(sale_id),
         partner_id=offer.partner_id,
         client_id=principal.client_id,
-        status="held" if request.hold else "confirmed",
+        status=SaleStatus.HELD if request.hold else SaleStatus.CONFIRMED,
         created_at=now,
         hold_expires_at=held_until,
         confirmed_at=None if request.hold else now,
@@ -243,7 +252,7 @@ async def _sell_item(
     session: AsyncSession,
     principal: Principal,
     requested: SaleItemRequest,
-    brought: Counter[tuple[str, str]],
+    asked: list[CompanionAsk],
     claimed: dict[str, tuple[UsageClaim, ...]],
     now: datetime,
 ) -> tuple[QuoteResult, Tariff]:
@@ -261,41 +270,44 @@ async def _sell_item(
         session, holder, offer, price_class, requested.quantity, now, earlier
     )
     tariff = _chosen(result, requested.tariff_id)
-    # The maximum is per holder and offer: splitting a sale into lines does not raise it.
-    brought[holder.passholder_id, offer.id] += requested.companions
-    _check_companions(tariff, brought[holder.passholder_id, offer.id])
+    ask = CompanionAsk(holder.passholder_id, offer.id, requested.companions)
+    too_many = companions_refusal(asked, ask, tariff.companions)
+    if too_many is not None:
+        raise _too_many_companions(too_many)
+    asked.append(ask)
     claimed[holder.passholder_id] = earlier + tariff.usage_claims
     return result, tariff
 
 
 def _chosen(result: QuoteResult, tariff_id: str) -> Tariff:
-    for tariff in result.quote.tariffs:
-        if tariff.tariff_id == tariff_id:
-            return tariff
-    # The id starts with its scheme's code: was that scheme's limit used up meanwhile?
-    scheme_code = tariff_id.split(".", 1)[0]
-    for missing in result.quote.not_applicable:
-        if missing.scheme_code == scheme_code and missing.reason in LIMIT_REASONS:
+    chosen = chosen_tariff(result.quote, tariff_id)
+    match chosen:
+        case TariffGone.CARD_BLOCKED:
+            raise card_problem(CardStatus.BLOCKED)
+        case TariffGone.CARD_REPLACED:
+            raise card_problem(CardStatus.REPLACED)
+        case TariffGone.LIMIT_REACHED:
             raise _limit_error(True)
-        if missing.scheme_code == scheme_code and missing.reason == Reason.BUDGET_EXHAUSTED:
+        case TariffGone.BUDGET_EXHAUSTED:
             raise _limit_error(False)
-    raise PriceChanged(result)
+        case TariffGone.PRICE_CHANGED:
+            raise PriceChanged(result)
+    return chosen
 
 
-def _check_companions(tariff: Tariff, companions: int) -> None:
-    most = 0 if tariff.companions is None else tariff.companions.max
-    if companions > most:
-        detail = (
-            "this tariff admits no companions"
-            if most == 0
-            else f"this tariff admits at most {most} companion{'s' if most > 1 else ''} "
-            "per holder and offer in one sale"
-        )
-        raise Unprocessable(
-            f"{detail[0].upper()}{detail[1:]}.",
-            code="too-many-companions",
-            extra={"errors": [{"pointer": "/companions", "detail": detail}]},
-        )
+def _too_many_companions(refusal: TooManyCompanions) -> Unprocessable:
+    most = refusal.most
+    detail = (
+        "this tariff admits no companions"
+        if most == 0
+        else f"this tariff admits at most {most} companion{'s' if most > 1 else ''} "
+        "per holder and offer in one sale"
+    )
+    return Unprocessable(
+        f"{detail[0].upper()}{detail[1:]}.",
+        code="too-many-companions",
+        extra={"errors": [{"pointer": "/companions", "detail": detail}]},
+    )
 
 
 class PriceChanged(Conflict):
@@ -306,6 +318,9 @@ class PriceChanged(Conflict):
             "The chosen tariff no longer holds; sell at a tariff of the fresh quote.",
             code="price-changed",
             extra={"best_tariff_id": result.quote.best_tariff_id},
+            # Nothing of the sale is written yet (its one write comes after every check);
+            # what stands is the audit row of the fresh quote the desk is shown.
+            keeps_work=True,
         )
         self.result = result
 
@@ -340,7 +355,7 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
         unit_price_cents=tariff.unit_price_cents,
         total_cents=tariff.total_cents,
         discount_cents=tariff.discount_cents,
-        activity_date=activity_date(result.offer) or result.at,
+        activity_date=activity_day(offer_facts(result.offer), result.at),
         funding=tuple(
             FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
             for share in tariff.funding
@@ -351,163 +366,187 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
 def _companions_row(
     item_id: uuid.UUID, holder_line: ItemRow, terms: CompanionTerms, count: int
 ) -> ItemRow:
-    """The companions' tickets next to a holder's line: at the companion price on the
-    regular price, funded by the base scheme's key, using up no limit."""
+    """The companions' line (app.domain.sale_lines.companion_line) next to a holder's."""
+    line = companion_line(terms, count)
     return ItemRow(
         id=str(item_id),
         passholder_id=holder_line.passholder_id,
         card_number=holder_line.card_number,
         offer_id=holder_line.offer_id,
         price_class=holder_line.price_class,
-        scheme_code=terms.scheme_code,
-        scheme_version=terms.scheme_version,
+        scheme_code=line.scheme_code,
+        scheme_version=line.scheme_version,
         parts=[
-            {
-                "code": terms.scheme_code,
-                "version": terms.scheme_version,
-                "discount_cents": terms.discount_cents,
-            }
+            {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
+            for p in line.parts
         ],
-        label=db.fit_label(f"{COMPANION_LABEL} ({terms.scheme_name.nl})"),
-        quantity=count,
+        label=db.fit_label(line.label),
+        quantity=line.quantity,
         regular_price_cents=holder_line.regular_price_cents,
-        unit_price_cents=terms.unit_price_cents,
-        total_cents=terms.unit_price_cents * count,
-        discount_cents=terms.discount_cents,
+        unit_price_cents=line.unit_price_cents,
+        total_cents=line.total_cents,
+        discount_cents=line.discount_cents,
         activity_date=holder_line.activity_date,
         funding=tuple(
             FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
-            for share in terms.funding(count)
+            for share in line.funding
         ),
         companion_of=holder_line.id,
     )
 
 
-async def release_expired_holds(session: AsyncSession, passholder_id: str, now: datetime) -> None:
-    for sale_id in await db.expired_holds_of(session, passholder_id, now):
-        await _expire(session, sale_id, now)
+# --- a sale's life: decided by app.domain.sales on the locked sale, written here ------------
 
 
-async def _expire(session: AsyncSession, sale_id: uuid.UUID, now: datetime) -> bool:
-    """A hold whose time ran out gives its usage back, once."""
-    return await _release(session, sale_id, "expired", now, from_statuses=("held",))
+def _facts(sale: SaleRow) -> SaleFacts:
+    return SaleFacts(sale.status, sale.created_at, sale.hold_expires_at)
 
 
-async def _release(
-    session: AsyncSession,
-    sale_id: uuid.UUID,
-    status: str,
-    now: datetime,
-    *,
-    from_statuses: Sequence[str],
-) -> bool:
-    """Move the sale to `status` and give its usage back, exactly once."""
-    values: dict[str, Any] = {"status": status}
-    if status == "cancelled":
-        values["cancelled_at"] = now
-    if not await db.set_status(session, sale_id, from_statuses=from_statuses, values=values):
-        return False
-    await db.give_back_usage(session, sale_id)
-    await db.end_hold(session, sale_id)
-    return True
-
-
-async def read_sale(
-    session: AsyncSession, principal: Principal, sale_id: str, now: datetime | None = None
-) -> SaleRow:
-    """One of the partner's own sales, as it is at `now`: a hold whose time ran out is
-    released on the way, so it reads as expired — to GET, confirm and cancel alike, whether
-    or not something released it before."""
+def _sale_key(sale_id: str) -> uuid.UUID:
     try:
-        key = uuid.UUID(sale_id)
+        return uuid.UUID(sale_id)
     except ValueError:
         raise NotFound(f"No sale {sale_id[:64]!r}.") from None
+
+
+async def _locked(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+    """One of the partner's own sales, locked: see app.db.sales.lock_sale."""
+    sale = await db.lock_sale(session, _sale_key(sale_id))
+    if sale is None:
+        raise NotFound(f"No sale {sale_id}.")
+    ensure(principal, DESKS, Tenant(partner_id=sale.partner_id), hide=True)
+    return sale
+
+
+async def _carry_out(
+    session: AsyncSession,
+    sale: SaleRow,
+    decision: Decision,
+    now: datetime,
+    partner: PartnerRow | None = None,
+) -> SaleRow:
+    """Make the decision's move on the locked `sale`; the sale as it then is."""
+    move = decision.transition
+    if move is None:
+        return sale
+    key = uuid.UUID(sale.id)
+    moved = await db.set_status(session, key, before=move.before, values=_stamped(move, now))
+    assert moved, "the sale is locked, so it is still in the status decided on"
+    if move.ends_hold:
+        await db.end_hold(session, key)
+    if move.gives_back_usage:
+        await db.give_back_usage(session, key)
+    if move.settlement_sign:
+        await settlement.book(session, key, move.settlement_sign, _settlement_days(sale, now))
+    event = _EVENTS.get(move.after)
+    if event is not None:
+        partner = partner or await _partner(session, sale)
+        await changes.record(
+            session, [NewEvent(partner.region_id, event, sale.id, {"partner_id": partner.id})], now
+        )
+    [current] = await db.get_sales(session, [key])
+    return current
+
+
+# The change feed tells regional systems about confirmations and cancellations; a lapsed
+# hold never counted anywhere, so its end is no event.
+_EVENTS = {SaleStatus.CONFIRMED: "sale.confirmed", SaleStatus.CANCELLED: "sale.cancelled"}
+
+
+def _stamped(move: Transition, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {"status": move.after}
+    if move.after == SaleStatus.CONFIRMED:
+        values["confirmed_at"] = now
+    elif move.after == SaleStatus.CANCELLED:
+        values["cancelled_at"] = now
+    return values
+
+
+def _refused(decision: Decision) -> Conflict:
+    """The desk's problem; what the decision carried out before it (a lapsed hold
+    released) stands."""
+    problem = _refusal(decision)
+    problem.keeps_work = True
+    return problem
+
+
+def _refusal(decision: Decision) -> Conflict:
+    match decision.refusal:
+        case Refusal.HOLD_EXPIRED:
+            return Conflict(
+                "The hold expired; its tickets were released. Sell again.", code="hold-expired"
+            )
+        case Refusal.NOT_HELD:
+            return Conflict(
+                f"The sale is {decision.status}; only a hold can be confirmed.",
+                code="sale-not-held",
+            )
+        case Refusal.NOT_ACTIVE:
+            return Conflict(
+                f"The sale is {decision.status}; there is nothing to cancel.",
+                code="sale-not-active",
+            )
+        case Refusal.WINDOW_PASSED:
+            return Conflict(
+                "The partner's cancellation window for this sale has passed.",
+                code="cancellation-window-passed",
+            )
+    raise AssertionError(f"no refusal in {decision}")
+
+
+async def _release_if_lapsed(session: AsyncSession, sale_id: uuid.UUID) -> SaleRow | None:
+    """Expire the sale if it is a hold that lapsed, deciding on it locked (another request
+    may have confirmed, cancelled or expired it meanwhile); None if there is no such sale."""
+    sale = await db.lock_sale(session, sale_id)
+    if sale is None:
+        return None
+    now = utcnow()
+    return await _carry_out(session, sale, lifecycle.as_read(_facts(sale), now), now)
+
+
+async def release_expired_holds(session: AsyncSession, passholder_id: str, now: datetime) -> None:
+    """Give back what the holder's lapsed holds still hold, before a sale claims usage."""
+    for sale_id, held_until in await db.holds_of_holder(session, passholder_id):
+        if lifecycle.hold_lapsed(held_until, now):
+            await _release_if_lapsed(session, sale_id)
+
+
+async def read_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
+    """One of the partner's own sales, as it is now: a hold whose time ran out is released
+    on the way, so it reads as expired — to GET, confirm and cancel alike, whether or not
+    something released it before."""
+    key = _sale_key(sale_id)
     found = await db.get_sales(session, [key])
     if not found:
         raise NotFound(f"No sale {sale_id}.")
     sale = found[0]
     ensure(principal, DESKS, Tenant(partner_id=sale.partner_id), hide=True)
-    now = now or utcnow()
-    if sale.status != "held" or sale.hold_expires_at is None or sale.hold_expires_at > now:
-        return sale
-    if await _expire(session, key, now):
-        await session.commit()
-    [current] = await db.get_sales(session, [key])
-    return current
-
-
-_HOLD_EXPIRED = "The hold expired; its tickets were released. Sell again."
+    if lifecycle.as_read(_facts(sale), utcnow()).transition is None:
+        return sale  # the usual read: nothing to release, nothing locked
+    return await _release_if_lapsed(session, key) or sale
 
 
 async def confirm_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
-    now = utcnow()
-    sale = await read_sale(session, principal, sale_id, now)
-    if sale.status == "confirmed":
-        return sale  # confirming twice is harmless
-    if sale.status == "expired":
-        raise Conflict(_HOLD_EXPIRED, code="hold-expired")
-    if sale.status != "held":
-        raise Conflict(
-            f"The sale is {sale.status}; only a hold can be confirmed.", code="sale-not-held"
-        )
-    key = uuid.UUID(sale.id)
-    if not await db.set_status(
-        session,
-        key,
-        from_statuses=("held",),
-        values={"status": "confirmed", "confirmed_at": now},
-        held_until_after=now,
-    ):
-        # Its time ran out between the read and now.
-        await _expire(session, key, now)
-        await session.commit()
-        raise Conflict(_HOLD_EXPIRED, code="hold-expired")
-    await db.end_hold(session, key)
-    await settlement.book(session, key, +1, _settlement_days(sale, now))
-    partner = await _partner(session, sale)
-    await changes.record(
-        session,
-        [NewEvent(partner.region_id, "sale.confirmed", sale.id, {"partner_id": partner.id})],
-        now,
-    )
-    await session.commit()
-    [confirmed] = await db.get_sales(session, [key])
-    return confirmed
+    """Confirm a hold; a confirmed sale is answered as it is (a retry, a second desk)."""
+    sale = await _locked(session, principal, sale_id)
+    now = utcnow()  # read once the lock is ours: the hold may have lapsed while we waited
+    decision = lifecycle.confirm(_facts(sale), now)
+    current = await _carry_out(session, sale, decision, now)
+    if decision.refusal is not None:
+        raise _refused(decision)
+    return current
 
 
 async def cancel_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:
-    now = utcnow()
-    sale = await read_sale(session, principal, sale_id, now)
-    if sale.status == "cancelled":
-        return sale
-    if sale.status not in ("confirmed", "held"):
-        raise Conflict(
-            f"The sale is {sale.status}; there is nothing to cancel.", code="sale-not-active"
-        )
+    """Cancel a sale or release a hold; a cancelled sale is answered as it is."""
+    sale = await _locked(session, principal, sale_id)
     partner = await _partner(session, sale)
-    # The window is the partner's promise about sales; a hold is a reservation the desk may
-    # always release before it lapses (even at a partner that takes no cancellations).
-    window = timedelta(hours=partner.cancellation_window_hours)
-    if sale.status == "confirmed" and now > sale.created_at + window:
-        raise Conflict(
-            "The partner's cancellation window for this sale has passed.",
-            code="cancellation-window-passed",
-        )
-    key = uuid.UUID(sale.id)
-    # Only from the status read above: a hold confirmed meanwhile must be taken off the
-    # settlement sums, which this cancel would not know to do.
-    if not await _release(session, key, "cancelled", now, from_statuses=(sale.status,)):
-        raise Conflict("The sale changed at the same moment; read it again.", code="conflict")
-    if sale.status == "confirmed":
-        await settlement.book(session, key, -1, _settlement_days(sale, now))
-    await changes.record(
-        session,
-        [NewEvent(partner.region_id, "sale.cancelled", sale.id, {"partner_id": partner.id})],
-        now,
-    )
-    await session.commit()
-    [cancelled] = await db.get_sales(session, [key])
-    return cancelled
+    now = utcnow()
+    decision = lifecycle.cancel(_facts(sale), now, partner.cancellation_window_hours)
+    current = await _carry_out(session, sale, decision, now, partner)
+    if decision.refusal is not None:
+        raise _refused(decision)
+    return current
 
 
 def _settlement_days(sale: SaleRow, now: datetime) -> dict[str, date]:
@@ -534,7 +573,7 @@ async def list_sales(
     principal: Principal,
     *,
     partner_id: str | None,
-    status: str | None,
+    status: SaleStatus | None,
     offer_id: str | None,
     since: datetime | None,
     until: datetime | None,
@@ -555,11 +594,9 @@ async def list_sales(
         raise NotFound(f"No partner {partner_id}.")
     ensure(principal, DESKS, Tenant(region_id=partner.region_id, partner_id=partner.id), hide=False)
     now = utcnow()
-    expired = await db.expired_holds_of_partner(session, partner.id, now)
-    for sale_id in expired:
-        await _expire(session, sale_id, now)
-    if expired:
-        await session.commit()
+    for sale_id, hold_expires_at in await db.holds_of_partner(session, partner.id):
+        if lifecycle.hold_lapsed(hold_expires_at, now):
+            await _release_if_lapsed(session, sale_id)
     found = await db.list_sale_ids(
         session,
         partner_id=partner.id,

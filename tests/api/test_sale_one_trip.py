@@ -27,6 +27,7 @@ from app.db.tables import (
     usage_counters,
 )
 from app.domain.limits import UsageClaim
+from app.domain.sales import SaleStatus
 from tests.api.test_desk import (
     disability_card_world,
     kortrijk_world,
@@ -242,7 +243,7 @@ async def write(
         id=str(uuid.uuid4()),
         partner_id=str(uuid.uuid4()),
         client_id="one-trip",
-        status="confirmed",
+        status=SaleStatus.CONFIRMED,
         created_at=now,
         hold_expires_at=None,
         confirmed_at=now,

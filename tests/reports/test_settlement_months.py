@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import BRUSSELS
 from app.db import migrations, settlement
 from app.db import reports as db_reports
+from app.db import sales as db_sales
 from app.db.engine import create_engine
 from app.db.regions import MunicipalityRow, RegionRow
 from app.db.reports import Scope
@@ -40,7 +41,6 @@ from app.db.tables import (
 )
 from app.domain.access import Role
 from app.domain.reports import Period, SaleTotals, split_months
-from app.services import sales as sales_service
 from tests.api.test_auth import assert_problem
 from tests.factories import (
     a_partner,
@@ -587,7 +587,7 @@ async def test_the_sums_follow_every_sale_change_and_settle_like_the_rows_on_pos
     await run_the_mixed_scenario(session, client, monkeypatch, seed=20261127, steps=100)
 
 
-async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_counts_it_once(
+async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_takes_it_off_once(
     session: AsyncSession, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = random.Random(3)
@@ -595,25 +595,28 @@ async def test_a_cancel_that_finds_its_hold_confirmed_meanwhile_is_refused_and_c
     sale = None
     while sale is None:
         sale = await sell_something(client, world, rng, hold=True)
-    real_partner = sales_service._partner
+    real_lock = db_sales.lock_sale
 
-    async def confirmed_meanwhile(session_: AsyncSession, row: Any) -> Any:
-        # What another desk's confirmation commits between the cancel's read and its update.
-        await settle_at(session_, row.id, "confirmed", datetime.now(UTC))
-        return await real_partner(session_, row)
+    async def confirmed_meanwhile(session_: AsyncSession, sale_id: uuid.UUID) -> Any:
+        # What another desk's confirmation commits while the cancel waits for the sale's
+        # lock: the cancel decides on the sale as the lock finds it, confirmed.
+        await settle_at(session_, str(sale_id), "confirmed", datetime.now(UTC))
+        return await real_lock(session_, sale_id)
 
-    monkeypatch.setattr(sales_service, "_partner", confirmed_meanwhile)
+    monkeypatch.setattr(db_sales, "lock_sale", confirmed_meanwhile)
 
     response = await client.post(f"/v1/sales/{sale}/cancel", headers=world.sale_desk[sale].headers)
 
-    assert_problem(response, 409, "conflict")
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "cancelled"
     status = (
         await session.execute(sa.select(sales.c.status).where(sales.c.id == uuid.UUID(sale)))
     ).scalar_one()
-    assert status == "confirmed"
+    assert status == "cancelled"
+    # Counted by the confirmation, taken off by the cancel: once each.
     await assert_the_sums_are_the_sale_rows(session)
     _, schemes = await stored_sums(session)
-    assert sum(value[0] for value in schemes.values()) == 1
+    assert sum(value[0] for value in schemes.values()) == 0
 
 
 # --- the migration fills the sums from the sales already there -------------------------------

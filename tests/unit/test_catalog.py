@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,13 @@ def test_a_119_euro_season_ticket_costs_23_euro_80_with_the_kortrijk_kansentarie
     catalog: list[SchemeDefinition],
 ) -> None:
     quote = price(
-        KV_KORTRIJK, PriceClass("season", 11900), holder("kansenstatuut"), SALE_DAY, 1, {}, catalog
+        offer=KV_KORTRIJK,
+        price_class=PriceClass("season", 11900),
+        holder=holder("kansenstatuut"),
+        at=SALE_DAY,
+        quantity=1,
+        usage={},
+        schemes=catalog,
     )
 
     best = quote.best
@@ -78,8 +85,11 @@ def test_brugge_refunds_80_percent_and_an_article_27_ticket_costs_1_euro_25(
     article27 = holder("article27", nis="31005", region="BRUGGE")
     concert = PriceClass("standard", 3000)
 
-    refund = price(CONCERTGEBOUW, concert, brugge, SALE_DAY, 1, {}, catalog).best
-    ticket = price(CONCERTGEBOUW, concert, article27, SALE_DAY, 1, {}, catalog).best
+    at_the_concert = partial(
+        price, offer=CONCERTGEBOUW, price_class=concert, at=SALE_DAY, quantity=1, usage={}
+    )
+    refund = at_the_concert(holder=brugge, schemes=catalog).best
+    ticket = at_the_concert(holder=article27, schemes=catalog).best
 
     assert refund is not None
     assert ticket is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -23,10 +23,11 @@ from app.api.models import (
     parse_reference,
     require_to_after_from,
 )
-from app.api.problems import negotiate_language, problem_response, problem_responses
+from app.api.problems import negotiate_language, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
+from app.domain.sales import SaleStatus
 from app.domain.schemes import MAX_COMPANIONS
 from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
@@ -91,7 +92,7 @@ class SaleItemOut(ResponseModel):
 class SaleOut(ResponseModel):
     id: str
     partner_id: str
-    status: Literal["held", "confirmed", "cancelled", "expired"]
+    status: SaleStatus
     created_at: datetime
     hold_expires_at: datetime | None
     confirmed_at: datetime | None
@@ -185,20 +186,11 @@ async def register_sale(
             ),
         )
     except service.PriceChanged as changed:
-        # The fresh quote, exactly as POST /v1/quotes would answer it now. Answered, not
-        # raised: showing it is audited, and the request's unit of work keeps that audit
-        # row only when the handler returns.
+        # The fresh quote, exactly as POST /v1/quotes would answer it now (its audit row
+        # stands: the problem keeps the work before it).
         language = negotiate_language(request.headers.get("accept-language"))
         changed.extra["quote"] = quote_body(changed.result, language)
-        return problem_response(
-            request,
-            status=changed.status,
-            code=changed.code,
-            title=changed.title,
-            detail=changed.detail,
-            extra=changed.extra,
-            headers=changed.headers,
-        )
+        raise
     return JSONResponse(SaleOut.of(sale).model_dump(mode="json"), status_code=201)
 
 
@@ -247,7 +239,7 @@ async def list_sales(
     session: SessionDep,
     principal: Desk,
     partner_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[Literal["held", "confirmed", "cancelled", "expired"] | None, Query()] = None,
+    status: Annotated[SaleStatus | None, Query()] = None,
     offer_id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[
         IsoDate | None, Query(alias="from", description="sold on or after this day (Brussels)")

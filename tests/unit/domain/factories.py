@@ -110,11 +110,11 @@ def quote(
     usage: Mapping[str, UsageAmount] | None = None,
 ) -> Quote:
     return price(
-        at_offer or offer(),
-        PriceClass(price_class, regular_price_cents),
-        for_holder,
-        at,
-        quantity,
-        usage or {},
-        schemes,
+        offer=at_offer or offer(),
+        price_class=PriceClass(price_class, regular_price_cents),
+        holder=for_holder,
+        at=at,
+        quantity=quantity,
+        usage=usage or {},
+        schemes=schemes,
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.domain.entitlements import entitlement_status, is_usable
+from app.domain.entitlements import entitlement_status, grace_days_of, is_usable
 
 from .factories import status
 
@@ -56,3 +56,9 @@ def test_an_ended_status_is_ended_from_its_end_date_without_grace() -> None:
 
 def test_a_status_without_end_date_stays_active() -> None:
     assert entitlement_status(status(valid_until=None), date(2099, 1, 1)) == "active"
+
+
+def test_a_status_gets_the_grace_of_its_own_region_else_of_the_home_region() -> None:
+    assert grace_days_of(30, 14) == 30
+    assert grace_days_of(0, 14) == 0  # a region without grace gives none
+    assert grace_days_of(None, 14) == 14  # valid everywhere: the home region's

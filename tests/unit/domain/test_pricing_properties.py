@@ -280,7 +280,15 @@ def test_the_stacked_strategy_reaches_tariffs_of_several_parts() -> None:
 
 def quote_of(sale: Sale) -> Quote:
     offer, price_class, holder, quantity, usage, schemes = sale
-    return price(offer, price_class, holder, SALE_DAY, quantity, usage, schemes)
+    return price(
+        offer=offer,
+        price_class=price_class,
+        holder=holder,
+        at=SALE_DAY,
+        quantity=quantity,
+        usage=usage,
+        schemes=schemes,
+    )
 
 
 def best_price(quote: Quote) -> int:
