@@ -12,7 +12,11 @@ holds the activity date, and stores both the tickets and the discount of the sal
 a count limit and a budget with the same scope and period share one bucket. The key leaves
 out the scheme version on purpose: a new version of a scheme must not hand out a fresh
 yearly budget. The service stores buckets per passholder and claims them atomically with
-`usage_claims`.
+the `UsageClaim`s of the tariff it sells.
+
+This module knows limits, not schemes: `schemes` parses a scheme's limits with it, and the
+price calculation (`pricing`) turns a scheme's limits into bucket keys for an offer and a
+day (`pricing.usage_keys`, the buckets a quote reads), so the dependency goes one way.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import quote
 
 from app.domain.facts import OfferFacts
@@ -32,9 +36,6 @@ from app.domain.validation import (
     read_integer,
     read_object,
 )
-
-if TYPE_CHECKING:
-    from app.domain.schemes import SchemeDefinition
 
 Scope = Literal["offer", "partner", "scheme", "category"]
 SCOPES: tuple[Scope, ...] = ("offer", "partner", "scheme", "category")
@@ -227,21 +228,6 @@ def claims(
 def activity_day(offer: OfferFacts, at: date) -> date:
     """The day that counts for age, statuses and periods: the activity's, else the sale's."""
     return offer.activity_date or at
-
-
-def buckets_for(scheme: SchemeDefinition, offer: OfferFacts, at: date) -> tuple[str, ...]:
-    """The bucket keys the service must load (for one passholder) to price `scheme`."""
-    day = activity_day(offer, at)
-    return tuple(bucket.key(scheme.code, offer, day) for bucket in bucket_plan(scheme.limits))
-
-
-def usage_claims(
-    scheme: SchemeDefinition, offer: OfferFacts, at: date, tickets: int, discount_cents: int
-) -> tuple[UsageClaim, ...]:
-    """What selling `tickets` with a total reduction of `discount_cents` adds, per bucket."""
-    plan = bucket_plan(scheme.limits)
-    day = activity_day(offer, at)
-    return claims(plan, [b.key(scheme.code, offer, day) for b in plan], tickets, discount_cents)
 
 
 # --- parsing -------------------------------------------------------------------------------
