@@ -48,7 +48,7 @@ from app.db import migrations, settlement, tables
 from app.db.engine import create_engine, create_sessionmaker
 from app.domain.cards import new_card_number
 from app.domain.conditions import Predicate, Subject, compile_condition, subject_of
-from app.domain.entitlements import EntitlementFact, is_usable
+from app.domain.entitlements import USABLE_STATUSES, EntitlementFact, entitlement_status
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
 from app.domain.funding import FundingShare, PayerRefs, split_discount
 from app.domain.insz import insz_pseudonym, parse_insz
@@ -1180,7 +1180,7 @@ def holder_chunks(
                 ks = [fact for fact in facts if fact.type == "kansenstatuut"]
                 if ks:
                     world.ks_holders.append(index)
-                    if any(is_usable(fact, today) for fact in ks):
+                    if any(entitlement_status(f, today) in USABLE_STATUSES for f in ks):
                         world.ks_active_by_region[region].append(index)
         yield [
             ("passholders", COLUMNS["passholders"], holders),
