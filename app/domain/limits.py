@@ -39,8 +39,8 @@ from app.domain.validation import (
 
 Scope = Literal["offer", "partner", "scheme", "category"]
 SCOPES: tuple[Scope, ...] = ("offer", "partner", "scheme", "category")
-Period = Literal["absolute", "day", "week", "month", "quarter", "year"]
-PERIODS: tuple[Period, ...] = ("absolute", "day", "week", "month", "quarter", "year")
+LimitPeriod = Literal["absolute", "day", "week", "month", "quarter", "year"]
+LIMIT_PERIODS: tuple[LimitPeriod, ...] = ("absolute", "day", "week", "month", "quarter", "year")
 Per = Literal["passholder"]
 PERS: tuple[Per, ...] = ("passholder",)
 
@@ -54,7 +54,7 @@ class Limit:
     """One limit; exactly one of `count` and `discount_cents` is set."""
 
     scope: Scope
-    period: Period
+    period: LimitPeriod
     count: int | None = None
     discount_cents: int | None = None
     # "MM-DD": the day a `year` period starts (a school or season year); None is 1 January.
@@ -106,7 +106,7 @@ class Bucket:
     """The limits of one scheme that share a scope and period, merged into one counter."""
 
     scope: Scope
-    period: Period
+    period: LimitPeriod
     year_starts: tuple[int, int]
     max_tickets: int | None
     max_discount_cents: int | None
@@ -130,7 +130,7 @@ class Allowance:
 
 
 def period_start(
-    period: Period, day: date, year_starts: tuple[int, int] = _NEW_YEAR
+    period: LimitPeriod, day: date, year_starts: tuple[int, int] = _NEW_YEAR
 ) -> date | None:
     """The first day of the calendar period holding `day`; None for `absolute`."""
     match period:
@@ -166,7 +166,7 @@ def usage_bucket_key(
     scheme_code: str,
     scope: Scope,
     scope_ref: str | None,
-    period: Period,
+    period: LimitPeriod,
     period_start: date | None,
 ) -> str:
     """E.g. "KORTRIJK_KANSENTARIEF|offer:abc|absolute" or "BRUGGE_X|scheme|year:2026-01-01".
@@ -180,7 +180,7 @@ def usage_bucket_key(
 
 def bucket_plan(limits: Sequence[Limit]) -> tuple[Bucket, ...]:
     """Group limits by the bucket they count in; the strictest maximum of each kind wins."""
-    merged: dict[tuple[Scope, Period, tuple[int, int]], tuple[int | None, int | None]] = {}
+    merged: dict[tuple[Scope, LimitPeriod, tuple[int, int]], tuple[int | None, int | None]] = {}
     for limit in limits:
         starts = parse_year_starts(limit.year_starts) if limit.period == "year" else _NEW_YEAR
         group = (limit.scope, limit.period, starts)
@@ -278,7 +278,9 @@ def parse_limit(value: object, at: str, problems: Problems) -> Limit:
     per = read_choice(data.get("per", "passholder"), pointer(at, "per"), problems, PERS)
     # A missing scope or period was reported by read_object; the placeholder is never used.
     scope = read_choice(data.get("scope", "scheme"), pointer(at, "scope"), problems, SCOPES)
-    period = read_choice(data.get("period", "absolute"), pointer(at, "period"), problems, PERIODS)
+    period = read_choice(
+        data.get("period", "absolute"), pointer(at, "period"), problems, LIMIT_PERIODS
+    )
     year_starts = None
     if "year_starts" in data:
         if period != "year":

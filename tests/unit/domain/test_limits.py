@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.domain.limits import (
-    Period,
+    LimitPeriod,
     UsageClaim,
     bucket_plan,
     claims,
@@ -33,7 +33,9 @@ from .factories import offer, scheme
         ("year", date(2026, 12, 31), date(2026, 1, 1)),
     ],
 )
-def test_a_period_starts_on_its_calendar_boundary(period: Period, day: date, start: date) -> None:
+def test_a_period_starts_on_its_calendar_boundary(
+    period: LimitPeriod, day: date, start: date
+) -> None:
     assert period_start(period, day) == start
 
 
