@@ -9,7 +9,7 @@ of participation by month, and its non-take-up counts.
     .venv/bin/python bench/reports.py DATABASE_URL [--region CODE] [--year 2026] [--rounds 5]
         [--explain] [--synthetic 2000000 [--regions 1]]
 
-DATABASE_URL is a migrated database with sales in it, such as the one `bench/dataset.py
+DATABASE_URL is a migrated database with sales in it, such as the one `python -m bench.dataset
 --keep` leaves behind. Without --region the region with the most sale lines is timed, and
 without --year the year in which it has the most. Each report runs once to warm the cache,
 then --rounds times; the median and the fastest are printed. --explain prints PostgreSQL's
