@@ -8,7 +8,7 @@ of 3,000 requests (304 sales), 16 at a time, after a warm-up round; the best rou
 reported, because this machine is shared. Sales sell each sample once at the tariff its
 quote offered, with a fresh Idempotency-Key; a sale refused because an earlier one used up
 the holder's limit (409) counts as a request too, and their share is printed. Needs a
-database filled by bench/dataset.py; sales change it (they use up limits).
+database filled by `python -m bench.dataset`; sales change it (they use up limits).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/floor.py --summary var/bench-dataset.json [--seconds 8]
 
-Needs `wrk` and a database filled by bench/dataset.py. It starts one uvicorn worker whose
+Needs `wrk` and a database filled by `python -m bench.dataset`. It starts one uvicorn worker whose
 application is OpenPas plus a few measuring routes (added here, never in the product),
 each answering POST with a real 21 KB quote body captured at start-up:
 

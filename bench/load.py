@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/load.py --summary var/bench-dataset.json [--workers 2] [--seconds 20]
 
-Needs `wrk` (Debian: apt-get install wrk) and a database filled by bench/dataset.py. It
-starts `uvicorn app.asgi:app` with the given number of worker processes on that database,
+Needs `wrk` (Debian: apt-get install wrk) and a database filled by `python -m bench.dataset`.
+It starts `uvicorn app.asgi:app` with the given number of worker processes on that database,
 then drives, from a separate wrk process on loopback:
 
 1. GET /health           — the bare JSON endpoint: the ceiling of this server on this machine;
@@ -170,7 +170,7 @@ Sample = tuple[str, str, str]  # card number, offer id, price class
 
 
 def samples_of(summary: dict[str, Any]) -> list[Sample]:
-    """The (card, offer, price class) triples bench/dataset.py picked for quoting."""
+    """The (card, offer, price class) triples bench/dataset picked for quoting."""
     return [(s["card_number"], s["offer_id"], s["price_class"]) for s in summary["quote_samples"]]
 
 

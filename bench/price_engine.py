@@ -20,8 +20,8 @@ from datetime import date
 
 from app.domain.entitlements import EntitlementFact
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
-from app.domain.limits import UsageAmount, buckets_for
-from app.domain.pricing import Quote, price
+from app.domain.limits import UsageAmount
+from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition, parse_scheme
 
 SALE_DAY = date(2026, 3, 14)
@@ -157,8 +157,7 @@ def main() -> None:
     # Some usage in every bucket the holder's quote reads, as after a few months of use.
     usage = {
         key: UsageAmount(tickets=1, discount_cents=1000)
-        for scheme in schemes
-        for key in buckets_for(scheme, OFFER, SALE_DAY)
+        for key in usage_keys(OFFER, SALE_DAY, schemes)
     }
     for label, holder in (("holder", HOLDER), ("public price list", None)):
         micros, quote = cpu_microseconds_per_call(

@@ -9,7 +9,7 @@ of participation by month, and its non-take-up counts.
     .venv/bin/python bench/reports.py DATABASE_URL [--region CODE] [--year 2026] [--rounds 5]
         [--explain] [--synthetic 2000000 [--regions 1]]
 
-DATABASE_URL is a migrated database with sales in it, such as the one `bench/dataset.py
+DATABASE_URL is a migrated database with sales in it, such as the one `python -m bench.dataset
 --keep` leaves behind. Without --region the region with the most sale lines is timed, and
 without --year the year in which it has the most. Each report runs once to warm the cache,
 then --rounds times; the median and the fastest are printed. --explain prints PostgreSQL's
@@ -43,7 +43,7 @@ from app.db import migrations, settlement
 from app.db import reports as db_reports
 from app.db.engine import create_engine, create_sessionmaker
 from app.domain.access import Grant, Principal, Role
-from app.domain.reports import Period
+from app.domain.reports import ReportPeriod
 from app.services import reports
 from app.settings import async_database_url
 
@@ -264,14 +264,14 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         async with create_sessionmaker(engine)() as session:
             region_id, year = await busiest(session, args.region, args.year)
-            period = Period(date(year, 1, 1), date(year + 1, 1, 1))
+            period = ReportPeriod(date(year, 1, 1), date(year + 1, 1, 1))
 
             async def settle() -> object:
                 return await reports.settlement(
                     session, ADMIN, partner_id=None, region_id=region_id, period=period
                 )
 
-            edged = Period(
+            edged = ReportPeriod(
                 period.from_date + timedelta(days=14), period.to_date - timedelta(days=14)
             )
 

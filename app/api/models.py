@@ -17,7 +17,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     Strict,
     StringConstraints,
 )
@@ -83,7 +82,6 @@ class ResponseModel(BaseModel):
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
-Id = Annotated[str, Field(description="An opaque id.", examples=["0b6e5c1e-…"])]
 
 ItemT = TypeVar("ItemT")
 

@@ -59,7 +59,7 @@ from app.domain.reports import (
     Figures,
     GroupBy,
     PayerLine,
-    Period,
+    ReportPeriod,
     SaleTotals,
     SchemeTotal,
     split_months,
@@ -93,11 +93,11 @@ def _sales_of(scope: Scope) -> sa.ColumnElement[bool]:
     return _partners_of(scope, sales.c.partner_id)
 
 
-def _in(period: Period, day: sa.ColumnElement[Any] = sale_items.c.activity_date) -> Any:
+def _in(period: ReportPeriod, day: sa.ColumnElement[Any] = sale_items.c.activity_date) -> Any:
     return sa.and_(day >= period.from_date, day < period.to_date)
 
 
-def _counted(scope: Scope, period: Period) -> list[sa.ColumnElement[bool]]:
+def _counted(scope: Scope, period: ReportPeriod) -> list[sa.ColumnElement[bool]]:
     return [sales.c.status == CONFIRMED, _sales_of(scope), _in(period)]
 
 
@@ -117,11 +117,11 @@ _LINE_DISCOUNT = sale_items.c.discount_cents * sale_items.c.quantity
 
 
 def _sources(
-    period: Period,
+    period: ReportPeriod,
     *,
     monthly: bool,
     raw: Callable[[int, sa.ColumnElement[bool]], sa.Select[Any]],
-    summed: Callable[[Period], sa.Select[Any]],
+    summed: Callable[[ReportPeriod], sa.Select[Any]],
 ) -> list[sa.Select[Any]]:
     """`raw(sign, days)`: the lines counted (+1) or taken off (−1) on the `days`."""
     if monthly:
@@ -149,7 +149,7 @@ _SCHEME_KEY = ("scheme_code",)
 
 
 async def payer_lines(
-    session: AsyncSession, scope: Scope, period: Period, *, monthly: bool = True
+    session: AsyncSession, scope: Scope, period: ReportPeriod, *, monthly: bool = True
 ) -> list[PayerLine]:
     """Per tariff scheme, funded scheme, payer and payer reference: the lines and the share.
 
@@ -183,7 +183,7 @@ async def payer_lines(
             .group_by(*key)
         )
 
-    def summed(months: Period) -> sa.Select[Any]:
+    def summed(months: ReportPeriod) -> sa.Select[Any]:
         table = settlement_payer_months
         return sa.select(
             table.c.scheme_code,
@@ -223,7 +223,7 @@ async def payer_lines(
 
 
 async def scheme_totals(
-    session: AsyncSession, scope: Scope, period: Period, *, monthly: bool = True
+    session: AsyncSession, scope: Scope, period: ReportPeriod, *, monthly: bool = True
 ) -> list[SchemeTotal]:
     """Per tariff scheme with lines counted or taken off in the period: tickets, regular
     total, what holders paid and the reduction — at 0 where they cancel out (the settlement
@@ -244,7 +244,7 @@ async def scheme_totals(
             .group_by(sale_items.c.scheme_code)
         )
 
-    def summed(months: Period) -> sa.Select[Any]:
+    def summed(months: ReportPeriod) -> sa.Select[Any]:
         table = settlement_scheme_months
         return sa.select(table.c.scheme_code, *(table.c[name] for name in SCHEME_SUMS)).where(
             _partners_of(scope, table.c.partner_id),
@@ -289,7 +289,7 @@ def _group_key(group_by: GroupBy) -> sa.ColumnElement[Any]:
 
 
 async def participation(
-    session: AsyncSession, scope: Scope, period: Period, group_by: GroupBy
+    session: AsyncSession, scope: Scope, period: ReportPeriod, group_by: GroupBy
 ) -> tuple[list[CellCounts], Figures]:
     """The cells of a region's (or one partner's) participation and its total, before any
     suppression.

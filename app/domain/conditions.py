@@ -85,7 +85,7 @@ class ResidentOfMunicipalities:
 
 
 @dataclass(frozen=True, slots=True)
-class CardHolder:
+class CardHolderCondition:
     """Anyone with a pass (a welcome coupon, a scheme for all passholders)."""
 
 
@@ -97,7 +97,7 @@ Condition: TypeAlias = (
     | AgeBetween
     | ResidentOfRegion
     | ResidentOfMunicipalities
-    | CardHolder
+    | CardHolderCondition
 )
 
 CONDITION_KEYS = ("all", "any", "not", "entitlement", "age", "resident_of", "card_holder")
@@ -124,7 +124,7 @@ def condition_to_dict(condition: Condition) -> dict[str, object]:
             return {"resident_of": region}
         case ResidentOfMunicipalities(nis_codes):
             return {"resident_of": list(nis_codes)}
-        case CardHolder():
+        case CardHolderCondition():
             return {"card_holder": True}
 
 
@@ -136,10 +136,10 @@ def parse_condition(
 ) -> Condition:
     if depth > MAX_DEPTH:
         problems.add(at, f"is nested more than {MAX_DEPTH} levels deep")
-        return CardHolder()
+        return CardHolderCondition()
     if not isinstance(value, Mapping) or not value:
         problems.add(at, f"must be an object with one of: {', '.join(CONDITION_KEYS)}")
-        return CardHolder()
+        return CardHolderCondition()
     kinds = [key for key in value if key in CONDITION_KEYS]
     if len(kinds) != 1:
         if not kinds:
@@ -150,7 +150,7 @@ def parse_condition(
             )
         else:
             problems.add(at, f"must have exactly one of: {', '.join(kinds)}")
-        return CardHolder()
+        return CardHolderCondition()
     kind = kinds[0]
     here = pointer(at, kind)
     inner = value[kind]
@@ -187,7 +187,7 @@ def parse_condition(
     read_object(value, at, problems, required=("card_holder",))
     if inner is not True:
         problems.add(here, "must be true")
-    return CardHolder()
+    return CardHolderCondition()
 
 
 def _parse_entitlement(
@@ -289,7 +289,7 @@ def compile_condition(condition: Condition, owner_region: str | None) -> Predica
         case ResidentOfMunicipalities(nis_codes):
             municipalities = frozenset(nis_codes)
             return lambda s: s.municipality_nis in municipalities
-        case CardHolder():
+        case CardHolderCondition():
             return lambda s: True
 
 

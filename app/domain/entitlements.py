@@ -68,7 +68,3 @@ def entitlement_status(entitlement: EntitlementFact, on: date) -> EntitlementSta
     if on <= entitlement.valid_until + timedelta(days=entitlement.grace_days):
         return "in_grace"
     return "expired"
-
-
-def is_usable(entitlement: EntitlementFact, on: date) -> bool:
-    return entitlement_status(entitlement, on) in USABLE_STATUSES

@@ -12,7 +12,11 @@ holds the activity date, and stores both the tickets and the discount of the sal
 a count limit and a budget with the same scope and period share one bucket. The key leaves
 out the scheme version on purpose: a new version of a scheme must not hand out a fresh
 yearly budget. The service stores buckets per passholder and claims them atomically with
-`usage_claims`.
+the `UsageClaim`s of the tariff it sells.
+
+This module knows limits, not schemes: `schemes` parses a scheme's limits with it, and the
+price calculation (`pricing`) turns a scheme's limits into bucket keys for an offer and a
+day (`pricing.usage_keys`, the buckets a quote reads), so the dependency goes one way.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import quote
 
 from app.domain.facts import OfferFacts
@@ -33,13 +37,10 @@ from app.domain.validation import (
     read_object,
 )
 
-if TYPE_CHECKING:
-    from app.domain.schemes import SchemeDefinition
-
 Scope = Literal["offer", "partner", "scheme", "category"]
 SCOPES: tuple[Scope, ...] = ("offer", "partner", "scheme", "category")
-Period = Literal["absolute", "day", "week", "month", "quarter", "year"]
-PERIODS: tuple[Period, ...] = ("absolute", "day", "week", "month", "quarter", "year")
+LimitPeriod = Literal["absolute", "day", "week", "month", "quarter", "year"]
+LIMIT_PERIODS: tuple[LimitPeriod, ...] = ("absolute", "day", "week", "month", "quarter", "year")
 Per = Literal["passholder"]
 PERS: tuple[Per, ...] = ("passholder",)
 
@@ -53,7 +54,7 @@ class Limit:
     """One limit; exactly one of `count` and `discount_cents` is set."""
 
     scope: Scope
-    period: Period
+    period: LimitPeriod
     count: int | None = None
     discount_cents: int | None = None
     # "MM-DD": the day a `year` period starts (a school or season year); None is 1 January.
@@ -105,7 +106,7 @@ class Bucket:
     """The limits of one scheme that share a scope and period, merged into one counter."""
 
     scope: Scope
-    period: Period
+    period: LimitPeriod
     year_starts: tuple[int, int]
     max_tickets: int | None
     max_discount_cents: int | None
@@ -129,7 +130,7 @@ class Allowance:
 
 
 def period_start(
-    period: Period, day: date, year_starts: tuple[int, int] = _NEW_YEAR
+    period: LimitPeriod, day: date, year_starts: tuple[int, int] = _NEW_YEAR
 ) -> date | None:
     """The first day of the calendar period holding `day`; None for `absolute`."""
     match period:
@@ -165,7 +166,7 @@ def usage_bucket_key(
     scheme_code: str,
     scope: Scope,
     scope_ref: str | None,
-    period: Period,
+    period: LimitPeriod,
     period_start: date | None,
 ) -> str:
     """E.g. "KORTRIJK_KANSENTARIEF|offer:abc|absolute" or "BRUGGE_X|scheme|year:2026-01-01".
@@ -179,7 +180,7 @@ def usage_bucket_key(
 
 def bucket_plan(limits: Sequence[Limit]) -> tuple[Bucket, ...]:
     """Group limits by the bucket they count in; the strictest maximum of each kind wins."""
-    merged: dict[tuple[Scope, Period, tuple[int, int]], tuple[int | None, int | None]] = {}
+    merged: dict[tuple[Scope, LimitPeriod, tuple[int, int]], tuple[int | None, int | None]] = {}
     for limit in limits:
         starts = parse_year_starts(limit.year_starts) if limit.period == "year" else _NEW_YEAR
         group = (limit.scope, limit.period, starts)
@@ -227,21 +228,6 @@ def claims(
 def activity_day(offer: OfferFacts, at: date) -> date:
     """The day that counts for age, statuses and periods: the activity's, else the sale's."""
     return offer.activity_date or at
-
-
-def buckets_for(scheme: SchemeDefinition, offer: OfferFacts, at: date) -> tuple[str, ...]:
-    """The bucket keys the service must load (for one passholder) to price `scheme`."""
-    day = activity_day(offer, at)
-    return tuple(bucket.key(scheme.code, offer, day) for bucket in bucket_plan(scheme.limits))
-
-
-def usage_claims(
-    scheme: SchemeDefinition, offer: OfferFacts, at: date, tickets: int, discount_cents: int
-) -> tuple[UsageClaim, ...]:
-    """What selling `tickets` with a total reduction of `discount_cents` adds, per bucket."""
-    plan = bucket_plan(scheme.limits)
-    day = activity_day(offer, at)
-    return claims(plan, [b.key(scheme.code, offer, day) for b in plan], tickets, discount_cents)
 
 
 def with_claims(
@@ -307,7 +293,9 @@ def parse_limit(value: object, at: str, problems: Problems) -> Limit:
     per = read_choice(data.get("per", "passholder"), pointer(at, "per"), problems, PERS)
     # A missing scope or period was reported by read_object; the placeholder is never used.
     scope = read_choice(data.get("scope", "scheme"), pointer(at, "scope"), problems, SCOPES)
-    period = read_choice(data.get("period", "absolute"), pointer(at, "period"), problems, PERIODS)
+    period = read_choice(
+        data.get("period", "absolute"), pointer(at, "period"), problems, LIMIT_PERIODS
+    )
     year_starts = None
     if "year_starts" in data:
         if period != "year":

@@ -176,7 +176,7 @@ def price(
     """Price `quantity` tickets of `price_class` for `holder` (None: a public price list).
 
     `at` is the sale day (Europe/Brussels); `usage` holds the holder's buckets, as listed
-    by `limits.buckets_for` for these schemes (a missing bucket is unused).
+    by `usage_keys` for these schemes (a missing bucket is unused).
 
     `not_applicable` lists every scheme meant for the offer's partner (its region's, the
     partner's own, the platform-wide ones) that gives no tariff, in the order of scheme

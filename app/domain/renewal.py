@@ -13,7 +13,9 @@ from datetime import date, timedelta
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
+class ValidityPeriod:
+    """One period an entitlement of a type is valid, as stored: its id and its dates."""
+
     id: str
     valid_from: date
     valid_until: date | None
@@ -41,7 +43,7 @@ class Renewal:
 GrantPlan = Unchanged | NewGrant | Renewal
 
 
-def _covers(period: Period, valid_from: date, valid_until: date | None) -> bool:
+def _covers(period: ValidityPeriod, valid_from: date, valid_until: date | None) -> bool:
     if period.valid_from > valid_from:
         return False
     if period.valid_until is None:
@@ -49,7 +51,9 @@ def _covers(period: Period, valid_from: date, valid_until: date | None) -> bool:
     return valid_until is not None and period.valid_until >= valid_until
 
 
-def plan_grant(existing: Sequence[Period], valid_from: date, valid_until: date | None) -> GrantPlan:
+def plan_grant(
+    existing: Sequence[ValidityPeriod], valid_from: date, valid_until: date | None
+) -> GrantPlan:
     """What granting [valid_from, valid_until] means next to the same status's periods."""
     live = [p for p in existing if p.ended_on is None]
     for period in live:

@@ -29,7 +29,7 @@ from app.domain.localized import Lang
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
+class ReportPeriod:
     """The activity dates a report covers: `from_date` included, `to_date` excluded."""
 
     from_date: date
@@ -40,15 +40,15 @@ class Period:
             raise ValueError("a period ends after it starts")
 
 
-def calendar_year_of(day: date) -> Period:
+def calendar_year_of(day: date) -> ReportPeriod:
     """Reports cover the current calendar year when the caller names no period."""
-    return Period(date(day.year, 1, 1), date(day.year + 1, 1, 1))
+    return ReportPeriod(date(day.year, 1, 1), date(day.year + 1, 1, 1))
 
 
-def closed_months_before(day: date) -> Period:
+def closed_months_before(day: date) -> ReportPeriod:
     """This calendar year's months that ended before `day`'s month; in January, last year."""
     month = day.replace(day=1)
-    return Period(calendar_year_of(month - timedelta(days=1)).from_date, month)
+    return ReportPeriod(calendar_year_of(month - timedelta(days=1)).from_date, month)
 
 
 def settlement_day(activity_date: date, on: date) -> date:
@@ -76,11 +76,11 @@ class MonthSplit:
     """A period cut at month boundaries: the whole calendar months it covers (None if it
     covers none) and the parts of months at its start and end (none, one or two)."""
 
-    whole_months: Period | None
-    partial: tuple[Period, ...]
+    whole_months: ReportPeriod | None
+    partial: tuple[ReportPeriod, ...]
 
 
-def split_months(period: Period) -> MonthSplit:
+def split_months(period: ReportPeriod) -> MonthSplit:
     """Cut a period into its whole months and the partial months at its edges.
 
     The pieces do not overlap and together are exactly the period, so sums over them add
@@ -94,10 +94,10 @@ def split_months(period: Period) -> MonthSplit:
         return MonthSplit(None, (period,))
     partial = []
     if period.from_date < first_whole:
-        partial.append(Period(period.from_date, first_whole))
+        partial.append(ReportPeriod(period.from_date, first_whole))
     if end_whole < period.to_date:
-        partial.append(Period(end_whole, period.to_date))
-    return MonthSplit(Period(first_whole, end_whole), tuple(partial))
+        partial.append(ReportPeriod(end_whole, period.to_date))
+    return MonthSplit(ReportPeriod(first_whole, end_whole), tuple(partial))
 
 
 # --- settlement ------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def reported_schemes(
 class Settlement:
     partner_id: str | None
     region_id: str | None
-    period: Period
+    period: ReportPeriod
     lines: tuple[PayerLine, ...]
     schemes: tuple[SchemeTotal, ...]
 
@@ -239,7 +239,7 @@ class Cell:
 class Participation:
     partner_id: str | None
     region_id: str
-    period: Period
+    period: ReportPeriod
     group_by: GroupBy
     cells: tuple[Cell, ...]
     total: Figures | None

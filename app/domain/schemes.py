@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from app.domain.conditions import CardHolder, Condition, condition_to_dict, parse_condition
+from app.domain.conditions import CardHolderCondition, Condition, condition_to_dict, parse_condition
 from app.domain.funding import (
     FundingByResidence,
     FundingKey,
@@ -213,7 +213,7 @@ def parse_scheme(data: Mapping[str, object]) -> SchemeDefinition:
             fields["eligibility"], at("eligibility"), problems, owner_region=owner_region
         )
         if "eligibility" in fields
-        else CardHolder()
+        else CardHolderCondition()
     )
     applies_to = (
         _parse_applies_to(

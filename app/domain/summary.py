@@ -20,7 +20,7 @@ from app.domain.conditions import (
     AgeBetween,
     AllOf,
     AnyOf,
-    CardHolder,
+    CardHolderCondition,
     Condition,
     HasEntitlement,
     Not,
@@ -393,7 +393,7 @@ def describe(scheme: SchemeDefinition, lang: Lang, region_names: Mapping[str, st
 
     price, remark = _price(scheme.price, words)
     condition = scheme.eligibility
-    if isinstance(condition, CardHolder):
+    if isinstance(condition, CardHolderCondition):
         sentence = words.with_(words.card_holder_with, price)
     elif isinstance(condition, HasEntitlement):
         region = _entitlement_region(condition, scheme.owner_region)
@@ -455,7 +455,7 @@ def _clause(
             return words.lives_in(place(region))
         case ResidentOfMunicipalities(nis_codes):
             return words.lives_in(_join([place(code) for code in nis_codes], words.or_))
-        case CardHolder():
+        case CardHolderCondition():
             return words.card_holder
 
 

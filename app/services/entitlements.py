@@ -26,7 +26,7 @@ from app.domain.entitlements import (
     entitlement_status,
     grace_days_of,
 )
-from app.domain.renewal import Period, Renewal, Unchanged, default_valid_until, plan_grant
+from app.domain.renewal import Renewal, Unchanged, ValidityPeriod, default_valid_until, plan_grant
 from app.errors import Conflict, NotFound
 from app.services.access import ensure
 from app.services.audit import record_reads
@@ -58,10 +58,10 @@ async def grant_many(
 ) -> list[GrantResult]:
     """Plan and write many grants with one read and one bulk insert (imports use this)."""
     holder_ids = sorted({uuid.UUID(r.passholder_id) for r in requests})
-    periods: dict[tuple[str, str, str | None], list[Period]] = defaultdict(list)
+    periods: dict[tuple[str, str, str | None], list[ValidityPeriod]] = defaultdict(list)
     for row in await db.entitlements_of(session, holder_ids):
         periods[(row.passholder_id, row.type, row.region_id)].append(
-            Period(row.id, row.valid_from, row.valid_until, row.ended_on)
+            ValidityPeriod(row.id, row.valid_from, row.valid_until, row.ended_on)
         )
     results: list[GrantResult] = []
     inserts: list[dict[str, object]] = []
@@ -90,7 +90,7 @@ async def grant_many(
             }
         )
         # Later requests in the same batch see this period (a list may repeat a person).
-        periods[key].append(Period(str(new_id), plan.valid_from, plan.valid_until))
+        periods[key].append(ValidityPeriod(str(new_id), plan.valid_from, plan.valid_until))
         outcome: Outcome = "renewed" if isinstance(plan, Renewal) else "granted"
         results.append(GrantResult(outcome, str(new_id)))
         events.append(

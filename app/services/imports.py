@@ -34,7 +34,6 @@ from app.services.lookup import REGISTRY
 
 MAX_ROWS = 100_000
 CHUNK_ROWS = 2_000
-COLUMNS = ("insz", "type", "valid_from", "valid_until", "evidence")
 
 
 @dataclass(slots=True)

@@ -24,7 +24,6 @@ from app.services.quotes import load_offer, offer_facts
 from app.services.schemes import place_names, summaries
 
 OFFER_EDITORS = frozenset({Role.PARTNER_ADMIN, Role.REGION_ADMIN})
-KINDS = ("one_off", "period", "permanent")
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from app.domain.reports import (
     GroupBy,
     NonTakeUp,
     Participation,
-    Period,
+    ReportPeriod,
     Settlement,
     calendar_year_of,
     closed_months_before,
@@ -105,7 +105,7 @@ def _reads_region(principal: Principal, scope: Scope) -> bool:
     return principal.is_admin or scope.region_id in principal.region_ids(REGION_READERS)
 
 
-def _require_whole_months(period: Period, detail: str) -> None:
+def _require_whole_months(period: ReportPeriod, detail: str) -> None:
     for name, day in (("from", period.from_date), ("to", period.to_date)):
         if not is_first_of_month(day):
             raise _invalid(name, detail, f"{name}: give the first day of a month.")
@@ -117,7 +117,7 @@ async def settlement(
     *,
     partner_id: str | None,
     region_id: str | None,
-    period: Period | None,
+    period: ReportPeriod | None,
 ) -> Settlement:
     """`period` None: this calendar year — for a partner, its closed months."""
     scope = await _scope(session, principal, partner_id, region_id)
@@ -157,7 +157,7 @@ async def participation(
     *,
     partner_id: str | None = None,
     region_id: str | None,
-    period: Period | None,
+    period: ReportPeriod | None,
     group_by: GroupBy,
 ) -> Participation:
     """`period` None: this calendar year."""

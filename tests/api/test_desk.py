@@ -26,7 +26,7 @@ from app.db.tables import (
 )
 from app.db.tables import sales as sales_table
 from app.domain.access import Role
-from app.domain.reports import Period
+from app.domain.reports import ReportPeriod
 from app.services.sales import request_hash
 from app.settings import Settings
 from tests.api.test_auth import assert_problem
@@ -618,7 +618,10 @@ async def test_a_disability_card_holder_brings_a_companion_who_goes_free(
     # assistant's as a second, social-tariff ticket of the holder.
     day = date.fromisoformat(own["activity_date"])
     _, total = await db_reports.participation(
-        session, Scope(region_id=world.region.id), Period(day, day + timedelta(days=1)), "month"
+        session,
+        Scope(region_id=world.region.id),
+        ReportPeriod(day, day + timedelta(days=1)),
+        "month",
     )
     assert (total.passholders, total.tickets, total.social_tariff_tickets) == (1, 1, 0)
     assert total.discount_cents == 0

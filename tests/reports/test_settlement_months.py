@@ -40,7 +40,7 @@ from app.db.tables import (
     settlement_scheme_months,
 )
 from app.domain.access import Role
-from app.domain.reports import Period, SaleTotals, split_months
+from app.domain.reports import ReportPeriod, SaleTotals, split_months
 from tests.api.test_auth import assert_problem
 from tests.factories import (
     a_partner,
@@ -71,7 +71,7 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def _is_whole_month(period: Period) -> bool:
+def _is_whole_month(period: ReportPeriod) -> bool:
     start = period.from_date
     return start.day == 1 and period.to_date == (start + timedelta(days=31)).replace(day=1)
 
@@ -80,7 +80,7 @@ def _is_whole_month(period: Period) -> bool:
 def test_a_period_splits_into_whole_months_and_partial_months_that_cover_it_exactly(
     start: date, days: int
 ) -> None:
-    period = Period(start, start + timedelta(days=days))
+    period = ReportPeriod(start, start + timedelta(days=days))
 
     split = split_months(period)
 
@@ -111,16 +111,16 @@ def test_a_period_splits_into_whole_months_and_partial_months_that_cover_it_exac
 
 
 def test_a_period_of_whole_months_has_no_partial_months() -> None:
-    year = split_months(Period(date(2026, 1, 1), date(2027, 1, 1)))
-    assert year.whole_months == Period(date(2026, 1, 1), date(2027, 1, 1))
+    year = split_months(ReportPeriod(date(2026, 1, 1), date(2027, 1, 1)))
+    assert year.whole_months == ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))
     assert year.partial == ()
-    edges = split_months(Period(date(2026, 1, 15), date(2026, 4, 3)))
-    assert edges.whole_months == Period(date(2026, 2, 1), date(2026, 4, 1))
+    edges = split_months(ReportPeriod(date(2026, 1, 15), date(2026, 4, 3)))
+    assert edges.whole_months == ReportPeriod(date(2026, 2, 1), date(2026, 4, 1))
     assert edges.partial == (
-        Period(date(2026, 1, 15), date(2026, 2, 1)),
-        Period(date(2026, 4, 1), date(2026, 4, 3)),
+        ReportPeriod(date(2026, 1, 15), date(2026, 2, 1)),
+        ReportPeriod(date(2026, 4, 1), date(2026, 4, 3)),
     )
-    inside = Period(date(2026, 1, 15), date(2026, 2, 10))
+    inside = ReportPeriod(date(2026, 1, 15), date(2026, 2, 10))
     assert split_months(inside).whole_months is None
 
 
@@ -238,7 +238,7 @@ async def assert_the_sums_are_the_sale_rows(session: AsyncSession) -> None:
 
 
 async def assert_settlements_match_the_sale_rows(
-    session: AsyncSession, scopes: list[Scope], periods: list[Period]
+    session: AsyncSession, scopes: list[Scope], periods: list[ReportPeriod]
 ) -> None:
     for period in periods:
         for scope in scopes:
@@ -248,12 +248,12 @@ async def assert_settlements_match_the_sale_rows(
             assert await db_reports.scheme_totals(session, scope, period) == raw_schemes, period
 
 
-def some_periods(rng: random.Random, first: date, last: date, count: int) -> list[Period]:
+def some_periods(rng: random.Random, first: date, last: date, count: int) -> list[ReportPeriod]:
     """Random periods, with whole years and months, single days and periods inside a month."""
     span = (last - first).days
     periods = [
-        Period(date(first.year, 1, 1), date(last.year + 1, 1, 1)),
-        Period(date(first.year, 1, 1), date(first.year + 1, 1, 1)),
+        ReportPeriod(date(first.year, 1, 1), date(last.year + 1, 1, 1)),
+        ReportPeriod(date(first.year, 1, 1), date(first.year + 1, 1, 1)),
     ]
     while len(periods) < count:
         start = first + timedelta(days=rng.randrange(span))
@@ -267,7 +267,7 @@ def some_periods(rng: random.Random, first: date, last: date, count: int) -> lis
             end = start + timedelta(days=rng.randint(1, 20))
         else:
             end = start + timedelta(days=rng.randint(20, 500))
-        periods.append(Period(start, end))
+        periods.append(ReportPeriod(start, end))
     return periods
 
 
@@ -530,7 +530,7 @@ async def run_the_mixed_scenario(
 
     # Through the API too: the report of a period with partial months at both edges.
     admin = await bearer_for(session, Role.ADMIN)
-    period = Period(date(2026, 1, 20), date(2027, 2, 10))
+    period = ReportPeriod(date(2026, 1, 20), date(2027, 2, 10))
     response = await client.get(
         "/v1/reports/settlement",
         headers=admin,
@@ -685,8 +685,7 @@ async def test_the_migration_fills_the_sums_from_the_confirmed_sales(
         await migrations.upgrade_async(empty_database)
 
         async with AsyncSession(bind=engine, expire_on_commit=False) as session:
-            # Every later migration keeps every row. (A table rebuilt on SQLite drops its
-            # old copy, which cascades to the rows that reference it.)
+            # Every later migration keeps every row.
             assert await row_counts(session, before) == before
             payers, schemes = await stored_sums(session)
             # The sales before the settlement days count on their activity dates, as then.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,11 +17,9 @@ from app.api.models import (
     parse_reference,
 )
 from app.api.problems import problem_responses
-from app.clock import BRUSSELS
-from app.db import audit as db_audit
-from app.domain.access import Principal, Role, Tenant
+from app.domain.access import Principal, Role
 from app.services import changes as change_service
-from app.services.access import ensure
+from app.services.audit import AUDITORS, read_audit
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
 
@@ -94,14 +92,6 @@ class AuditPage(ResponseModel):
     next_cursor: str | None
 
 
-AUDITORS = frozenset({Role.REGION_ADMIN})
-
-
-def _start_of(day: date | None) -> datetime | None:
-    """Midnight at the start of `day` in Brussels, the calendar the audit is read in."""
-    return datetime.combine(day, time.min, tzinfo=BRUSSELS) if day else None
-
-
 @router.get(
     "/audit",
     response_model=AuditPage,
@@ -118,30 +108,21 @@ async def audit(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> AuditPage:
-    regions: list[str] | None
-    if region_id is not None:
-        region_id = parse_reference(region_id, parameter="region_id")
-        ensure(principal, AUDITORS, Tenant(region_id=region_id), hide=False)
-        regions = [region_id]
-    elif principal.is_admin:
-        regions = None
-    else:
-        regions = sorted(principal.region_ids(AUDITORS))
+    region = None if region_id is None else parse_reference(region_id, parameter="region_id")
     position = decode_cursor(cursor, {"before": int})
-    before = position["before"] if position else None
-    rows = await db_audit.read(
+    page = await read_audit(
         session,
-        region_ids=regions,
+        principal,
+        region_id=region,
         passholder_id=(
             parse_reference(passholder_id, parameter="passholder_id") if passholder_id else None
         ),
-        since=_start_of(from_),
-        until=_start_of(to),
-        before_id=before,  # decode_cursor checked it is an int
-        limit=limit + 1,
+        from_date=from_,
+        to_date=to,
+        before_id=position["before"] if position else None,  # decode_cursor checked the int
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows = page.rows
     return AuditPage(
         items=[
             AuditOut(
@@ -154,5 +135,5 @@ async def audit(
             )
             for row in rows
         ],
-        next_cursor=encode_cursor({"before": rows[-1].id}) if more else None,
+        next_cursor=encode_cursor({"before": rows[-1].id}) if page.more else None,
     )

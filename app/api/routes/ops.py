@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.models import ResponseModel
-from app.db.migrations import current_revision, head_revision
 from app.observability import metrics_payload
+from app.services.readiness import schema_state
 
 router = APIRouter(tags=["ops"])
 
@@ -38,25 +38,23 @@ async def health() -> Health:
     summary="Readiness: database reachable and migrations at head",
 )
 async def ready(request: Request) -> JSONResponse:
-    expected = head_revision()
-    try:
-        current = await current_revision(request.app.state.engine)
-    except Exception as error:
+    state = await schema_state(request.app.state.engine)
+    if state.unreachable is not None:
         body = Readiness(
             status="not_ready",
             database="unreachable",
             schema_revision=None,
-            expected_revision=expected,
-            reason=f"database unreachable ({type(error).__name__})",
+            expected_revision=state.expected,
+            reason=f"database unreachable ({state.unreachable})",
         )
         return JSONResponse(body.model_dump(), status_code=503)
-    at_head = current == expected
+    at_head = state.at_head
     request.app.state.schema_at_head = at_head
     body = Readiness(
         status="ready" if at_head else "not_ready",
         database="ok",
-        schema_revision=current,
-        expected_revision=expected,
+        schema_revision=state.current,
+        expected_revision=state.expected,
         reason=None
         if at_head
         else "database schema is not at the migration head; run `openpas migrate`",

@@ -32,7 +32,7 @@ from app.domain.reports import (
     SUPPRESSION_THRESHOLD,
     Figures,
     GroupBy,
-    Period,
+    ReportPeriod,
     SaleTotals,
     participation_csv,
     settlement_csv,
@@ -99,7 +99,7 @@ def _csv_language(request: Request) -> Lang:
     return negotiate_language(request.headers.get("accept-language"))
 
 
-def _csv_response(request: Request, text: str, name: str, period: Period) -> Response:
+def _csv_response(request: Request, text: str, name: str, period: ReportPeriod) -> Response:
     filename = f"{name}_{period.from_date}_{period.to_date}.csv"
     return Response(
         content=text.encode("utf-8"),
@@ -115,7 +115,7 @@ def _csv_response(request: Request, text: str, name: str, period: Period) -> Res
 # --- parameters -------------------------------------------------------------------------------
 
 
-def _period(from_date: date | None, to_date: date | None) -> Period | None:
+def _period(from_date: date | None, to_date: date | None) -> ReportPeriod | None:
     """The period asked for; None when neither date is given (each report has a default)."""
     if from_date is None and to_date is None:
         return None
@@ -126,7 +126,7 @@ def _period(from_date: date | None, to_date: date | None) -> Period | None:
             extra={"errors": [{"parameter": missing, "detail": "required with the other"}]},
         )
     require_to_after_from(from_date, to_date)
-    return Period(from_date, to_date)
+    return ReportPeriod(from_date, to_date)
 
 
 def _reference(value: str | None, parameter: str) -> str | None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.domain.entitlements import entitlement_status, grace_days_of, is_usable
+from app.domain.entitlements import entitlement_status, grace_days_of
 
 from .factories import status
 
@@ -32,12 +32,6 @@ def test_a_status_is_active_between_its_dates_then_in_grace_then_expired(
     day: date, expected: str
 ) -> None:
     assert entitlement_status(KANSENSTATUUT, day) == expected
-
-
-def test_a_status_is_usable_only_when_active_or_in_grace() -> None:
-    assert is_usable(KANSENSTATUUT, date(2026, 5, 30))
-    assert not is_usable(KANSENSTATUUT, date(2026, 5, 31))
-    assert not is_usable(KANSENSTATUUT, date(2025, 4, 30))
 
 
 def test_a_suspension_holds_up_to_and_including_its_last_day() -> None:

@@ -7,13 +7,14 @@ from datetime import date
 import pytest
 
 from app.domain.limits import (
-    Period,
+    LimitPeriod,
     UsageClaim,
-    buckets_for,
+    bucket_plan,
+    claims,
     period_start,
     usage_bucket_key,
-    usage_claims,
 )
+from app.domain.pricing import usage_keys
 
 from .factories import offer, scheme
 
@@ -32,7 +33,9 @@ from .factories import offer, scheme
         ("year", date(2026, 12, 31), date(2026, 1, 1)),
     ],
 )
-def test_a_period_starts_on_its_calendar_boundary(period: Period, day: date, start: date) -> None:
+def test_a_period_starts_on_its_calendar_boundary(
+    period: LimitPeriod, day: date, start: date
+) -> None:
     assert period_start(period, day) == start
 
 
@@ -61,10 +64,10 @@ def test_the_activity_date_chooses_the_period_and_the_sale_date_stands_in_withou
     )
     next_season = offer(activity_date=date(2026, 10, 3))
 
-    assert buckets_for(yearly, next_season, date(2026, 3, 14)) == (
+    assert usage_keys(next_season, date(2026, 3, 14), [yearly]) == (
         "JAARLIJKS|partner:partner-1|year:2026-09-01",
     )
-    assert buckets_for(yearly, offer(), date(2026, 3, 14)) == (
+    assert usage_keys(offer(), date(2026, 3, 14), [yearly]) == (
         "JAARLIJKS|partner:partner-1|year:2025-09-01",
     )
 
@@ -80,9 +83,10 @@ def test_a_count_and_a_budget_with_the_same_scope_and_period_share_one_bucket() 
         ],
     )
 
-    claims = usage_claims(limited, offer(), date(2026, 3, 14), tickets=2, discount_cents=900)
+    plan = bucket_plan(limited.limits)
+    keys = [bucket.key("BEPERKT", offer(), date(2026, 3, 14)) for bucket in plan]
 
-    assert claims == (
+    assert claims(plan, keys, tickets=2, discount_cents=900) == (
         UsageClaim("BEPERKT|scheme|year:2026-01-01", 2, 900, 6, 24000),
         UsageClaim("BEPERKT|category:podium|week:2026-03-09", 2, 900, 1, None),
     )

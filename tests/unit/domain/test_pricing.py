@@ -6,8 +6,8 @@ from datetime import date
 
 from app.domain.facts import HolderFacts
 from app.domain.funding import FundingShare
-from app.domain.limits import UsageAmount, buckets_for
-from app.domain.pricing import NotApplicable
+from app.domain.limits import UsageAmount
+from app.domain.pricing import NotApplicable, usage_keys
 from app.domain.reasons import Reason
 
 from .factories import (
@@ -95,7 +95,7 @@ def test_a_119_euro_season_ticket_costs_23_euro_80_under_20_40_40() -> None:
 
 def test_the_kansentarief_is_one_ticket_per_offer() -> None:
     scheme_ = kansentarief()
-    [bucket] = buckets_for(scheme_, offer(), SALE_DAY)
+    [bucket] = usage_keys(offer(), SALE_DAY, [scheme_])
 
     result = quote([scheme_], for_holder=holder(status()), usage={bucket: UsageAmount(1, 1200)})
 
@@ -106,7 +106,7 @@ def test_the_kansentarief_is_one_ticket_per_offer() -> None:
 
 def test_asking_more_tickets_than_are_left_says_how_many_are_left() -> None:
     scheme_ = kansentarief(limits=[{"count": 2, "scope": "partner", "period": "year"}])
-    [bucket] = buckets_for(scheme_, offer(), SALE_DAY)
+    [bucket] = usage_keys(offer(), SALE_DAY, [scheme_])
 
     result = quote(
         [scheme_], for_holder=holder(status()), quantity=3, usage={bucket: UsageAmount(1, 0)}
@@ -152,7 +152,7 @@ def test_a_status_without_a_region_counts_in_every_region() -> None:
 
 
 def test_a_300_euro_concert_after_200_of_the_240_budget_gives_a_40_euro_reduction() -> None:
-    [bucket] = buckets_for(BRUGGE_ADULT, CONCERT_IN_BRUGGE, SALE_DAY)
+    [bucket] = usage_keys(CONCERT_IN_BRUGGE, SALE_DAY, [BRUGGE_ADULT])
 
     best = quote(
         [BRUGGE_ADULT, BRUGGE_CHILD],
@@ -196,7 +196,7 @@ def test_a_child_has_a_budget_of_120_euro() -> None:
 
 
 def test_a_used_up_budget_gives_no_reduction() -> None:
-    [bucket] = buckets_for(BRUGGE_ADULT, CONCERT_IN_BRUGGE, SALE_DAY)
+    [bucket] = usage_keys(CONCERT_IN_BRUGGE, SALE_DAY, [BRUGGE_ADULT])
 
     result = quote(
         [BRUGGE_ADULT],
@@ -213,7 +213,7 @@ def test_a_used_up_budget_gives_no_reduction() -> None:
 def test_a_budget_shared_by_several_tickets_gives_each_the_same_reduction() -> None:
     # 2 tickets of €50 want €40 off each; €50.01 is left, so each gets €25.00 off (the
     # floor of 5001 / 2): one unit price for the line, and the odd cent stays in the budget.
-    [bucket] = buckets_for(BRUGGE_ADULT, CONCERT_IN_BRUGGE, SALE_DAY)
+    [bucket] = usage_keys(CONCERT_IN_BRUGGE, SALE_DAY, [BRUGGE_ADULT])
 
     best = quote(
         [BRUGGE_ADULT],

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from app.domain.entitlements import ENTITLEMENT_TYPES, EntitlementFact
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
-from app.domain.limits import UsageAmount, buckets_for
+from app.domain.limits import UsageAmount
 from app.domain.price_rules import PriceRule
-from app.domain.pricing import Quote, price
+from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition, parse_scheme
 
 SALE_DAY = date(2026, 3, 14)
@@ -206,7 +206,7 @@ amounts = st.builds(UsageAmount, st.integers(0, 4), st.integers(0, 12_000))
 def usage_for(
     draw: st.DrawFn, schemes: Sequence[SchemeDefinition], offer: OfferFacts
 ) -> dict[str, UsageAmount]:
-    keys = sorted({key for s in schemes for key in buckets_for(s, offer, SALE_DAY)})
+    keys = usage_keys(offer, SALE_DAY, schemes)
     return {key: draw(amounts) for key in keys if draw(st.booleans())}
 
 
@@ -413,7 +413,7 @@ def test_adding_a_scheme_the_holder_does_not_qualify_for_changes_no_tariff(
 def test_using_up_a_limit_never_lowers_a_price(sale: Sale, data: st.DataObject) -> None:
     offer, price_class, holder, quantity, usage, schemes = sale
     more = dict(usage)
-    for key in {k for s in schemes for k in buckets_for(s, offer, SALE_DAY)}:
+    for key in usage_keys(offer, SALE_DAY, schemes):
         used = more.get(key, UsageAmount())
         extra = data.draw(amounts)
         more[key] = UsageAmount(

@@ -11,7 +11,7 @@ from app.domain.reports import (
     Figures,
     Participation,
     PayerLine,
-    Period,
+    ReportPeriod,
     SaleTotals,
     SchemeTotal,
     Settlement,
@@ -19,7 +19,7 @@ from app.domain.reports import (
     settlement_csv,
 )
 
-PERIOD = Period(date(2026, 1, 1), date(2027, 1, 1))
+PERIOD = ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))
 
 
 def rows(text: str) -> list[list[str]]:

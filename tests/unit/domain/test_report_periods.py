@@ -9,26 +9,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.reports import Period, calendar_year_of, closed_months_before, settlement_day
+from app.domain.reports import ReportPeriod, calendar_year_of, closed_months_before, settlement_day
 
 
 @pytest.mark.parametrize(
     ("today", "closed"),
     [
         # In January no month of this year has closed: last year's twelve.
-        (date(2027, 1, 1), Period(date(2026, 1, 1), date(2027, 1, 1))),
-        (date(2027, 1, 31), Period(date(2026, 1, 1), date(2027, 1, 1))),
-        (date(2027, 2, 1), Period(date(2027, 1, 1), date(2027, 2, 1))),
-        (date(2026, 11, 27), Period(date(2026, 1, 1), date(2026, 11, 1))),
-        (date(2026, 12, 31), Period(date(2026, 1, 1), date(2026, 12, 1))),
+        (date(2027, 1, 1), ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))),
+        (date(2027, 1, 31), ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))),
+        (date(2027, 2, 1), ReportPeriod(date(2027, 1, 1), date(2027, 2, 1))),
+        (date(2026, 11, 27), ReportPeriod(date(2026, 1, 1), date(2026, 11, 1))),
+        (date(2026, 12, 31), ReportPeriod(date(2026, 1, 1), date(2026, 12, 1))),
     ],
 )
-def test_a_partner_sees_the_months_of_the_year_that_ended(today: date, closed: Period) -> None:
+def test_a_partner_sees_the_months_of_the_year_that_ended(
+    today: date, closed: ReportPeriod
+) -> None:
     assert closed_months_before(today) == closed
 
 
 def test_a_region_sees_the_calendar_year() -> None:
-    assert calendar_year_of(date(2026, 11, 27)) == Period(date(2026, 1, 1), date(2027, 1, 1))
+    assert calendar_year_of(date(2026, 11, 27)) == ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))
 
 
 @pytest.mark.parametrize(

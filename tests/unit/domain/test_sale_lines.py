@@ -10,13 +10,14 @@ from hypothesis import strategies as st
 
 from app.domain.cards import CardStatus
 from app.domain.funding import FundingShare
-from app.domain.limits import UsageAmount, buckets_for
+from app.domain.limits import UsageAmount
 from app.domain.pricing import (
     CompanionTerms,
     Quote,
     TariffIdParts,
     TariffPart,
     tariff_id_parts,
+    usage_keys,
 )
 from app.domain.sale_lines import (
     CompanionAsk,
@@ -41,7 +42,7 @@ def kansentarief_quote(card_status: str = "active") -> Quote:
 
 
 def used_up(scheme_usage: UsageAmount) -> dict[str, UsageAmount]:
-    return dict.fromkeys(buckets_for(KANSENTARIEF, offer(), SALE_DAY), scheme_usage)
+    return dict.fromkeys(usage_keys(offer(), SALE_DAY, (KANSENTARIEF,)), scheme_usage)
 
 
 # --- the tariff id --------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def test_a_tariff_whose_ticket_another_desk_sold_meanwhile_is_gone_for_its_limit
 def test_a_tariff_for_more_tickets_than_are_left_is_gone_for_its_limit() -> None:
     two_a_year = kansentarief(limits=[{"count": 2, "scope": "scheme", "period": "year"}])
     [tariff] = quote([two_a_year], for_holder=SOFIE, quantity=2).tariffs
-    usage = {key: UsageAmount(1, 0) for key in buckets_for(two_a_year, offer(), SALE_DAY)}
+    usage = {key: UsageAmount(1, 0) for key in usage_keys(offer(), SALE_DAY, (two_a_year,))}
     fresh = quote([two_a_year], for_holder=SOFIE, quantity=2, usage=usage)
 
     assert chosen_tariff(fresh, tariff.tariff_id) == TariffGone.LIMIT_REACHED
@@ -111,7 +112,7 @@ def test_a_tariff_whose_budget_was_spent_meanwhile_is_gone_for_its_budget() -> N
         )
 
     [tariff] = concert({}).tariffs
-    keys = buckets_for(BRUGGE_ADULT, CONCERT_IN_BRUGGE, SALE_DAY)
+    keys = usage_keys(CONCERT_IN_BRUGGE, SALE_DAY, (BRUGGE_ADULT,))
     fresh = concert({key: UsageAmount(6, 24_000) for key in keys})
 
     assert chosen_tariff(fresh, tariff.tariff_id) == TariffGone.BUDGET_EXHAUSTED
@@ -131,7 +132,7 @@ def test_a_tariff_is_gone_for_a_limit_only_when_its_own_scheme_reached_it() -> N
     # Another scheme's limit is used up, not the chosen one's: the id says which it was.
     other = scheme(code="OTHER", limits=[{"count": 1, "scope": "offer", "period": "absolute"}])
     [tariff] = quote([KANSENTARIEF], for_holder=SOFIE).tariffs
-    usage = {key: UsageAmount(1, 0) for key in buckets_for(other, offer(), SALE_DAY)}
+    usage = {key: UsageAmount(1, 0) for key in usage_keys(offer(), SALE_DAY, (other,))}
     fresh = quote([other], for_holder=SOFIE, usage=usage)
 
     assert chosen_tariff(fresh, tariff.tariff_id) == TariffGone.PRICE_CHANGED

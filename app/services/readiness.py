@@ -1,0 +1,31 @@
+"""Whether this process may serve: the database answers and its schema is at the code's
+migration head (the check behind GET /ready)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.migrations import current_revision, head_revision
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    expected: str  # the code's migration head
+    current: str | None = None  # the database's revision; None before the first migration
+    # The type of the error met when the database did not answer, or None when it did.
+    unreachable: str | None = None
+
+    @property
+    def at_head(self) -> bool:
+        return self.unreachable is None and self.current == self.expected
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    expected = head_revision()
+    try:
+        current = await current_revision(engine)
+    except Exception as error:  # any failure to reach the database makes the process unready
+        return SchemaState(expected, unreachable=type(error).__name__)
+    return SchemaState(expected, current)
