@@ -24,6 +24,18 @@ class AuditRow:
 
 
 _RECORD = sa.insert(audit_log)
+_COLUMNS = "(at, client_id, action, passholder_id, region_id)"
+
+
+def reads_cte(name: str, source: str, where: str, *, at: str, client: str, action: str) -> str:
+    """The rows `record` writes, as a data-modifying CTE `name` of a statement that reads
+    and audits in one round trip: one row per passholder of `source` (its columns `id` and
+    `region_id`) that `where` keeps, with `at`, `client` and `action` as SQL expressions
+    (the statement's parameters). Every argument is SQL written in this code base, never
+    input."""
+    insert = f"INSERT INTO audit_log {_COLUMNS}"
+    select = f"SELECT {at}, {client}, {action}, id, region_id FROM {source} WHERE {where}"  # noqa: S608
+    return f"{name} AS ({insert} {select} RETURNING 1)"
 
 
 async def record(

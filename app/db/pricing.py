@@ -1,34 +1,29 @@
-"""The few indexed queries a quote makes: card and holder, statuses, usage.
+"""The desk's facts: card and holder, statuses, usage — one statement, shared by quote and sale.
 
-Core queries that return exactly the facts the price calculation takes, no ORM objects:
-this is the hot path of every desk. On PostgreSQL a quote sends one hand-written statement
-instead (`quote_facts`, see app.db.driver); the Core queries are its reference and the
-embedded database's path.
+The hot path of every desk. One hand-written statement (sent with asyncpg, app.db.driver)
+returns exactly the raw facts the price calculation takes, no ORM objects: the card with its
+holder and home region, the catalogue generation, the statuses with their region's code and
+grace, the home region's grace, and the usage counters of the asked buckets with what the
+holds that have not ended yet hold in them. Which grace a status gets and which holds still
+count are the domain's to decide (app.domain.entitlements.grace_days_of,
+app.domain.sales.usage_in_force). A quote sends it on its own with its audit row, one round
+trip; a sale sends it inside its transaction, whose one write audits the sale.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import sqlalchemy as sa
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import audit, driver
-from app.db.tables import (
-    cards,
-    catalog_state,
-    entitlements,
-    passholders,
-    regions,
-    sale_usage,
-    usage_counters,
-)
+from app.domain.cards import CardStatus
 from app.domain.entitlements import EntitlementFact, grace_days_of
 from app.domain.limits import UsageAmount
-from app.domain.sales import HeldUsage, usage_in_force
+from app.domain.sales import HeldUsage, hold_lapsed, usage_in_force
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,138 +41,26 @@ class CardHolder:
     entitlements: tuple[EntitlementFact, ...]
 
 
-_home = regions.alias("home")
-_status_region = regions.alias("status_region")
-
-# Card, holder, home region (with its grace days), every status (with its region's code and
-# grace days) and the catalogue generation: one round trip, one row per status. Which grace
-# a status gets is app.domain.entitlements.grace_days_of's to decide.
-_CARD_HOLDER = (
-    sa.select(
-        cards.c.number,
-        cards.c.status,
-        passholders.c.id,
-        passholders.c.first_name,
-        passholders.c.last_name,
-        passholders.c.birth_date,
-        passholders.c.municipality_nis,
-        passholders.c.region_id,
-        _home.c.code,
-        _home.c.status_grace_days.label("home_grace"),
-        sa.select(catalog_state.c.version)
-        .where(catalog_state.c.id == 1)
-        .scalar_subquery()
-        .label("generation"),
-        entitlements.c.type.label("e_type"),
-        _status_region.c.code.label("e_region"),
-        entitlements.c.valid_from.label("e_from"),
-        entitlements.c.valid_until.label("e_until"),
-        entitlements.c.suspended_until.label("e_suspended_until"),
-        entitlements.c.ended_on.label("e_ended_on"),
-        _status_region.c.status_grace_days.label("e_grace"),
-    )
-    .join(passholders, passholders.c.id == cards.c.passholder_id)
-    .join(_home, _home.c.id == passholders.c.region_id)
-    .outerjoin(entitlements, entitlements.c.passholder_id == passholders.c.id)
-    .outerjoin(_status_region, _status_region.c.id == entitlements.c.region_id)
-    .where(cards.c.number == sa.bindparam("number", type_=sa.String))
-)
-
-
-async def card_holder(session: AsyncSession, number: str) -> CardHolder | None:
-    rows = (await session.execute(_CARD_HOLDER, {"number": number})).all()
-    if not rows:
-        return None
-    row = rows[0]
-    return CardHolder(
-        card_number=row.number,
-        card_status=row.status,
-        passholder_id=str(row.id),
-        first_name=row.first_name,
-        last_name=row.last_name,
-        birth_date=row.birth_date,
-        municipality_nis=row.municipality_nis,
-        region_id=str(row.region_id),
-        region_code=row.code,
-        catalog_generation=int(row.generation),
-        entitlements=tuple(
-            EntitlementFact(
-                type=r.e_type,
-                region=r.e_region,
-                valid_from=r.e_from,
-                valid_until=r.e_until,
-                suspended_until=r.e_suspended_until,
-                ended_on=r.e_ended_on,
-                grace_days=grace_days_of(r.e_grace, r.home_grace),
-            )
-            for r in rows
-            if r.e_type is not None
-        ),
-    )
-
-
-_HOLDER = sa.bindparam("holder", type_=sa.Uuid)
-_KEYS: sa.BindParameter[str] = sa.bindparam("keys", expanding=True)
-# The counters of the asked buckets (no moment), and what the holds that have not ended yet
-# hold in them (with their moment): `usage` leaves it to the domain which holds still count.
-_USAGE = sa.union_all(
-    sa.select(
-        usage_counters.c.bucket_key,
-        usage_counters.c.tickets,
-        usage_counters.c.discount_cents,
-        sa.null().label("held_until"),
-    ).where(usage_counters.c.passholder_id == _HOLDER, usage_counters.c.bucket_key.in_(_KEYS)),
-    sa.select(
-        sale_usage.c.bucket_key,
-        sale_usage.c.tickets,
-        sale_usage.c.discount_cents,
-        sale_usage.c.held_until,
-    ).where(
-        sale_usage.c.passholder_id == _HOLDER,
-        sale_usage.c.held_until.is_not(None),
-        sale_usage.c.bucket_key.in_(_KEYS),
-    ),
-)
-
-
-async def usage(
-    session: AsyncSession, passholder_id: str, bucket_keys: Sequence[str], now: datetime
-) -> dict[str, UsageAmount]:
-    """Usage per asked bucket that counts `now` (app.domain.sales.usage_in_force); a bucket
-    never used is missing."""
-    if not bucket_keys:
-        return {}
-    counters: dict[str, UsageAmount] = {}
-    holds: list[HeldUsage] = []
-    parameters = {"holder": uuid.UUID(passholder_id), "keys": list(bucket_keys)}
-    for key, tickets, discount, held_until in (await session.execute(_USAGE, parameters)).all():
-        if held_until is None:
-            counters[key] = UsageAmount(int(tickets), int(discount))
-        else:
-            holds.append(HeldUsage(key, int(tickets), int(discount), held_until))
-    return usage_in_force(counters, holds, now)
-
-
 @dataclass(frozen=True, slots=True)
-class QuoteFacts:
+class DeskFacts:
     holder: CardHolder
-    # Usage of the buckets asked for (a bucket never used is missing).
-    usage: Mapping[str, UsageAmount]
+    # The counters of the buckets asked for (a bucket never used is missing), and what the
+    # holds that have not ended yet hold in them.
+    counters: Mapping[str, UsageAmount]
+    holds: tuple[HeldUsage, ...]
+
+    def usage_at(self, now: datetime) -> dict[str, UsageAmount]:
+        """The usage that counts `now` (the domain's rule)."""
+        return usage_in_force(self.counters, self.holds, now)
+
+    def has_lapsed_holds(self, now: datetime) -> bool:
+        return any(hold_lapsed(hold.held_until, now) for hold in self.holds)
 
 
-# Everything a quote reads, and its audit row, in one statement (and so, outside a
-# transaction, one round trip and one implicit transaction): the card with its holder and
-# home region, the catalogue generation, the statuses with their region's code and grace,
-# the home region's grace, and the usage counters of the asked buckets with what the holds
-# that have not ended yet hold in them — the domain decides grace and lapse from those. The
-# audit row is written only for an active card, as the Core path does: a blocked or
-# replaced card shows the desk nothing (a data-modifying CTE runs whether or not the query
-# reads it).
-# set_config(..., true) lets this one transaction commit without waiting for the WAL flush:
-# waiting doubled a quote's time, and a crash of the database server could lose at most the
-# last fraction of a second of quote audit rows — never a sale, a grant or a counter. It
-# lasts until the end of the transaction, so this statement never runs inside a sale.
-_QUOTE_FACTS = """
+# {audited}: the quote's audit row, a data-modifying CTE (it runs whether or not the query
+# reads it), written only for a card the desk is shown something for (an active card: a
+# blocked or replaced one is refused with its problem). {relaxed}: see _QUOTE_FACTS.
+_DESK_FACTS = """
 WITH holder AS (
     SELECT c.number, c.status, p.id, p.first_name, p.last_name, p.birth_date,
            p.municipality_nis, p.region_id, home.code AS region_code,
@@ -186,11 +69,7 @@ WITH holder AS (
     JOIN passholders p ON p.id = c.passholder_id
     JOIN regions home ON home.id = p.region_id
     WHERE c.number = $1
-), audited AS (
-    INSERT INTO audit_log (at, client_id, action, passholder_id, region_id)
-    SELECT $4, $3, 'quote', id, region_id FROM holder WHERE status = 'active'
-    RETURNING 1
-)
+){audited}
 SELECT h.number, h.status, h.id::text AS id, h.first_name, h.last_name, h.birth_date,
        h.municipality_nis, h.region_id::text AS region_id, h.region_code,
        (SELECT version FROM catalog_state WHERE id = 1) AS generation,
@@ -209,32 +88,56 @@ SELECT h.number, h.status, h.id::text AS id, h.first_name, h.last_name, h.birth_
            SELECT ROW(bucket_key, tickets, discount_cents, held_until) FROM sale_usage
            WHERE passholder_id = h.id AND held_until IS NOT NULL
              AND bucket_key = ANY($2::text[])
-       ) AS holds,
-       set_config('synchronous_commit', 'off', true) AS relaxed
+       ) AS holds{relaxed}
 FROM holder h
 """
+# A sale's read: in the sale's transaction, nothing written.
+_SALE_FACTS = _DESK_FACTS.format(audited="", relaxed="")
+# A quote's: with its audit row ($3 client, $4 moment, $5 action, $6 the card status that
+# shows the desk anything). set_config(..., true) lets this one transaction commit without
+# waiting for the WAL flush: waiting doubled a quote's time, and a crash of the database
+# server could lose at most the last fraction of a second of quote audit rows — never a
+# sale, a grant or a counter. It lasts until the end of the transaction, so this statement
+# never runs inside a sale.
+_QUOTE_FACTS = _DESK_FACTS.format(
+    audited=",\n"
+    + audit.reads_cte("audited", "holder", "status = $6", at="$4", client="$3", action="$5"),
+    relaxed=",\n       set_config('synchronous_commit', 'off', true) AS relaxed",
+)
 
 
-async def quote_facts(
+async def desk_facts(
     session: AsyncSession,
     number: str,
-    bucket_keys: Sequence[str],
+    bucket_keys: list[str],
     now: datetime,
     *,
-    client_id: str,
-) -> QuoteFacts | None:
-    """Card, holder, statuses and usage for a quote, with its audit row (active card only).
+    audited_for: str | None,
+) -> DeskFacts | None:
+    """The facts of card `number` and the usage of `bucket_keys`; None for an unknown card.
 
-    Only for a quote: the transaction's one write is the audit row and it need not wait for
-    the WAL flush. On PostgreSQL it commits by itself; on the embedded database the caller
-    commits.
+    `audited_for` (a client id): a quote — on its own, one round trip, with its audit row.
+    None: a sale's read, inside its transaction (the sale's write audits it).
     """
-    rows = await driver.fetch(session, _QUOTE_FACTS, number, list(bucket_keys), client_id, now)
-    if not rows:
-        return None
-    row = rows[0]
+    if audited_for is None:
+        rows = await driver.fetch(session, _SALE_FACTS, number, bucket_keys)
+    else:
+        rows = await driver.fetch(
+            session,
+            _QUOTE_FACTS,
+            number,
+            bucket_keys,
+            audited_for,
+            now,
+            "quote",
+            CardStatus.ACTIVE.value,
+        )
+    return _facts(rows[0]) if rows else None
+
+
+def _facts(row: asyncpg.Record) -> DeskFacts:
     home_grace = int(row["home_grace"])
-    return QuoteFacts(
+    return DeskFacts(
         CardHolder(
             card_number=row["number"],
             card_status=row["status"],
@@ -261,34 +164,6 @@ async def quote_facts(
                 )
             ),
         ),
-        usage_in_force(
-            {key: UsageAmount(tickets, discount) for key, tickets, discount in row["usage"]},
-            [HeldUsage(*hold) for hold in row["holds"]],
-            now,
-        ),
+        {key: UsageAmount(tickets, discount) for key, tickets, discount in row["usage"]},
+        tuple(HeldUsage(*hold) for hold in row["holds"]),
     )
-
-
-async def quote_facts_core(
-    session: AsyncSession,
-    number: str,
-    bucket_keys: Sequence[str],
-    now: datetime,
-    *,
-    client_id: str,
-) -> QuoteFacts | None:
-    """`quote_facts` in three Core statements: the embedded database's path, and the
-    reference the PostgreSQL statement is tested against."""
-    holder = await card_holder(session, number)
-    if holder is None:
-        return None
-    found = await usage(session, holder.passholder_id, bucket_keys, now)
-    if holder.card_status == "active":
-        await audit.record(
-            session,
-            client_id=client_id,
-            action="quote",
-            subjects=[(holder.passholder_id, holder.region_id)],
-            now=now,
-        )
-    return QuoteFacts(holder, found)

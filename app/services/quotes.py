@@ -18,7 +18,7 @@ from app.clock import date_in_brussels, utcnow
 from app.db import offers as db_offers
 from app.db import pricing as db
 from app.db.offers import OfferRow, PriceClassRow
-from app.db.pricing import CardHolder
+from app.db.pricing import CardHolder, DeskFacts
 from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
@@ -92,18 +92,6 @@ def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
     return chosen
 
 
-async def load_card_holder(session: AsyncSession, card_number: str) -> CardHolder:
-    """The card and its holder, whatever the card's status: whether the desk may sell on
-    it is the price calculation's to say (`Quote.card_refused`)."""
-    return known_card(await db.card_holder(session, parse_card_field(card_number)))
-
-
-def known_card(holder: CardHolder | None) -> CardHolder:
-    if holder is None:
-        raise NotFound("No card with this number.", code="card-not-found")
-    return holder
-
-
 def card_problem(status: CardStatus) -> Conflict:
     """The problem a desk is told for a card that stops every tariff."""
     if status == CardStatus.REPLACED:
@@ -111,22 +99,44 @@ def card_problem(status: CardStatus) -> Conflict:
     return Conflict("This card is blocked.", code="card-blocked")
 
 
-async def compute_quote(
+async def desk_quote(
     session: AsyncSession,
-    holder: CardHolder,
     offer: OfferRow,
     price_class: PriceClassRow,
+    card_number: str,
     quantity: int,
     now: datetime,
-    claimed: Sequence[UsageClaim] = (),
-) -> QuoteResult:
-    """The pure calculation over freshly loaded facts (also used to re-check a sale, whose
-    earlier items' usage is `claimed` but not written yet)."""
-    catalog = await CATALOG.get(session, holder.catalog_generation)
+    *,
+    audited_for: str | None,
+    claimed: Mapping[str, Sequence[UsageClaim]] | None = None,
+) -> tuple[QuoteResult, DeskFacts]:
+    """The one read of the desk's facts and the price calculation over them, for a quote
+    (`audited_for` its client: one round trip with its audit row) and for each line of a
+    sale (None: inside the sale's transaction, whose earlier lines' usage, per passholder,
+    is `claimed` but not written yet).
+
+    The buckets to read depend on the catalogue, and the catalogue generation is read in
+    the same statement as the card, so the process's last known catalogue names the
+    buckets; in the rare case that it was replaced meanwhile, the quote is priced on the new
+    one and the facts are read again for the buckets that one adds (unaudited: the first
+    read wrote the audit row).
+    """
+    number = parse_card_field(card_number)
     at = date_in_brussels(now)  # one clock reading for the whole quote (or sale)
+    catalog = await CATALOG.last_known(session)
     keys = usage_keys(offer_facts(offer), at, catalog.schemes)
-    usage = with_claims(await db.usage(session, holder.passholder_id, keys, now), claimed)
-    return priced(holder, offer, price_class, quantity, at, usage, catalog)
+    facts = await db.desk_facts(session, number, list(keys), now, audited_for=audited_for)
+    if facts is None:
+        raise NotFound("No card with this number.", code="card-not-found")
+    if facts.holder.catalog_generation != catalog.generation:
+        catalog = await CATALOG.get(session, facts.holder.catalog_generation)
+        fresh = usage_keys(offer_facts(offer), at, catalog.schemes)
+        if not set(fresh) <= set(keys):
+            again = await db.desk_facts(session, number, list(fresh), now, audited_for=None)
+            facts = again or facts
+    earlier = (claimed or {}).get(facts.holder.passholder_id, ())
+    usage = with_claims(facts.usage_at(now), earlier)
+    return priced(facts.holder, offer, price_class, quantity, at, usage, catalog), facts
 
 
 def priced(
@@ -182,30 +192,18 @@ async def quote_for_desk(
     price_class: str,
     quantity: int,
 ) -> QuoteResult:
-    """The desk's question, in one database round trip when nothing changed.
-
-    The buckets to read depend on the catalogue and the catalogue generation is read in the
-    same statement as the card, so the process's last known catalogue names the buckets;
-    in the rare case that it was replaced meanwhile, the quote is priced on the new one and
-    reads the buckets that one adds.
-    """
+    """The desk's question, in one database round trip when nothing changed. The desk sees
+    a display name and tariffs derived from personal data: the read is audited."""
     offer, chosen = await desk_offer(session, principal, offer_id, price_class)
-    number = parse_card_field(card_number)
-    now = utcnow()
-    at = date_in_brussels(now)
-    catalog = await CATALOG.last_known(session)
-    keys = usage_keys(offer_facts(offer), at, catalog.schemes)
-    # The desk sees a display name and tariffs derived from personal data: the statement
-    # writes the audit row too (for an active card, the only one that shows anything).
-    facts = await db.quote_facts(session, number, keys, now, client_id=principal.client_id)
-    holder = known_card(facts.holder if facts is not None else None)
-    usage = facts.usage if facts is not None else {}
-    if holder.catalog_generation != catalog.generation:
-        catalog = await CATALOG.get(session, holder.catalog_generation)
-        fresh = usage_keys(offer_facts(offer), at, catalog.schemes)
-        if not set(fresh) <= set(keys):
-            usage = await db.usage(session, holder.passholder_id, fresh, now)
-    result = priced(holder, offer, chosen, quantity, at, usage, catalog)
+    result, _ = await desk_quote(
+        session,
+        offer,
+        chosen,
+        card_number,
+        quantity,
+        utcnow(),
+        audited_for=principal.client_id,
+    )
     if result.quote.card_refused is not None:
         # The desk is told the card's problem, not a quote: no tariffs, and no line per
         # scheme saying so.

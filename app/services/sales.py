@@ -51,9 +51,8 @@ from app.services.quotes import (
     DESKS,
     QuoteResult,
     card_problem,
-    compute_quote,
     desk_offer,
-    load_card_holder,
+    desk_quote,
     offer_facts,
 )
 from app.settings import Settings
@@ -261,21 +260,31 @@ async def _sell_item(
     offer, price_class = await desk_offer(
         session, principal, requested.offer_id, requested.price_class
     )
-    holder = await load_card_holder(session, requested.card_number)
-    await release_expired_holds(session, holder.passholder_id, now)
     # Items are checked one after the other: a second item for the same holder sees the
-    # usage the first one claims.
-    earlier = claimed.get(holder.passholder_id, ())
-    result = await compute_quote(
-        session, holder, offer, price_class, requested.quantity, now, earlier
+    # usage the first one claims. The facts are read as a quote reads them, in this
+    # transaction and unaudited (the sale's write audits the sale).
+    result, facts = await desk_quote(
+        session,
+        offer,
+        price_class,
+        requested.card_number,
+        requested.quantity,
+        now,
+        audited_for=None,
+        claimed=claimed,
     )
+    holder = result.holder
+    if facts.has_lapsed_holds(now):
+        # The counters still include what lapsed holds hold; the sale's claims check the
+        # counters, so those holds are released first (the quote above already left them out).
+        await release_expired_holds(session, holder.passholder_id, now)
     tariff = _chosen(result, requested.tariff_id)
     ask = CompanionAsk(holder.passholder_id, offer.id, requested.companions)
     too_many = companions_refusal(asked, ask, tariff.companions)
     if too_many is not None:
         raise _too_many_companions(too_many)
     asked.append(ask)
-    claimed[holder.passholder_id] = earlier + tariff.usage_claims
+    claimed[holder.passholder_id] = claimed.get(holder.passholder_id, ()) + tariff.usage_claims
     return result, tariff
 
 

@@ -1,8 +1,9 @@
-"""The quote's one PostgreSQL statement answers exactly what the Core queries answer.
+"""The desk's one statement (app.db.pricing.desk_facts), as a quote and as a sale read it.
 
-`quote_facts` sends a hand-written statement through asyncpg (app.db.driver); the embedded
-database uses `quote_facts_core`. Both run here on the same PostgreSQL data: same holder,
-same statuses, same usage less lapsed holds, and one audit row per quote of an active card.
+A quote sends it on its own with its audit row; a sale sends it inside its transaction,
+unaudited. Both answer the same facts: the holder, the statuses, the counters and the holds
+that have not ended, of which the domain leaves out the lapsed ones; one audit row per quote
+of an active card, none for a sale's read.
 """
 
 from __future__ import annotations
@@ -52,19 +53,21 @@ async def test_the_statement_and_the_core_queries_agree_on_holder_statuses_usage
     assert keys, "the hold claimed usage"
     now = datetime.now(UTC)
 
-    fast = await pricing.quote_facts(session, world.card_number, [*keys, "X"], now, client_id="t")
-    core = await pricing.quote_facts_core(
-        session, world.card_number, [*keys, "X"], now, client_id="t"
-    )
+    before = await _audit_rows(session, world.passholder_id)
+    fast = await pricing.desk_facts(session, world.card_number, [*keys, "X"], now, audited_for="t")
+    sale = await pricing.desk_facts(session, world.card_number, [*keys, "X"], now, audited_for=None)
     assert fast is not None
-    assert core is not None
-    assert fast == core
+    assert sale is not None
+    assert fast == sale
+    assert await _audit_rows(session, world.passholder_id) == before + 1
     assert {e.type for e in fast.holder.entitlements} == {
         "kansenstatuut",
         "verhoogde_tegemoetkoming",
     }
     assert fast.holder.card_status == "active"
-    assert all(fast.usage[key].tickets == 1 for key in keys)
+    assert all(fast.usage_at(now)[key].tickets == 1 for key in keys)
+    assert "X" not in fast.counters
+    assert not fast.has_lapsed_holds(now)
 
     # The hold lapses: both subtract it before anyone releases it.
     past = now - timedelta(seconds=1)
@@ -78,12 +81,15 @@ async def test_the_statement_and_the_core_queries_agree_on_holder_statuses_usage
         .values(held_until=past)
     )
     before = await _audit_rows(session, world.passholder_id)
-    fast = await pricing.quote_facts(session, world.card_number, keys, now, client_id="t")
-    core = await pricing.quote_facts_core(session, world.card_number, keys, now, client_id="t")
-    assert fast == core
+    fast = await pricing.desk_facts(session, world.card_number, keys, now, audited_for="t")
+    sale = await pricing.desk_facts(session, world.card_number, keys, now, audited_for=None)
+    assert fast == sale
     assert fast is not None
-    assert all(fast.usage[key].tickets == 0 for key in keys)
-    assert await _audit_rows(session, world.passholder_id) == before + 2
+    # The counters still hold the hold; the usage that counts leaves it out.
+    assert all(fast.counters[key].tickets == 1 for key in keys)
+    assert all(fast.usage_at(now)[key].tickets == 0 for key in keys)
+    assert fast.has_lapsed_holds(now)
+    assert await _audit_rows(session, world.passholder_id) == before + 1
 
 
 async def test_a_blocked_or_unknown_card_is_answered_alike_and_leaves_no_audit_row(
@@ -96,13 +102,13 @@ async def test_a_blocked_or_unknown_card_is_answered_alike_and_leaves_no_audit_r
     assert blocked.status_code == 200, blocked.text
     before = await _audit_rows(session, world.passholder_id)
     now = datetime.now(UTC)
-    fast = await pricing.quote_facts(session, world.card_number, [], now, client_id="t")
-    core = await pricing.quote_facts_core(session, world.card_number, [], now, client_id="t")
-    assert fast == core
+    fast = await pricing.desk_facts(session, world.card_number, [], now, audited_for="t")
+    sale = await pricing.desk_facts(session, world.card_number, [], now, audited_for=None)
+    assert fast == sale
     assert fast is not None
     assert fast.holder.card_status == "blocked"
     assert await _audit_rows(session, world.passholder_id) == before
 
     unknown = "0" * 13
-    assert await pricing.quote_facts(session, unknown, [], now, client_id="t") is None
-    assert await pricing.quote_facts_core(session, unknown, [], now, client_id="t") is None
+    assert await pricing.desk_facts(session, unknown, [], now, audited_for="t") is None
+    assert await pricing.desk_facts(session, unknown, [], now, audited_for=None) is None
