@@ -1,19 +1,20 @@
 """Where a quote's time goes: the same server with parts of a quote added one at a time.
 
-    .venv/bin/python bench/floor.py --summary var/bench-dataset.json [--seconds 8]
+    .venv/bin/python bench/layers.py --summary var/bench-dataset.json [--seconds 8]
 
 Needs `wrk` and a database filled by `python -m bench.dataset`. It starts one uvicorn worker whose
 application is OpenPas plus a few measuring routes (added here, never in the product),
 each answering POST with a real 21 KB quote body captured at start-up:
 
-1. `/floor/static`    — no dependency at all: middleware, routing and sending the body;
-2. `/floor/body`      — plus the request body parsed into the quote's model;
-3. `/floor/principal` — plus the token checked (cached) and a principal, no database;
-4. `/floor/desk`      — plus the real `Desk` dependency: session, the client's grants;
+1. `/layers/static`   — no dependency at all: middleware, routing and sending the body;
+2. `/layers/body`     — plus the request body parsed into the quote's model;
+3. `/layers/principal` — plus the token checked (cached) and a principal, no database;
+4. `/layers/desk`     — plus the real `Desk` dependency: session, the client's grants;
 
 then `/health` and the real `POST /v1/quotes`. For each it reports requests per second
 and the worker's CPU time per request (from /proc), so the cost of each layer is the
-difference between two lines, measured in one run on the same machine.
+difference between two lines, measured in one run on the same machine. (Called
+bench/floor.py before bench/floor/, the floor of the stack, took that name.)
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from app.main import create_app
 from app.services.tokens import client_of_token
 
 app = create_app()
-BODY = open(os.environ["FLOOR_QUOTE_BODY"], "rb").read()
+BODY = open(os.environ["LAYERS_QUOTE_BODY"], "rb").read()
 
 
 async def principal(
@@ -60,24 +61,24 @@ async def principal(
     return Principal(client_id=client, grants=(Grant(Role.ADMIN),))
 
 
-@app.post("/floor/static")
+@app.post("/layers/static")
 async def static() -> Response:
     return Response(BODY, media_type="application/json")
 
 
-@app.post("/floor/body")
+@app.post("/layers/body")
 async def body(body: QuoteIn) -> Response:
     return Response(BODY, media_type="application/json")
 
 
-@app.post("/floor/principal")
+@app.post("/layers/principal")
 async def with_principal(
     body: QuoteIn, caller: Annotated[Principal, Depends(principal)]
 ) -> Response:
     return Response(BODY, media_type="application/json")
 
 
-@app.post("/floor/desk")
+@app.post("/layers/desk")
 async def desk(body: QuoteIn, caller: Desk) -> Response:
     return Response(BODY, media_type="application/json")
 
@@ -100,12 +101,12 @@ def main() -> None:
     summary = json.loads(Path(args.summary).read_text())
     database_url = async_database_url(summary["database_url"])
     client_id, secret = asyncio.run(bench_client(database_url))
-    workdir = Path(tempfile.mkdtemp(prefix="openpas-floor-"))
-    (workdir / "floor_app.py").write_text(APP_MODULE)
+    workdir = Path(tempfile.mkdtemp(prefix="openpas-layers-"))
+    (workdir / "layers_app.py").write_text(APP_MODULE)
     quote_body = workdir / "quote.json"
     quote_body.write_text("{}")
     extra_env = {
-        "FLOOR_QUOTE_BODY": str(quote_body),
+        "LAYERS_QUOTE_BODY": str(quote_body),
         "PYTHONPATH": os.pathsep.join([str(workdir), os.getcwd()]),
     }
     base = f"http://127.0.0.1:{args.port}"
@@ -119,7 +120,7 @@ def main() -> None:
             args.port,
             1,
             summary["insz_hmac_key"],
-            app="floor_app:app",
+            app="layers_app:app",
             extra_env=extra_env,
         )
 
@@ -151,10 +152,10 @@ def main() -> None:
         health = None
         for path in [
             "/health",
-            "/floor/static",
-            "/floor/body",
-            "/floor/principal",
-            "/floor/desk",
+            "/layers/static",
+            "/layers/body",
+            "/layers/principal",
+            "/layers/desk",
             "/v1/quotes",
         ]:
             if path == "/health":
