@@ -238,17 +238,14 @@ def running(data_dir: Path = DEFAULT_DATA_DIR, **options: object) -> Iterator[Se
 
 
 def _ensure_database(server: Server, bin_dir: Path, user: str | None) -> None:
+    # The client tools reach the server as the URL does: TCP on 127.0.0.1, the superuser.
+    connect = ["-h", "127.0.0.1", "-p", str(server.port), "-U", SUPERUSER]
     exists = subprocess.run(
         _as(
             user,
             [
                 str(bin_dir / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(server.port),
-                "-U",
-                SUPERUSER,
+                *connect,
                 "-d",
                 "postgres",
                 "-tAc",
@@ -262,20 +259,7 @@ def _ensure_database(server: Server, bin_dir: Path, user: str | None) -> None:
     if exists.returncode != 0:
         raise EmbeddedPostgresError(f"the embedded server does not answer: {exists.stderr.strip()}")
     if exists.stdout.strip() != "1":
-        _run(
-            user,
-            [
-                str(bin_dir / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(server.port),
-                "-U",
-                SUPERUSER,
-                DATABASE,
-            ],
-            "createdb",
-        )
+        _run(user, [str(bin_dir / "createdb"), *connect, DATABASE], "createdb")
 
 
 def _run(user: str | None, command: list[str], what: str, *, log: Path | None = None) -> None:

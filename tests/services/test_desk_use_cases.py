@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.sales import SaleRow
 from app.db.tables import idempotency_keys, sales, usage_counters
 from app.domain.access import Grant, Principal, Role
 from app.domain.sales import SaleStatus
@@ -51,6 +52,26 @@ def sale_request(world: DeskWorld, tariff_id: str, *, hold: bool = False) -> sel
     return selling.SaleRequest(items=(item,), hold=hold)
 
 
+async def sell(
+    session: AsyncSession,
+    settings: Settings,
+    world: DeskWorld,
+    tariff_id: str,
+    key: str,
+    *,
+    body_hash: str = "h",
+    hold: bool = False,
+) -> SaleRow:
+    return await selling.register_sale(
+        session,
+        settings,
+        desk_of(world),
+        idempotency_key=key,
+        body_hash=body_hash,
+        request=sale_request(world, tariff_id, hold=hold),
+    )
+
+
 async def tickets_used(session: AsyncSession, world: DeskWorld) -> int:
     used = await session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(usage_counters.c.tickets), 0)).where(
@@ -72,13 +93,8 @@ async def test_a_quote_then_a_sale_at_its_tariff_sells_once_per_key(
     assert tariff.unit_price_cents == 2380
 
     key = uuid.uuid4().hex
-    request = sale_request(world, best)
-    sold = await selling.register_sale(
-        session, settings, desk_of(world), idempotency_key=key, body_hash="h1", request=request
-    )
-    again = await selling.register_sale(
-        session, settings, desk_of(world), idempotency_key=key, body_hash="h1", request=request
-    )
+    sold = await sell(session, settings, world, best, key)
+    again = await sell(session, settings, world, best, key)
 
     assert sold.status == SaleStatus.CONFIRMED
     assert again.id == sold.id
@@ -100,14 +116,9 @@ async def test_the_same_key_with_another_body_sells_nothing_more(
     world = await kortrijk_world(session, client)
     best = (await quote(session, world)).quote.best_tariff_id
     assert best is not None
-    request = sale_request(world, best)
-    await selling.register_sale(
-        session, settings, desk_of(world), idempotency_key="k", body_hash="h1", request=request
-    )
+    await sell(session, settings, world, best, "k", body_hash="h1")
     with pytest.raises(Unprocessable) as refused:
-        await selling.register_sale(
-            session, settings, desk_of(world), idempotency_key="k", body_hash="h2", request=request
-        )
+        await sell(session, settings, world, best, "k", body_hash="h2")
     assert refused.value.code == "idempotency-key-reused"
     assert await tickets_used(session, world) == 1
 
@@ -118,23 +129,9 @@ async def test_a_second_sale_past_the_limit_is_refused_and_a_cancel_gives_the_ti
     world = await kortrijk_world(session, client)
     best = (await quote(session, world)).quote.best_tariff_id
     assert best is not None
-    sold = await selling.register_sale(
-        session,
-        settings,
-        desk_of(world),
-        idempotency_key="first",
-        body_hash="h",
-        request=sale_request(world, best),
-    )
+    sold = await sell(session, settings, world, best, "first")
     with pytest.raises(Conflict) as refused:
-        await selling.register_sale(
-            session,
-            settings,
-            desk_of(world),
-            idempotency_key="second",
-            body_hash="h",
-            request=sale_request(world, best),
-        )
+        await sell(session, settings, world, best, "second")
     assert refused.value.code == "limit-reached"
 
     cancelled = await selling.cancel_sale(session, desk_of(world), sold.id)
@@ -150,14 +147,7 @@ async def test_a_hold_is_confirmed_once_and_another_partners_desk_cannot_see_it(
     world = await kortrijk_world(session, client)
     best = (await quote(session, world)).quote.best_tariff_id
     assert best is not None
-    held = await selling.register_sale(
-        session,
-        settings,
-        desk_of(world),
-        idempotency_key="hold",
-        body_hash="h",
-        request=sale_request(world, best, hold=True),
-    )
+    held = await sell(session, settings, world, best, "hold", hold=True)
     assert held.status == SaleStatus.HELD
     confirmed = await selling.confirm_sale(session, desk_of(world), held.id)
     twice = await selling.confirm_sale(session, desk_of(world), held.id)
