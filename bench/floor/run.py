@@ -731,6 +731,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quotes", type=int, default=2000, help="quote samples to cycle")
     parser.add_argument("--sale-offers", type=int, default=16, help="tariffs sales sell at")
     parser.add_argument("--log-level", help="OpenPas's OPENPAS_LOG_LEVEL (default: its own, INFO)")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        help="database connections of each server (default: OpenPas's own, 20); small for a "
+        "crowded PostgreSQL, as the tests run it",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     return parser.parse_args(argv)
 
@@ -802,6 +808,8 @@ def run(args: argparse.Namespace, tag: str, workdir: Path) -> list[Measured]:
         env = {**keys, "DATABASE_URL": url, "OPENPAS_TOKEN_TTL_SECONDS": "3600"}
         if args.log_level:
             env["OPENPAS_LOG_LEVEL"] = args.log_level
+        if args.pool_size:
+            env["OPENPAS_DB_POOL_SIZE"] = str(args.pool_size)
         db = Database(url)
         stack.callback(db.close)
         size = db.run(database_size(db.connection))
@@ -863,6 +871,7 @@ def run(args: argparse.Namespace, tag: str, workdir: Path) -> list[Measured]:
                     "FLOOR_DATABASE_URL": url,
                     "FLOOR_TOKEN_SIGNING_KEY": TOKEN_KEY,
                     "FLOOR_PLAN": str(plan),
+                    **({"FLOOR_POOL_SIZE": str(args.pool_size)} if args.pool_size else {}),
                 },
                 port,
                 "/health",

@@ -454,6 +454,8 @@ async def test_the_runner_measures_both_servers_and_leaves_the_database_as_it_fo
     figures = tmp_path / "floor.json"
     command = [sys.executable, str(BENCH / "floor" / "run.py"), "--database-url", world.url]
     command += ["--seconds", "1", "--warmup", "0", "--rounds", "1", "--quotes", "20"]
+    # Few connections: the test's server and other runs share this PostgreSQL.
+    command += ["--pool-size", "3"]
     command += ["--sale-offers", "2", "--json", str(figures)]
 
     done = await asyncio.to_thread(
