@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,8 +33,9 @@ from app.db.sales import FundingRow, ItemRow, NewItem, Outcome, SaleRow
 from app.domain import sales as lifecycle
 from app.domain.access import Principal, Tenant
 from app.domain.cards import CardStatus
+from app.domain.funding import FundingShare
 from app.domain.limits import UsageClaim, activity_day
-from app.domain.pricing import CompanionTerms, Tariff
+from app.domain.pricing import CompanionTerms, Tariff, TariffPart
 from app.domain.reports import settlement_day
 from app.domain.sale_lines import (
     CompanionAsk,
@@ -344,6 +346,21 @@ def _limit_error(count_limit: bool) -> Conflict:
     )
 
 
+def _parts(parts: Sequence[TariffPart]) -> list[dict[str, Any]]:
+    """A line's `parts` as stored: which scheme version took off how much."""
+    return [
+        {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
+        for p in parts
+    ]
+
+
+def _funding(shares: Sequence[FundingShare]) -> tuple[FundingRow, ...]:
+    return tuple(
+        FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
+        for share in shares
+    )
+
+
 def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRow:
     """The line as sold: the tariff the desk chose, on the quote it was chosen from."""
     return ItemRow(
@@ -354,10 +371,7 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
         price_class=result.price_class.code,
         scheme_code=tariff.scheme_code,
         scheme_version=tariff.scheme_version,
-        parts=[
-            {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
-            for p in tariff.parts
-        ],
+        parts=_parts(tariff.parts),
         label=db.fit_label(tariff.label.nl),
         quantity=tariff.quantity,
         regular_price_cents=result.quote.regular_price_cents,
@@ -365,10 +379,7 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
         total_cents=tariff.total_cents,
         discount_cents=tariff.discount_cents,
         activity_date=activity_day(offer_facts(result.offer), result.at),
-        funding=tuple(
-            FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
-            for share in tariff.funding
-        ),
+        funding=_funding(tariff.funding),
     )
 
 
@@ -385,10 +396,7 @@ def _companions_row(
         price_class=holder_line.price_class,
         scheme_code=line.scheme_code,
         scheme_version=line.scheme_version,
-        parts=[
-            {"code": p.scheme_code, "version": p.scheme_version, "discount_cents": p.discount_cents}
-            for p in line.parts
-        ],
+        parts=_parts(line.parts),
         label=db.fit_label(line.label),
         quantity=line.quantity,
         regular_price_cents=holder_line.regular_price_cents,
@@ -396,10 +404,7 @@ def _companions_row(
         total_cents=line.total_cents,
         discount_cents=line.discount_cents,
         activity_date=holder_line.activity_date,
-        funding=tuple(
-            FundingRow(share.scheme_code, share.payer, share.payer_ref, share.amount_cents)
-            for share in line.funding
-        ),
+        funding=_funding(line.funding),
         companion_of=holder_line.id,
     )
 
