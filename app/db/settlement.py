@@ -4,8 +4,9 @@ A confirmed sale adds its lines and their funding to `settlement_payer_months` a
 `settlement_scheme_months` (per partner, month and scheme) in the month of the lines'
 `counted_on`; a cancelled confirmed sale takes them off again in the month of their
 `uncounted_on` (both: app.domain.reports.settlement_day). Holds and expired
-holds never count, as in the reports. Each change is one `INSERT … SELECT … ON CONFLICT DO
-UPDATE` per table that sums the sale's own rows in SQL and adds them to the stored sums, so
+holds never count, as in the reports. Each change is one call of `openpas_settle_sale` (a
+SQL function kept in a migration), whose `INSERT … SELECT … ON CONFLICT DO UPDATE` per table
+sums the sale's own rows and adds them to the stored sums, so
 two sales at the same partner and month at the same moment both count, on one server
 process or many, and a rolled-back sale leaves the sums as they were.
 
@@ -127,25 +128,10 @@ def _upsert(
     )
 
 
-@functools.cache
-def _add_statements(sign: int) -> tuple[Any, Any]:
-    """The two upserts of one sale, built once: every sale runs them, and building and
-    keying these statements anew cost more than everything else a sale does in Python."""
-    this_sale = sales.c.id == sa.bindparam("sale_id", type_=sa.Uuid)
-    return (
-        _upsert(
-            settlement_payer_months,
-            _PAYER_KEY,
-            PAYER_SUMS,
-            _payer_rows(sign, this_sale),
-        ),
-        _upsert(
-            settlement_scheme_months,
-            _SCHEME_KEY,
-            SCHEME_SUMS,
-            _scheme_rows(sign, this_sale),
-        ),
-    )
+# The one definition of a sale's entry in the sums, for a sale written confirmed (inside
+# openpas_register_sale, app.db.sales) and for a confirmation or cancellation alike: a SQL
+# function kept in the migration "sale in one statement".
+_SETTLE_SALE = sa.text("SELECT openpas_settle_sale(:sale_id, :sign)")
 
 
 async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None:
@@ -153,11 +139,11 @@ async def add_sale(session: AsyncSession, sale_id: uuid.UUID, sign: int) -> None
     in the months of their `counted_on` (+1) or `uncounted_on` (−1).
 
     Call it in the transaction that makes the sale confirmed (+1) or cancels a confirmed
-    sale (−1), once those days are written: through `book`. (A sale written confirmed adds
-    its lines with the same statements, inside `openpas_register_sale`: app.db.sales.)
+    sale (−1), once those days are written: through `book`.
     """
-    for statement in _add_statements(sign):
-        await session.execute(statement, {"sale_id": sale_id})
+    if sign not in (1, -1):
+        raise ValueError("a sale is added (+1) or taken off (-1)")
+    await session.execute(_SETTLE_SALE, {"sale_id": sale_id, "sign": sign})
 
 
 @functools.cache

@@ -2,7 +2,8 @@
 
 A sale's writes go to PostgreSQL as one call of `openpas_register_sale`: its idempotency
 key, the claims on every usage counter it needs, the sale with its lines, their funding and
-usage, the settlement sums of a sale written confirmed, the change event and the audit row.
+usage, the settlement sums of a sale written confirmed (`openpas_settle_sale`, which
+confirmations and cancellations call too), the change event and the audit row.
 The service reads and prices first; the function only writes what the service decided, and
 answers which claim was refused when a limit or budget no longer allows the sale.
 
@@ -41,6 +42,62 @@ depends_on: str | Sequence[str] | None = None
 # `outcome` is 'sold'; 'replay' or 'key-reused' when the key was taken by a sale that
 # committed (`first_sale_id`); 'limit-reached' or 'budget-exhausted' for the claim of the
 # request's item `item_index` that its counter refused. Only 'sold' leaves anything behind.
+# The one definition of how a sale's lines enter the monthly settlement sums (+1: in the
+# months of their `counted_on`, when the sale counts) or leave them (−1: in the months of
+# their `uncounted_on`, when a confirmed sale is cancelled): called by openpas_register_sale
+# for a sale written confirmed and by app.db.settlement.add_sale for a confirmation or a
+# cancellation. Rows are locked in key order, payer sums before scheme sums, in every
+# transaction, so two sales at one partner wait for each other instead of deadlocking.
+SETTLE_SALE = """
+CREATE FUNCTION openpas_settle_sale(p_sale_id uuid, p_sign integer) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_sign NOT IN (1, -1) THEN
+        RAISE EXCEPTION 'a sale is added (+1) or taken off (-1), not %', p_sign;
+    END IF;
+    INSERT INTO settlement_payer_months AS m (partner_id, month, scheme_code,
+        funded_scheme_code, payer, payer_ref, lines, tickets, regular_cents, paid_cents,
+        amount_cents)
+    SELECT s.partner_id,
+           CAST(date_trunc('month', CAST(CASE WHEN p_sign = 1 THEN i.counted_on
+                                              ELSE i.uncounted_on END AS timestamp)) AS date),
+           i.scheme_code, f.scheme_code, f.payer, coalesce(f.payer_ref, ''),
+           p_sign * count(*), p_sign * sum(i.quantity),
+           p_sign * sum(i.regular_price_cents * i.quantity), p_sign * sum(i.total_cents),
+           p_sign * sum(f.amount_cents)
+    FROM sale_item_funding f
+    JOIN sale_items i ON i.id = f.sale_item_id
+    JOIN sales s ON s.id = i.sale_id
+    WHERE s.id = p_sale_id
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (partner_id, month, scheme_code, funded_scheme_code, payer, payer_ref)
+    DO UPDATE SET lines = m.lines + excluded.lines, tickets = m.tickets + excluded.tickets,
+                  regular_cents = m.regular_cents + excluded.regular_cents,
+                  paid_cents = m.paid_cents + excluded.paid_cents,
+                  amount_cents = m.amount_cents + excluded.amount_cents;
+    INSERT INTO settlement_scheme_months AS m (partner_id, month, scheme_code, lines,
+        tickets, regular_cents, paid_cents, discount_cents)
+    SELECT s.partner_id,
+           CAST(date_trunc('month', CAST(CASE WHEN p_sign = 1 THEN i.counted_on
+                                              ELSE i.uncounted_on END AS timestamp)) AS date),
+           i.scheme_code, p_sign * count(*), p_sign * sum(i.quantity),
+           p_sign * sum(i.regular_price_cents * i.quantity), p_sign * sum(i.total_cents),
+           p_sign * sum(i.discount_cents * i.quantity)
+    FROM sale_items i
+    JOIN sales s ON s.id = i.sale_id
+    WHERE s.id = p_sale_id
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT (partner_id, month, scheme_code)
+    DO UPDATE SET lines = m.lines + excluded.lines, tickets = m.tickets + excluded.tickets,
+                  regular_cents = m.regular_cents + excluded.regular_cents,
+                  paid_cents = m.paid_cents + excluded.paid_cents,
+                  discount_cents = m.discount_cents + excluded.discount_cents;
+END
+$$
+"""
+
 REGISTER_SALE = """
 CREATE FUNCTION openpas_register_sale(
     p_client_id text, p_key text, p_request_hash text, p_sale jsonb,
@@ -174,44 +231,9 @@ BEGIN
         sale_item_id uuid, passholder_id uuid, bucket_key text, tickets integer,
         discount_cents integer);
 
-    -- A sale written confirmed counts in the settlement sums in the months of its lines'
-    -- `counted_on`, summed from the rows just written as app.db.settlement sums them. Rows
-    -- are locked in key order, as every sale and cancellation locks them.
+    -- A sale written confirmed counts in the settlement sums from its lines' `counted_on`.
     IF p_sale #>> '{sale,status}' = 'confirmed' THEN
-        INSERT INTO settlement_payer_months AS m (partner_id, month, scheme_code,
-            funded_scheme_code, payer, payer_ref, lines, tickets, regular_cents, paid_cents,
-            amount_cents)
-        SELECT s.partner_id, CAST(date_trunc('month', CAST(i.counted_on AS timestamp)) AS date),
-               i.scheme_code, f.scheme_code, f.payer, coalesce(f.payer_ref, ''), count(*),
-               sum(i.quantity), sum(i.regular_price_cents * i.quantity), sum(i.total_cents),
-               sum(f.amount_cents)
-        FROM sale_item_funding f
-        JOIN sale_items i ON i.id = f.sale_item_id
-        JOIN sales s ON s.id = i.sale_id
-        WHERE s.id = v_sale_id
-        GROUP BY 1, 2, 3, 4, 5, 6
-        ORDER BY 1, 2, 3, 4, 5, 6
-        ON CONFLICT (partner_id, month, scheme_code, funded_scheme_code, payer, payer_ref)
-        DO UPDATE SET lines = m.lines + excluded.lines, tickets = m.tickets + excluded.tickets,
-                      regular_cents = m.regular_cents + excluded.regular_cents,
-                      paid_cents = m.paid_cents + excluded.paid_cents,
-                      amount_cents = m.amount_cents + excluded.amount_cents;
-        INSERT INTO settlement_scheme_months AS m (partner_id, month, scheme_code, lines,
-            tickets, regular_cents, paid_cents, discount_cents)
-        SELECT s.partner_id, CAST(date_trunc('month', CAST(i.counted_on AS timestamp)) AS date),
-               i.scheme_code, count(*), sum(i.quantity),
-               sum(i.regular_price_cents * i.quantity), sum(i.total_cents),
-               sum(i.discount_cents * i.quantity)
-        FROM sale_items i
-        JOIN sales s ON s.id = i.sale_id
-        WHERE s.id = v_sale_id
-        GROUP BY 1, 2, 3
-        ORDER BY 1, 2, 3
-        ON CONFLICT (partner_id, month, scheme_code)
-        DO UPDATE SET lines = m.lines + excluded.lines, tickets = m.tickets + excluded.tickets,
-                      regular_cents = m.regular_cents + excluded.regular_cents,
-                      paid_cents = m.paid_cents + excluded.paid_cents,
-                      discount_cents = m.discount_cents + excluded.discount_cents;
+        PERFORM openpas_settle_sale(v_sale_id, 1);
     END IF;
 
     -- The transaction's id orders the change feed (app.db.changes).
@@ -291,11 +313,13 @@ def upgrade() -> None:
     op.drop_column("idempotency_keys", "response_body")
     op.drop_column("idempotency_keys", "response_status")
     op.drop_column("idempotency_keys", "state")
+    op.execute(SETTLE_SALE)
     op.execute(REGISTER_SALE)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION openpas_register_sale(text, text, text, jsonb)")
+    op.execute("DROP FUNCTION openpas_settle_sale(uuid, integer)")
     op.add_column("idempotency_keys", sa.Column("state", sa.String(12), nullable=True))
     op.add_column("idempotency_keys", sa.Column("response_status", sa.Integer(), nullable=True))
     op.add_column("idempotency_keys", sa.Column("response_body", sa.JSON(), nullable=True))
