@@ -319,7 +319,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION openpas_register_sale(text, text, text, jsonb)")
-    op.execute("DROP FUNCTION openpas_settle_sale(uuid, integer)")
+    op.execute("DROP FUNCTION IF EXISTS openpas_settle_sale(uuid, integer)")
     op.add_column("idempotency_keys", sa.Column("state", sa.String(12), nullable=True))
     op.add_column("idempotency_keys", sa.Column("response_status", sa.Integer(), nullable=True))
     op.add_column("idempotency_keys", sa.Column("response_body", sa.JSON(), nullable=True))
