@@ -8,6 +8,7 @@ replaced when it is drawn, so a restart the server noticed costs no request at a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -74,20 +75,14 @@ def test_each_dropped_connection_costs_at_most_one_503_and_then_the_desk_works_a
         f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
     )
 
+    time.sleep(1)
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         quotes = [client.post("/v1/quotes", headers=desk, json=body) for _ in range(3 * POOL_SIZE)]
         listings = [client.get(sales, headers=desk) for _ in range(3 * POOL_SIZE)]
-    # The sockets were seen to close: each connection is replaced when drawn, so at most
-    # one request per dropped connection fails (none, when the server saw them all close),
-    # and after that the pool is healthy.
+    # The server saw the sockets close (it had a second to): each dead connection is
+    # replaced when drawn, so no request fails at all. Without the check on checkout, one
+    # request per dropped connection would answer 503 database-unavailable.
     statuses = [answer.status_code for answer in [*quotes, *listings]]
-    failed = statuses.count(503)
-    assert failed <= POOL_SIZE, statuses
-    assert statuses == [503] * failed + [200] * (len(statuses) - failed)
-    lost = [*quotes, *listings][:failed]
-    for answer in lost:
-        assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["code"] == "database-unavailable"
-        assert answer.headers["retry-after"] == "1"
+    assert statuses == [200] * len(statuses), statuses
     assert quotes[-1].json()["tariffs"] == warm[0].json()["tariffs"]
     assert listings[-1].json() == warm[-1].json()
