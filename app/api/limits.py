@@ -33,10 +33,19 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is None and not chunked:
+            # No body can follow (RFC 9112, 6.3): nothing to count. Most requests are these.
+            await self.app(scope, receive, send)
+            return
         path: str = scope["path"]
         limit = self.large_max_bytes if path.startswith(self.large_paths) else self.max_bytes
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._reject(scope, send, limit)
             return
