@@ -27,6 +27,7 @@ from app.api.routes import (
     oauth,
     offers,
     ops,
+    organisations,
     partners,
     passholders,
     quotes,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         feeds,
         reports,
+        organisations,
     ):
         app.include_router(module.router, dependencies=business)
 
