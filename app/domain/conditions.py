@@ -147,6 +147,19 @@ def condition_to_dict(condition: Condition) -> dict[str, object]:
             return {"voucher": True}
 
 
+def voucher_only(condition: Condition) -> bool:
+    """True when only a voucher can meet `condition` (a voucher leaf that every branch
+    needs): such a scheme is never a card holder's, so a card's quote leaves it out."""
+    match condition:
+        case VoucherCondition():
+            return True
+        case AllOf(conditions):
+            return any(voucher_only(c) for c in conditions)
+        case AnyOf(conditions):
+            return all(voucher_only(c) for c in conditions)
+    return False
+
+
 # --- parsing -------------------------------------------------------------------------------
 
 

@@ -160,13 +160,13 @@ async def desk_quote(
     number = parse_card_field(card_number)
     at = date_in_brussels(now)  # one clock reading for the whole quote (or sale)
     catalog = await CATALOG.last_known(session)
-    keys = usage_keys(offer_facts(offer), at, catalog.schemes)
+    keys = usage_keys(offer_facts(offer), at, catalog.card_schemes)
     facts = await db.desk_facts(session, number, list(keys), now, audited_for=audited_for)
     if facts is None:
         raise NotFound("No card with this number.", code="card-not-found")
     if facts.holder.catalog_generation != catalog.generation:
         catalog = await CATALOG.get(session, facts.holder.catalog_generation)
-        fresh = usage_keys(offer_facts(offer), at, catalog.schemes)
+        fresh = usage_keys(offer_facts(offer), at, catalog.card_schemes)
         if not set(fresh) <= set(keys):
             again = await db.desk_facts(session, number, list(fresh), now, audited_for=None)
             facts = again or facts
@@ -199,9 +199,9 @@ def priced(
         at=at,
         quantity=quantity,
         usage=usage,
-        schemes=catalog.schemes,
+        schemes=catalog.card_schemes,
     )
-    return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.schemes)
+    return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.card_schemes)
 
 
 _VOUCHER_PROBLEMS = {
@@ -258,7 +258,7 @@ async def voucher_quote(
     if refusal is not None:
         raise voucher_problem(refusal)
     catalog = await CATALOG.get(session, facts.catalog_generation)
-    schemes = tuple(s for s in catalog.schemes if s.code == voucher.scheme_code)
+    schemes = catalog.alone(voucher.scheme_code)
     holder = HolderFacts(
         passholder_id=voucher.voucher_id,
         birth_date=None,

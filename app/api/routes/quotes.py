@@ -167,7 +167,8 @@ def _quote_head(result: QuoteResult, language: Language) -> dict[str, Any]:
             "holder": {
                 "display_name": display_name(holder.first_name, holder.last_name),
                 "card_status": holder.card_status,
-            }
+            },
+            "voucher": None,
         }
     return {
         **head,
