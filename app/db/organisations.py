@@ -19,8 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.tables import allocations, organisations, usage_counters, vouchers
-from app.domain.vouchers import VOUCHER_BUCKET
+from app.db.tables import (
+    allocations,
+    organisations,
+    sale_items,
+    sales,
+    usage_counters,
+    vouchers,
+)
+from app.domain.vouchers import VOUCHER_BUCKET, AllocationUse, VoucherUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,3 +369,68 @@ async def revoke_voucher(
         )
     ).first()
     return None if row is None else int(row.tickets_returned)
+
+
+# --- the allocations report -----------------------------------------------------------------
+
+
+async def allocations_report(
+    session: AsyncSession,
+    *,
+    region_id: str,
+    organisation_id: str | None,
+    from_date: date,
+    to_date: date,
+) -> tuple[list[AllocationUse], list[VoucherUse]]:
+    """The allocations of a region's organisations (or of one) whose period overlaps
+    [from_date, to_date), and their vouchers with the tickets confirmed sales redeemed."""
+    query = (
+        sa.select(
+            allocations.c.id,
+            allocations.c.organisation_id,
+            organisations.c.name,
+            allocations.c.scheme_code,
+            allocations.c.tickets,
+        )
+        .join(organisations, organisations.c.id == allocations.c.organisation_id)
+        .where(
+            organisations.c.region_id == uuid.UUID(region_id),
+            allocations.c.valid_from < to_date,
+            allocations.c.valid_until >= from_date,
+        )
+    )
+    if organisation_id is not None:
+        query = query.where(organisations.c.id == uuid.UUID(organisation_id))
+    found = [
+        AllocationUse(str(r.id), str(r.organisation_id), r.name, r.scheme_code, r.tickets)
+        for r in (await session.execute(query)).all()
+    ]
+    if not found:
+        return [], []
+    redeemed = (
+        sa.select(sa.func.coalesce(sa.func.sum(sale_items.c.quantity), 0))
+        .join(sales, sales.c.id == sale_items.c.sale_id)
+        .where(sale_items.c.voucher_id == vouchers.c.id, sales.c.status == "confirmed")
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        sa.select(
+            vouchers.c.allocation_id,
+            vouchers.c.people,
+            vouchers.c.status,
+            vouchers.c.valid_until,
+            vouchers.c.tickets_returned,
+            redeemed.label("redeemed"),
+        ).where(vouchers.c.allocation_id.in_([uuid.UUID(a.allocation_id) for a in found]))
+    )
+    return found, [
+        VoucherUse(
+            str(r.allocation_id),
+            r.people,
+            r.status,
+            r.valid_until,
+            r.tickets_returned,
+            int(r.redeemed),
+        )
+        for r in rows.all()
+    ]

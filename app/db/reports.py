@@ -304,6 +304,9 @@ async def participation(
     if group_by == "category":
         source = source.join(offers, offers.c.id == sale_items.c.offer_id)
     social = sa.case((sale_items.c.discount_cents > 0, sale_items.c.quantity), else_=0)
+    # A voucher's tickets count as tickets, never as people: its lines have no passholder,
+    # so they form one row per cell without one, which no count of people counts.
+    anonymous = sa.case((sale_items.c.voucher_id.is_not(None), sale_items.c.quantity), else_=0)
     per_holder = (
         sa.select(
             key,
@@ -311,6 +314,7 @@ async def participation(
             sa.func.sum(sale_items.c.quantity).label("tickets"),
             sa.func.sum(social).label("social"),
             sa.func.sum(_LINE_DISCOUNT).label("discount"),
+            sa.func.sum(anonymous).label("anonymous"),
         )
         .select_from(source)
         # A holder's own tickets: a line of companions' tickets (the disability card's free
@@ -323,11 +327,12 @@ async def participation(
         _sum(per_holder.c.tickets).label("tickets"),
         _sum(per_holder.c.social).label("social"),
         _sum(per_holder.c.discount).label("discount"),
+        _sum(per_holder.c.anonymous).label("anonymous"),
     ]
     cells_query = sa.select(
         sa.literal(False).label("is_total"),
         per_holder.c.key,
-        sa.func.count().label("passholders"),
+        sa.func.count(per_holder.c.passholder_id).label("passholders"),
         *sums,
     ).group_by(per_holder.c.key)
     total_query = sa.select(
@@ -347,6 +352,7 @@ async def participation(
             tickets=int(row.tickets),
             social_tariff_tickets=int(row.social),
             discount_cents=int(row.discount),
+            anonymous_tickets=int(row.anonymous),
         )
         if row.is_total:
             total = figures
@@ -356,9 +362,15 @@ async def participation(
     return sorted(cells, key=lambda cell: cell.key), total
 
 
+# The cell of vouchers' tickets in a grouping by residence: a voucher has none.
+ANONYMOUS_KEY = "anonymous"
+
+
 def _key_text(key: object) -> str:
     if isinstance(key, datetime):  # a month, truncated by PostgreSQL
         return f"{key:%Y-%m}"
+    if key is None:
+        return ANONYMOUS_KEY
     return str(key)
 
 

@@ -228,3 +228,83 @@ def priced_on_voucher(
         best_tariff_id=tariffs[0].tariff_id if tariffs else None,
         not_applicable=quote.not_applicable + tuple(refused),
     )
+
+
+# --- the allocations report -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationUse:
+    """One allocation as the report reads it."""
+
+    allocation_id: str
+    organisation_id: str
+    organisation_name: str
+    scheme_code: str
+    tickets: int
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherUse:
+    """One voucher as the report reads it: `redeemed` counts its confirmed tickets."""
+
+    allocation_id: str
+    people: int
+    status: str  # as stored: active or revoked
+    valid_until: date
+    tickets_returned: int | None
+    redeemed: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationFigures:
+    """Per organisation and scheme: tickets allocated, issued on vouchers, redeemed at
+    desks, left unused on vouchers that expired, and given back by revocations."""
+
+    organisation_id: str
+    organisation_name: str
+    scheme_code: str
+    allocated: int
+    issued: int
+    redeemed: int
+    expired: int
+    revoked: int
+
+
+def allocation_figures(
+    allocations: list[AllocationUse], vouchers: list[VoucherUse], *, today: date
+) -> list[AllocationFigures]:
+    """The report's lines, in the order of organisation name, then scheme."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    names: dict[str, str] = {}
+    key_of: dict[str, tuple[str, str]] = {}
+    for allocation in allocations:
+        key = (allocation.organisation_id, allocation.scheme_code)
+        key_of[allocation.allocation_id] = key
+        names[allocation.organisation_id] = allocation.organisation_name
+        sums.setdefault(key, [0, 0, 0, 0, 0])[0] += allocation.tickets
+    for voucher in vouchers:
+        of = key_of.get(voucher.allocation_id)
+        if of is None:
+            continue
+        line = sums[of]
+        line[1] += voucher.people
+        line[2] += voucher.redeemed
+        status = voucher_status(
+            revoked=voucher.status == VoucherStatus.REVOKED,
+            valid_until=voucher.valid_until,
+            people=voucher.people,
+            used=voucher.redeemed,
+            on=today,
+        )
+        if status is VoucherStatus.REVOKED:
+            line[4] += voucher.tickets_returned or 0
+        elif status is VoucherStatus.EXPIRED:
+            line[3] += voucher.people - voucher.redeemed
+    return sorted(
+        (
+            AllocationFigures(organisation, names[organisation], scheme, *line)
+            for (organisation, scheme), line in sums.items()
+        ),
+        key=lambda f: (f.organisation_name, f.organisation_id, f.scheme_code),
+    )
