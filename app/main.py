@@ -20,6 +20,7 @@ from app.api.problems import (
     unexpected_error,
 )
 from app.api.routes import (
+    checkins,
     clients,
     eligibility,
     feeds,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feeds,
         reports,
         organisations,
+        checkins,
     ):
         app.include_router(module.router, dependencies=business)
 
