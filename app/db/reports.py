@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.settlement import NO_REF, PAYER_SUMS, SCHEME_SUMS, ledger_day, line_sums
 from app.db.tables import (
     cards,
+    checkins,
     entitlements,
     municipalities,
     offers,
@@ -344,8 +345,9 @@ async def participation(
     rows: Sequence[Any] = (await session.execute(sa.union_all(cells_query, total_query))).all()
     assert scope.region_id is not None
     label_of = await _labels(session, scope.region_id, group_by)
+    visits = await _visits(session, scope, period, group_by)
     cells: list[CellCounts] = []
-    total = Figures(0, 0, 0, 0)
+    total = Figures(0, 0, 0, 0, visits=sum(visits.values()))
     for row in rows:
         figures = Figures(
             passholders=int(row.passholders),
@@ -355,11 +357,39 @@ async def participation(
             anonymous_tickets=int(row.anonymous),
         )
         if row.is_total:
-            total = figures
+            total = replace(figures, visits=total.visits)
         else:
             name = _key_text(row.key)
+            figures = replace(figures, visits=visits.pop(name, 0))
             cells.append(CellCounts(key=name, label=label_of.get(name), figures=figures))
+    # A cell with visits and no tickets is a cell too (with no people: it is suppressed).
+    for name, count in visits.items():
+        cells.append(CellCounts(name, label_of.get(name), Figures(0, 0, 0, 0, visits=count)))
     return sorted(cells, key=lambda cell: cell.key), total
+
+
+async def _visits(
+    session: AsyncSession, scope: Scope, period: ReportPeriod, group_by: GroupBy
+) -> dict[str, int]:
+    """Visits to free activities per cell (the people they stand for: one a card, a
+    voucher's people); none per scheme, a visit has no tariff."""
+    if group_by == "scheme":
+        return {}
+    keys: dict[str, sa.ColumnElement[Any]] = {
+        "month": sa.func.date_trunc("month", sa.cast(checkins.c.visit_date, sa.DateTime)),
+        "partner": checkins.c.partner_id,
+        "municipality": checkins.c.municipality_nis,
+        "category": offers.c.category,
+    }
+    key = keys[group_by].label("key")
+    source = checkins.join(offers, offers.c.id == checkins.c.offer_id)
+    rows = await session.execute(
+        sa.select(key, sa.func.sum(checkins.c.people).label("people"))
+        .select_from(source)
+        .where(_partners_of(scope, checkins.c.partner_id), _in(period, checkins.c.visit_date))
+        .group_by(key)
+    )
+    return {_key_text(row.key): int(row.people) for row in rows.all()}
 
 
 # The cell of vouchers' tickets in a grouping by residence: a voucher has none.

@@ -205,6 +205,9 @@ class Figures:
     discount_cents: int
     # Of `tickets`, those sold on organisations' anonymous vouchers: tickets, never people.
     anonymous_tickets: int = 0
+    # Visits to free activities (POST /v1/checkins), in the people they stand for; beside
+    # the tickets, not among them.
+    visits: int = 0
 
     @property
     def social_tariff_share(self) -> float | None:
@@ -448,6 +451,7 @@ _PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
         "korting",
         "afgeschermd",
         "anonieme tickets (ticketbons)",
+        "bezoeken",
     ),
     "fr": (
         "nom",
@@ -458,6 +462,7 @@ _PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
         "réduction",
         "masqué",
         "tickets anonymes (bons)",
+        "visites",
     ),
     "en": (
         "name",
@@ -468,6 +473,7 @@ _PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
         "discount",
         "suppressed",
         "anonymous tickets (vouchers)",
+        "visits",
     ),
 }
 
@@ -543,7 +549,7 @@ def settlement_csv(settlement: Settlement, language: Lang) -> str:
 def _figures_cells(figures: Figures | None, language: Lang) -> list[object]:
     yes, no = _YES_NO[language]
     if figures is None:
-        return ["", "", "", "", "", yes, ""]
+        return ["", "", "", "", "", yes, "", ""]
     return [
         figures.tickets,
         figures.passholders,
@@ -552,6 +558,7 @@ def _figures_cells(figures: Figures | None, language: Lang) -> list[object]:
         format_cents(figures.discount_cents),
         no,
         figures.anonymous_tickets,
+        figures.visits,
     ]
 
 

@@ -79,3 +79,32 @@ async def test_a_desk_of_another_partner_cannot_check_in_here_and_one_bearer_is_
         json={"card_number": "0000000000000", "offer_id": world.offer_id},
     )
     assert unknown.status_code in (404, 422), unknown.text
+
+
+async def test_participation_counts_visits_beside_tickets(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from app.clock import today_in_brussels
+    from app.db import reports as db_reports
+    from app.db.reports import Scope
+    from app.domain.reports import calendar_year_of
+
+    world = await an_organisation_world(session, client)
+    allocation = await an_allocation(client, world)
+    voucher = await a_voucher(client, world, allocation["id"], people=3)
+    for body in (
+        {"card_number": world.desk_world.card_number, "offer_id": world.offer_id},
+        {"voucher_code": voucher["code"], "offer_id": world.offer_id},
+    ):
+        assert (await client.post("/v1/checkins", headers=world.desk, json=body)).is_success
+
+    scope = Scope(region_id=world.desk_world.region.id)
+    period = calendar_year_of(today_in_brussels())
+    cells, total = await db_reports.participation(session, scope, period, "month")
+    assert (total.visits, total.tickets, total.passholders) == (4, 0, 0)
+    assert [(c.figures.visits, c.figures.tickets) for c in cells] == [(4, 0)]
+    by_residence, _ = await db_reports.participation(session, scope, period, "municipality")
+    assert {(c.key, c.figures.visits) for c in by_residence} == {
+        ("anonymous", 3),
+        (world.desk_world.region.municipalities[0].nis_code, 1),
+    }

@@ -274,6 +274,9 @@ class FiguresOut(ResponseModel):
         description="of the tickets, those sold on organisations' anonymous vouchers "
         "(counted as tickets, never as passholders)"
     )
+    visits: int | None = Field(
+        description="visits to free activities (check-ins), in the people they stand for"
+    )
 
     @classmethod
     def of(cls, figures: Figures | None) -> FiguresOut:
@@ -286,6 +289,7 @@ class FiguresOut(ResponseModel):
                 social_tariff_share=None,
                 discount_cents=None,
                 anonymous_tickets=None,
+                visits=None,
             )
         return cls(
             suppressed=False,
@@ -295,6 +299,7 @@ class FiguresOut(ResponseModel):
             social_tariff_share=figures.social_tariff_share,
             discount_cents=figures.discount_cents,
             anonymous_tickets=figures.anonymous_tickets,
+            visits=figures.visits,
         )
 
 
