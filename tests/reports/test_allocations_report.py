@@ -171,3 +171,22 @@ async def test_voucher_tickets_count_in_participation_as_tickets_never_as_people
     assert [(c.key, c.figures.tickets, c.figures.passholders) for c in by_residence] == [
         ("anonymous", 3, 0)
     ]
+
+
+async def test_the_settlement_shows_what_each_organisation_owes_for_its_vouchers(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await _a_year_of_vouchers(session, client)
+    response = await client.get(
+        "/v1/reports/settlement",
+        headers=world.region_admin,
+        params={"region_id": world.desk_world.region.id},
+    )
+    assert response.status_code == 200, response.text
+    owed = [
+        (line["payer_ref"], line["tickets"], line["amount_cents"])
+        for line in response.json()["lines"]
+        if line["payer"] == "organisation"
+    ]
+    # Three tickets redeemed, €1.25 each from the organisation.
+    assert owed == [(world.organisation_id, 3, 375)]

@@ -50,7 +50,7 @@ class CheckinOut(ResponseModel):
     status_code=201,
     response_model=CheckinOut,
     responses={
-        200: {"description": "Already recorded today"},
+        200: {"model": CheckinOut, "description": "Already recorded today: the first visit"},
         **problem_responses(401, 403, 404, 409, 422),
     },
     summary="Record a visit to a free activity (card or voucher), at most once per day",

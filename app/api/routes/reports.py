@@ -143,10 +143,12 @@ class PayerLineOut(ResponseModel):
     funded_scheme_code: str = Field(
         description="the scheme whose reduction this payer funds (an on_top scheme differs)"
     )
-    payer: str = Field(description="partner, home_municipality, scheme_owner or a funder code")
+    payer: str = Field(
+        description="partner, home_municipality, scheme_owner, organisation or a funder code"
+    )
     payer_ref: str | None = Field(
         description="the partner id, the holder's municipality NIS code, the owner region "
-        "code; none for a funder"
+        "code, the organisation id; none for a funder"
     )
     tickets: int
     regular_cents: int
