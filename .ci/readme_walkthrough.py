@@ -19,6 +19,7 @@ from pathlib import Path
 HEADINGS = (
     "## A first walk-through with curl",
     "## At the ticket desk: quote → sale → cancel",
+    "## Social organisations: allocation → voucher → desk",
     "## The registry (toeleiders, OCMW)",
     "## Figures for the network and the council",
 )
@@ -79,6 +80,20 @@ def main() -> None:
     tom, assistant = json.loads((workdir / "companion.json").read_text())["items"]
     assert (tom["total_cents"], assistant["total_cents"]) == (11_400, 0), (tom, assistant)
     assert assistant["companion_of"] == tom["id"], (tom, assistant)
+    allocation = json.loads((workdir / "allocation.json").read_text())
+    assert (allocation["tickets"], allocation["tickets_remaining"]) == (20, 20), allocation
+    assert (workdir / "voucher.svg").read_text().startswith("<svg")
+    voucher_quote = json.loads((workdir / "voucher-quote.json").read_text())
+    assert voucher_quote["holder"] is None, voucher_quote
+    [voucher_tariff] = voucher_quote["tariffs"]
+    assert (voucher_tariff["scheme_code"], voucher_tariff["unit_price_cents"]) == (
+        "ARTIKEL_27_BON",
+        125,
+    ), voucher_quote
+    voucher_sale = json.loads((workdir / "voucher-sale.json").read_text())
+    assert voucher_sale["total_cents"] == 250, voucher_sale
+    after = json.loads((workdir / "voucher-after.json").read_text())
+    assert (after["status"], after["tickets_used"]) == ("used", 2), after
     print("README walk-throughs: all commands ran; the €119 season ticket cost €18.80")
 
 

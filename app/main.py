@@ -20,6 +20,7 @@ from app.api.problems import (
     unexpected_error,
 )
 from app.api.routes import (
+    checkins,
     clients,
     eligibility,
     feeds,
@@ -27,6 +28,7 @@ from app.api.routes import (
     oauth,
     offers,
     ops,
+    organisations,
     partners,
     passholders,
     quotes,
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         feeds,
         reports,
+        organisations,
+        checkins,
     ):
         app.include_router(module.router, dependencies=business)
 

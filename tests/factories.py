@@ -66,6 +66,7 @@ async def bearer_for(
     *,
     region_id: str | None = None,
     partner_id: str | None = None,
+    organisation_id: str | None = None,
 ) -> dict[str, str]:
     """Authorization headers of a fresh client with one grant (no Argon2 round trip)."""
     client_id = f"test-{uuid.uuid4().hex[:12]}"
@@ -75,7 +76,14 @@ async def bearer_for(
         client_id=client_id,
         name=f"test {role}",
         secret_hash="not-used",
-        grants=(Grant(role=role, region_id=region_id, partner_id=partner_id),),
+        grants=(
+            Grant(
+                role=role,
+                region_id=region_id,
+                partner_id=partner_id,
+                organisation_id=organisation_id,
+            ),
+        ),
         now=now,
     )
     await session.commit()

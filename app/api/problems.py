@@ -155,6 +155,41 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Le budget de réduction de cette carte est épuisé pour ce tarif.",
         "en": "This card's discount budget for this rate is used up.",
     },
+    "allocation-exhausted": {
+        "nl": "Het quotum van deze organisatie heeft niet genoeg tickets meer voor deze bon.",
+        "fr": "Le quota de cette organisation n'a plus assez de tickets pour ce bon.",
+        "en": "This organisation's quota has too few tickets left for this voucher.",
+    },
+    "allocation-budget-exhausted": {
+        "nl": "Het budget achter deze ticketbon is op. De organisatie kan een nieuwe bon geven.",
+        "fr": "Le budget de ce bon est épuisé. L'organisation peut en fournir un nouveau.",
+        "en": "The budget behind this voucher is used up. The organisation can give a new one.",
+    },
+    "voucher-not-found": {
+        "nl": "Deze ticketbon is niet gekend. Kijk de code na.",
+        "fr": "Ce bon n'est pas connu. Vérifiez le code.",
+        "en": "This voucher is not known. Please check the code.",
+    },
+    "voucher-revoked": {
+        "nl": "Deze ticketbon is ingetrokken en kan niet meer gebruikt worden.",
+        "fr": "Ce bon a été annulé et ne peut plus être utilisé.",
+        "en": "This voucher was withdrawn and can no longer be used.",
+    },
+    "voucher-expired": {
+        "nl": "Deze ticketbon is niet meer geldig. De organisatie kan een nieuwe bon geven.",
+        "fr": "Ce bon n'est plus valable. L'organisation peut en fournir un nouveau.",
+        "en": "This voucher is no longer valid. The organisation can give a new one.",
+    },
+    "voucher-used-up": {
+        "nl": "Met deze ticketbon zijn niet zoveel tickets meer te krijgen.",
+        "fr": "Ce bon ne donne plus droit à autant de tickets.",
+        "en": "This voucher does not cover that many tickets any more.",
+    },
+    "voucher-not-valid-here": {
+        "nl": "Deze ticketbon geldt niet voor deze activiteit.",
+        "fr": "Ce bon n'est pas valable pour cette activité.",
+        "en": "This voucher is not valid for this activity.",
+    },
     "price-changed": {
         "nl": "De prijs is intussen gewijzigd. Bekijk de nieuwe prijs en verkoop opnieuw.",
         "fr": "Le prix a changé entre-temps. Consultez le nouveau prix et vendez à nouveau.",

@@ -43,6 +43,9 @@ async def insert_client(
                 "role": grant.role.value,
                 "region_id": uuid.UUID(grant.region_id) if grant.region_id else None,
                 "partner_id": uuid.UUID(grant.partner_id) if grant.partner_id else None,
+                "organisation_id": (
+                    uuid.UUID(grant.organisation_id) if grant.organisation_id else None
+                ),
             }
             for grant in grants
         ],
@@ -75,7 +78,7 @@ async def update_secret_hash(session: AsyncSession, client_id: str, secret_hash:
 
 # On every authenticated request whose client is not in the cache (app.db.driver).
 _ACTIVE_GRANTS = """
-SELECT g.role, g.region_id::text, g.partner_id::text
+SELECT g.role, g.region_id::text, g.partner_id::text, g.organisation_id::text
 FROM api_clients c LEFT JOIN client_grants g ON g.client_id = c.client_id
 WHERE c.client_id = $1 AND c.revoked_at IS NULL
 """
@@ -105,8 +108,13 @@ async def _read_active_grants(session: AsyncSession, client_id: str) -> tuple[Gr
     if not rows:
         return None
     return tuple(
-        Grant(role=Role(role), region_id=region_id, partner_id=partner_id)
-        for role, region_id, partner_id in rows
+        Grant(
+            role=Role(role),
+            region_id=region_id,
+            partner_id=partner_id,
+            organisation_id=organisation_id,
+        )
+        for role, region_id, partner_id, organisation_id in rows
         if role is not None
     )
 

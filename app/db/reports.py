@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.settlement import NO_REF, PAYER_SUMS, SCHEME_SUMS, ledger_day, line_sums
 from app.db.tables import (
     cards,
+    checkins,
     entitlements,
     municipalities,
     offers,
@@ -304,6 +305,9 @@ async def participation(
     if group_by == "category":
         source = source.join(offers, offers.c.id == sale_items.c.offer_id)
     social = sa.case((sale_items.c.discount_cents > 0, sale_items.c.quantity), else_=0)
+    # A voucher's tickets count as tickets, never as people: its lines have no passholder,
+    # so they form one row per cell without one, which no count of people counts.
+    anonymous = sa.case((sale_items.c.voucher_id.is_not(None), sale_items.c.quantity), else_=0)
     per_holder = (
         sa.select(
             key,
@@ -311,6 +315,7 @@ async def participation(
             sa.func.sum(sale_items.c.quantity).label("tickets"),
             sa.func.sum(social).label("social"),
             sa.func.sum(_LINE_DISCOUNT).label("discount"),
+            sa.func.sum(anonymous).label("anonymous"),
         )
         .select_from(source)
         # A holder's own tickets: a line of companions' tickets (the disability card's free
@@ -323,11 +328,12 @@ async def participation(
         _sum(per_holder.c.tickets).label("tickets"),
         _sum(per_holder.c.social).label("social"),
         _sum(per_holder.c.discount).label("discount"),
+        _sum(per_holder.c.anonymous).label("anonymous"),
     ]
     cells_query = sa.select(
         sa.literal(False).label("is_total"),
         per_holder.c.key,
-        sa.func.count().label("passholders"),
+        sa.func.count(per_holder.c.passholder_id).label("passholders"),
         *sums,
     ).group_by(per_holder.c.key)
     total_query = sa.select(
@@ -339,26 +345,62 @@ async def participation(
     rows: Sequence[Any] = (await session.execute(sa.union_all(cells_query, total_query))).all()
     assert scope.region_id is not None
     label_of = await _labels(session, scope.region_id, group_by)
+    visits = await _visits(session, scope, period, group_by)
     cells: list[CellCounts] = []
-    total = Figures(0, 0, 0, 0)
+    total = Figures(0, 0, 0, 0, visits=sum(visits.values()))
     for row in rows:
         figures = Figures(
             passholders=int(row.passholders),
             tickets=int(row.tickets),
             social_tariff_tickets=int(row.social),
             discount_cents=int(row.discount),
+            anonymous_tickets=int(row.anonymous),
         )
         if row.is_total:
-            total = figures
+            total = replace(figures, visits=total.visits)
         else:
             name = _key_text(row.key)
+            figures = replace(figures, visits=visits.pop(name, 0))
             cells.append(CellCounts(key=name, label=label_of.get(name), figures=figures))
+    # A cell with visits and no tickets is a cell too (with no people: it is suppressed).
+    for name, count in visits.items():
+        cells.append(CellCounts(name, label_of.get(name), Figures(0, 0, 0, 0, visits=count)))
     return sorted(cells, key=lambda cell: cell.key), total
+
+
+async def _visits(
+    session: AsyncSession, scope: Scope, period: ReportPeriod, group_by: GroupBy
+) -> dict[str, int]:
+    """Visits to free activities per cell (the people they stand for: one a card, a
+    voucher's people); none per scheme, a visit has no tariff."""
+    if group_by == "scheme":
+        return {}
+    keys: dict[str, sa.ColumnElement[Any]] = {
+        "month": sa.func.date_trunc("month", sa.cast(checkins.c.visit_date, sa.DateTime)),
+        "partner": checkins.c.partner_id,
+        "municipality": checkins.c.municipality_nis,
+        "category": offers.c.category,
+    }
+    key = keys[group_by].label("key")
+    source = checkins.join(offers, offers.c.id == checkins.c.offer_id)
+    rows = await session.execute(
+        sa.select(key, sa.func.sum(checkins.c.people).label("people"))
+        .select_from(source)
+        .where(_partners_of(scope, checkins.c.partner_id), _in(period, checkins.c.visit_date))
+        .group_by(key)
+    )
+    return {_key_text(row.key): int(row.people) for row in rows.all()}
+
+
+# The cell of vouchers' tickets in a grouping by residence: a voucher has none.
+ANONYMOUS_KEY = "anonymous"
 
 
 def _key_text(key: object) -> str:
     if isinstance(key, datetime):  # a month, truncated by PostgreSQL
         return f"{key:%Y-%m}"
+    if key is None:
+        return ANONYMOUS_KEY
     return str(key)
 
 

@@ -31,6 +31,7 @@ from app.db.tables import (
     sale_usage,
     sales,
     usage_counters,
+    vouchers,
 )
 from app.domain.limits import UsageClaim
 from app.domain.sales import SaleStatus
@@ -94,8 +95,9 @@ class FundingRow:
 @dataclass(frozen=True, slots=True)
 class ItemRow:
     id: str
-    passholder_id: str
-    card_number: str
+    # A line is sold on a card (its holder) or on a voucher (then both None).
+    passholder_id: str | None
+    card_number: str | None
     offer_id: str
     price_class: str
     scheme_code: str
@@ -111,6 +113,15 @@ class ItemRow:
     funding: tuple[FundingRow, ...]
     # The holder's line these companions came with; None on a holder's own line.
     companion_of: str | None = None
+    voucher_id: str | None = None
+    voucher_code: str | None = None
+
+    @property
+    def bearer_id(self) -> str:
+        """Whose counters the line's usage is on: its holder's or its voucher's."""
+        bearer = self.passholder_id or self.voucher_id
+        assert bearer is not None  # the table's one_bearer check
+        return bearer
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +151,7 @@ class NewItem:
 
     row: ItemRow
     item_index: int
-    municipality_nis: str
+    municipality_nis: str | None
     usage: tuple[UsageClaim, ...]
     counted_on: date | None = None
 
@@ -221,6 +232,7 @@ async def write_sale(
                 "activity_date": item.row.activity_date.isoformat(),
                 "counted_on": None if item.counted_on is None else item.counted_on.isoformat(),
                 "companion_of": item.row.companion_of,
+                "voucher_id": item.row.voucher_id,
             }
             for item in items
         ],
@@ -239,7 +251,7 @@ async def write_sale(
             {
                 "item": item.item_index,
                 "sale_item_id": item.row.id,
-                "passholder_id": item.row.passholder_id,
+                "passholder_id": claim.owner or item.row.bearer_id,
                 "bucket_key": claim.bucket_key,
                 "tickets": claim.tickets,
                 "discount_cents": claim.discount_cents,
@@ -357,7 +369,8 @@ async def get_sales(
     sale_rows = {row.id: row for row in (await session.execute(query)).all()}
     item_rows = (
         await session.execute(
-            sa.select(sale_items)
+            sa.select(sale_items, vouchers.c.code.label("voucher_code"))
+            .outerjoin(vouchers, vouchers.c.id == sale_items.c.voucher_id)
             .where(sale_items.c.sale_id.in_(sale_ids))
             .order_by(sale_items.c.sale_id, sale_items.c.id)
         )
@@ -380,7 +393,7 @@ async def get_sales(
         items.setdefault(i.sale_id, []).append(
             ItemRow(
                 id=str(i.id),
-                passholder_id=str(i.passholder_id),
+                passholder_id=None if i.passholder_id is None else str(i.passholder_id),
                 card_number=i.card_number,
                 offer_id=str(i.offer_id),
                 price_class=i.price_class,
@@ -396,6 +409,8 @@ async def get_sales(
                 activity_date=i.activity_date,
                 funding=tuple(funding.get(i.id, ())),
                 companion_of=None if i.companion_of is None else str(i.companion_of),
+                voucher_id=None if i.voucher_id is None else str(i.voucher_id),
+                voucher_code=i.voucher_code,
             )
         )
     return [

@@ -116,6 +116,76 @@ client_grants = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=True),
     sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("organisation_id", sa.Uuid, sa.ForeignKey("organisations.id"), nullable=True),
+)
+
+# Social organisations, associations and schools of a region: they know the people the
+# pass does not reach, and hand them anonymous vouchers from the allocations they get.
+organisations = sa.Table(
+    "organisations",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    # social, association, school
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# A quota (quotum): tickets a region grants an organisation for a period, under one scheme.
+# `tickets_used` is what vouchers took; it only changes in SQL, checked against `tickets`
+# in the same statement (app.db.organisations.take_tickets), and the database refuses any
+# other value.
+allocations = sa.Table(
+    "allocations",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "organisation_id",
+        sa.Uuid,
+        sa.ForeignKey("organisations.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("scheme_code", sa.String(64), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("tickets_used", sa.Integer, nullable=False, server_default="0"),
+    # A budget of discount (cents) the organisation's vouchers may use at desks; None: none.
+    sa.Column("budget_cents", sa.Integer, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.CheckConstraint("tickets_used >= 0 AND tickets_used <= tickets", name="within_quota"),
+)
+
+# An anonymous ticket voucher (ticketbon) for `people` tickets, issued from an allocation.
+# It carries no personal data. The tickets a desk redeemed are counted in `usage_counters`
+# under the voucher's id (bucket app.domain.vouchers.VOUCHER_BUCKET), claimed and given
+# back by the sale's own statement like any limit.
+vouchers = sa.Table(
+    "vouchers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("code", sa.String(20), nullable=False, unique=True),
+    sa.Column(
+        "organisation_id", sa.Uuid, sa.ForeignKey("organisations.id"), nullable=False, index=True
+    ),
+    sa.Column(
+        "allocation_id", sa.Uuid, sa.ForeignKey("allocations.id"), nullable=False, index=True
+    ),
+    sa.Column("people", sa.Integer, nullable=False),
+    sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), nullable=True),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    # active, revoked
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.Column("issued_by", sa.String(64), nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+    # The unused tickets a revocation gave back to the allocation.
+    sa.Column("tickets_returned", sa.Integer, nullable=True),
 )
 
 passholders = sa.Table(
@@ -308,14 +378,15 @@ sale_items = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column(
-        "passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=False, index=True
-    ),
-    sa.Column("card_number", sa.String(13), nullable=False),
+    # A line is sold on a card (its holder) or on a voucher, never both (ck one_bearer).
+    sa.Column("passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=True, index=True),
+    sa.Column("card_number", sa.String(13), nullable=True),
+    sa.Column("voucher_id", sa.Uuid, sa.ForeignKey("vouchers.id"), nullable=True, index=True),
     sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), nullable=False),
     sa.Column("price_class", sa.String(40), nullable=False),
-    # The holder's residence at the time of the sale, for participation figures.
-    sa.Column("municipality_nis", sa.String(5), nullable=False),
+    # The holder's residence at the time of the sale, for participation figures; None on a
+    # voucher's line (anonymous).
+    sa.Column("municipality_nis", sa.String(5), nullable=True),
     sa.Column("scheme_code", sa.String(64), nullable=False),
     sa.Column("scheme_version", sa.Integer, nullable=False),
     # Every scheme in the tariff (an on_top coupon too): [{"code", "version", "discount_cents"}]
@@ -346,6 +417,11 @@ sale_items = sa.Table(
         "ix_sale_items_uncounted_on",
         "uncounted_on",
         postgresql_where=sa.text("uncounted_on IS NOT NULL"),
+    ),
+    sa.CheckConstraint(
+        "(passholder_id IS NOT NULL AND card_number IS NOT NULL AND voucher_id IS NULL)"
+        " OR (passholder_id IS NULL AND card_number IS NULL AND voucher_id IS NOT NULL)",
+        name="one_bearer",
     ),
 )
 
@@ -441,6 +517,43 @@ usage_counters = sa.Table(
     sa.Column("bucket_key", sa.String(300), primary_key=True),
     sa.Column("tickets", sa.Integer, nullable=False),
     sa.Column("discount_cents", sa.Integer, nullable=False),
+)
+
+# A visit (bezoek) to a free activity, on a card or a voucher: at most one per bearer, offer
+# and day (the unique indexes), so a desk that scans twice records one visit.
+checkins = sa.Table(
+    "checkins",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), nullable=False),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=True),
+    sa.Column("voucher_id", sa.Uuid, sa.ForeignKey("vouchers.id"), nullable=True),
+    # The holder's residence on the day (None on a voucher: anonymous).
+    sa.Column("municipality_nis", sa.String(5), nullable=True),
+    # People the visit stands for: 1 on a card, the voucher's people on a voucher.
+    sa.Column("people", sa.Integer, nullable=False),
+    sa.Column("visit_date", sa.Date, nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index(
+        "uq_checkins_holder_offer_day",
+        "passholder_id",
+        "offer_id",
+        "visit_date",
+        unique=True,
+        postgresql_where=sa.text("passholder_id IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_checkins_voucher_offer_day",
+        "voucher_id",
+        "offer_id",
+        "visit_date",
+        unique=True,
+        postgresql_where=sa.text("voucher_id IS NOT NULL"),
+    ),
+    sa.Index("ix_checkins_visit_date", "visit_date"),
+    sa.CheckConstraint("(passholder_id IS NULL) <> (voucher_id IS NULL)", name="one_bearer"),
 )
 
 idempotency_keys = sa.Table(

@@ -2,7 +2,9 @@
 
 Leaves: `{"entitlement": TYPE, "in_region": "owner"|"any"|REGION_CODE}`,
 `{"age": {"min": N, "max": N}}` (inclusive, full years), `{"resident_of": REGION_CODE}` or
-`{"resident_of": [NIS codes]}`, `{"card_holder": true}`; combined with `all`, `any`, `not`.
+`{"resident_of": [NIS codes]}`, `{"card_holder": true}`, `{"voucher": true}` (an anonymous
+voucher of a social organisation: a scheme meant for vouchers says so, and only a voucher
+meets it; a voucher meets no other leaf); combined with `all`, `any`, `not`.
 
 A condition is compiled once per scheme into a plain predicate over a `Subject` (the holder
 reduced to what conditions can see), so pricing a holder against many schemes computes the
@@ -89,6 +91,11 @@ class CardHolderCondition:
     """Anyone with a pass (a welcome coupon, a scheme for all passholders)."""
 
 
+@dataclass(frozen=True, slots=True)
+class VoucherCondition:
+    """An anonymous voucher issued from an organisation's allocation (Article 27)."""
+
+
 Condition: TypeAlias = (
     AllOf
     | AnyOf
@@ -98,9 +105,19 @@ Condition: TypeAlias = (
     | ResidentOfRegion
     | ResidentOfMunicipalities
     | CardHolderCondition
+    | VoucherCondition
 )
 
-CONDITION_KEYS = ("all", "any", "not", "entitlement", "age", "resident_of", "card_holder")
+CONDITION_KEYS = (
+    "all",
+    "any",
+    "not",
+    "entitlement",
+    "age",
+    "resident_of",
+    "card_holder",
+    "voucher",
+)
 
 
 def condition_to_dict(condition: Condition) -> dict[str, object]:
@@ -126,6 +143,21 @@ def condition_to_dict(condition: Condition) -> dict[str, object]:
             return {"resident_of": list(nis_codes)}
         case CardHolderCondition():
             return {"card_holder": True}
+        case VoucherCondition():
+            return {"voucher": True}
+
+
+def voucher_only(condition: Condition) -> bool:
+    """True when only a voucher can meet `condition` (a voucher leaf that every branch
+    needs): such a scheme is never a card holder's, so a card's quote leaves it out."""
+    match condition:
+        case VoucherCondition():
+            return True
+        case AllOf(conditions):
+            return any(voucher_only(c) for c in conditions)
+        case AnyOf(conditions):
+            return all(voucher_only(c) for c in conditions)
+    return False
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -183,6 +215,11 @@ def parse_condition(
         return ResidentOfMunicipalities(
             tuple(read_nis_code(code, pointer(here, i), problems) for i, code in enumerate(codes))
         )
+    if kind == "voucher":
+        read_object(value, at, problems, required=("voucher",))
+        if inner is not True:
+            problems.add(here, "must be true")
+        return VoucherCondition()
     # card_holder
     read_object(value, at, problems, required=("card_holder",))
     if inner is not True:
@@ -232,10 +269,11 @@ class Subject:
     `entitlements` maps each counted status type to the regions it counts in (None: all).
     """
 
-    age: int
-    municipality_nis: str
+    age: int | None
+    municipality_nis: str | None
     region: str | None
     entitlements: Mapping[str, frozenset[str | None]]
+    voucher: bool = False
 
 
 def subject_of(
@@ -253,10 +291,11 @@ def subject_of(
         if entitlement_status(entitlement, day) in counting:
             regions.setdefault(entitlement.type, set()).add(entitlement.region)
     return Subject(
-        age=age_on(holder.birth_date, day),
+        age=None if holder.birth_date is None else age_on(holder.birth_date, day),
         municipality_nis=holder.municipality_nis,
         region=holder.region,
         entitlements={type_: frozenset(found) for type_, found in regions.items()},
+        voucher=holder.voucher,
     )
 
 
@@ -281,16 +320,18 @@ def compile_condition(condition: Condition, owner_region: str | None) -> Predica
         case AgeBetween(min_years, max_years):
             low = 0 if min_years is None else min_years
             if max_years is None:
-                return lambda s: low <= s.age
+                return lambda s: s.age is not None and low <= s.age
             high = max_years
-            return lambda s: low <= s.age <= high
+            return lambda s: s.age is not None and low <= s.age <= high
         case ResidentOfRegion(region):
             return lambda s: s.region == region
         case ResidentOfMunicipalities(nis_codes):
             municipalities = frozenset(nis_codes)
             return lambda s: s.municipality_nis in municipalities
         case CardHolderCondition():
-            return lambda s: True
+            return lambda s: not s.voucher
+        case VoucherCondition():
+            return lambda s: s.voucher
 
 
 def _entitlement_predicate(type_: str, region: str | None) -> Predicate:

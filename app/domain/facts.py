@@ -14,12 +14,17 @@ from app.domain.entitlements import EntitlementFact
 
 @dataclass(frozen=True, slots=True)
 class HolderFacts:
+    """Who a ticket is for: a passholder, or an anonymous voucher (`voucher`), which has no
+    birth date, no residence and no statuses — only the organisation that issued it."""
+
     passholder_id: str
-    birth_date: date
-    municipality_nis: str
+    birth_date: date | None
+    municipality_nis: str | None
     region: str | None
     entitlements: tuple[EntitlementFact, ...] = ()
     card_status: str = "active"
+    voucher: bool = False
+    organisation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 A funding key is an ordered list of shares: `{"payer": P, "percent": N}` (N % of the
 discount), `{"payer": P, "fixed_cents": N}` (N cents per ticket) and, last and exactly once,
 `{"payer": P, "rest": true}`. Payers are `partner` (the partner forgoes income),
-`home_municipality` (of the holder), `scheme_owner` (the owner region) or a named funder code.
+`home_municipality` (of the holder), `scheme_owner` (the owner region), `organisation` (the
+social organisation whose voucher was sold) or a named funder code.
 
 The split is made on the whole sale line (unit discount × quantity). Shares are taken in
 order, each rounded down and never more than what is still unfunded, and the `rest` payer
@@ -30,7 +31,10 @@ from app.domain.validation import (
 PARTNER = "partner"
 HOME_MUNICIPALITY = "home_municipality"
 SCHEME_OWNER = "scheme_owner"
-PAYER_ROLES = (PARTNER, HOME_MUNICIPALITY, SCHEME_OWNER)
+# The social organisation whose voucher was sold (its Article 27 contribution); on a card
+# holder's line it has no reference.
+ORGANISATION = "organisation"
+PAYER_ROLES = (PARTNER, HOME_MUNICIPALITY, SCHEME_OWNER, ORGANISATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,7 @@ class PayerRefs:
     partner: str
     home_municipality: str | None
     scheme_owner: str | None
+    organisation: str | None = None
 
     def of(self, payer: str) -> str | None:
         if payer == PARTNER:
@@ -100,6 +105,8 @@ class PayerRefs:
             return self.home_municipality
         if payer == SCHEME_OWNER:
             return self.scheme_owner
+        if payer == ORGANISATION:
+            return self.organisation
         return None
 
 

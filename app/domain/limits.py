@@ -99,6 +99,9 @@ class UsageClaim:
     discount_cents: int
     max_tickets: int | None
     max_discount_cents: int | None
+    # Whose counter: None for the line's own (its holder's, or its voucher's); an
+    # allocation's id for the budget its vouchers share.
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -570,6 +570,7 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
     regular = sale.price_class.regular_price_cents
     base = line.parts[0][0].plan.scheme
     home = None if sale.holder is None else sale.holder.municipality_nis
+    organisation = None if sale.holder is None else sale.holder.organisation_id
     funding: list[FundingShare] = []
     usage_claims: list[UsageClaim] = []
     parts = []
@@ -579,7 +580,7 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
             discount * quantity,
             scheme.funding_key(sale.same_municipality),
             quantity=quantity,
-            refs=PayerRefs(sale.offer.partner_id, home, scheme.owner_region),
+            refs=PayerRefs(sale.offer.partner_id, home, scheme.owner_region, organisation),
             scheme_code=scheme.code,
         )
         usage_claims += claims(
@@ -598,7 +599,7 @@ def _tariff(line: _Line, sale: _Sale) -> Tariff:
             scheme_version=base.version,
             scheme_name=base.name,
             funding_key=base.funding_key(sale.same_municipality),
-            refs=PayerRefs(sale.offer.partner_id, home, base.owner_region),
+            refs=PayerRefs(sale.offer.partner_id, home, base.owner_region, organisation),
         )
     return Tariff(
         tariff_id=_tariff_id(sale, line.unit_price_cents, parts),

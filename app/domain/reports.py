@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from typing import Final, Literal
 
 from app.domain.localized import Lang
+from app.domain.vouchers import AllocationFigures
 
 # --- periods ---------------------------------------------------------------------------------
 
@@ -202,6 +203,11 @@ class Figures:
     tickets: int
     social_tariff_tickets: int
     discount_cents: int
+    # Of `tickets`, those sold on organisations' anonymous vouchers: tickets, never people.
+    anonymous_tickets: int = 0
+    # Visits to free activities (POST /v1/checkins), in the people they stand for; beside
+    # the tickets, not among them.
+    visits: int = 0
 
     @property
     def social_tariff_share(self) -> float | None:
@@ -444,6 +450,8 @@ _PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
         "aandeel kansentarief",
         "korting",
         "afgeschermd",
+        "anonieme tickets (ticketbons)",
+        "bezoeken",
     ),
     "fr": (
         "nom",
@@ -453,6 +461,8 @@ _PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
         "part du tarif social",
         "réduction",
         "masqué",
+        "tickets anonymes (bons)",
+        "visites",
     ),
     "en": (
         "name",
@@ -462,6 +472,8 @@ _PARTICIPATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
         "social tariff share",
         "discount",
         "suppressed",
+        "anonymous tickets (vouchers)",
+        "visits",
     ),
 }
 
@@ -537,7 +549,7 @@ def settlement_csv(settlement: Settlement, language: Lang) -> str:
 def _figures_cells(figures: Figures | None, language: Lang) -> list[object]:
     yes, no = _YES_NO[language]
     if figures is None:
-        return ["", "", "", "", "", yes]
+        return ["", "", "", "", "", yes, "", ""]
     return [
         figures.tickets,
         figures.passholders,
@@ -545,6 +557,8 @@ def _figures_cells(figures: Figures | None, language: Lang) -> list[object]:
         format_share(figures.social_tariff_share),
         format_cents(figures.discount_cents),
         no,
+        figures.anonymous_tickets,
+        figures.visits,
     ]
 
 
@@ -558,4 +572,68 @@ def participation_csv(report: Participation, language: Lang) -> str:
         for cell in report.cells
     ]
     rows.append([_TOTAL[language], "", *_figures_cells(report.total, language)])
+    return _csv(rows)
+
+
+_ALLOCATION_HEADERS: Final[dict[Lang, tuple[str, ...]]] = {
+    "nl": (
+        "organisatie",
+        "naam",
+        "kortingssysteem",
+        "toegekend",
+        "uitgegeven",
+        "gebruikt",
+        "vervallen",
+        "ingetrokken",
+    ),
+    "fr": (
+        "organisation",
+        "nom",
+        "système de réduction",
+        "attribués",
+        "émis",
+        "utilisés",
+        "expirés",
+        "annulés",
+    ),
+    "en": (
+        "organisation",
+        "name",
+        "scheme",
+        "allocated",
+        "issued",
+        "redeemed",
+        "expired",
+        "revoked",
+    ),
+}
+
+
+def allocations_csv(lines: Sequence[AllocationFigures], language: Lang) -> str:
+    """One row per organisation and scheme, then the total, in tickets."""
+    rows: list[Sequence[object]] = [_ALLOCATION_HEADERS[language]]
+    rows += [
+        [
+            line.organisation_id,
+            line.organisation_name,
+            line.scheme_code,
+            line.allocated,
+            line.issued,
+            line.redeemed,
+            line.expired,
+            line.revoked,
+        ]
+        for line in lines
+    ]
+    rows.append(
+        [
+            _TOTAL[language],
+            "",
+            "",
+            *(
+                sum(getattr(line, name) for line in lines)
+                for name in ("allocated", "issued", "redeemed", "expired", "revoked")
+            ),
+        ]
+    )
     return _csv(rows)

@@ -26,6 +26,7 @@ from app.domain.conditions import (
     Not,
     ResidentOfMunicipalities,
     ResidentOfRegion,
+    VoucherCondition,
 )
 from app.domain.limits import Limit, parse_year_starts
 from app.domain.localized import Lang
@@ -57,6 +58,8 @@ class _Phrases:
     if_: Callable[[str, str], str]  # (clause, price phrase)
     card_holder_with: str
     card_holder: _Clause
+    voucher_with: str
+    voucher: _Clause
     age_between: Callable[[int, int], _Clause]
     age_under: Callable[[int], _Clause]
     age_from: Callable[[int], _Clause]
@@ -145,6 +148,11 @@ _NL = _Phrases(
     if_=lambda clause, price: f"als je {clause}, {price}",
     card_holder_with="met je pas",
     card_holder=_Clause("een pas hebt", "geen pas hebt"),
+    voucher_with="met een ticketbon van een sociale organisatie",
+    voucher=_Clause(
+        "een ticketbon van een sociale organisatie hebt",
+        "geen ticketbon van een sociale organisatie hebt",
+    ),
     age_between=lambda lo, hi: _Clause(
         f"tussen {lo} en {hi} jaar oud bent", f"niet tussen {lo} en {hi} jaar oud bent"
     ),
@@ -236,6 +244,10 @@ _FR = _Phrases(
     if_=lambda clause, price: f"si vous {clause}, {price}",
     card_holder_with="avec votre carte",
     card_holder=_Clause("avez une carte", "n'avez pas de carte"),
+    voucher_with="avec un bon d'une organisation sociale",
+    voucher=_Clause(
+        "avez un bon d'une organisation sociale", "n'avez pas de bon d'une organisation sociale"
+    ),
     age_between=lambda lo, hi: _Clause(
         f"avez entre {lo} et {hi} ans", f"n'avez pas entre {lo} et {hi} ans"
     ),
@@ -332,6 +344,11 @@ _EN = _Phrases(
     if_=lambda clause, price: f"if you {clause}, {price}",
     card_holder_with="with your pass",
     card_holder=_Clause("have a pass", "do not have a pass"),
+    voucher_with="with a voucher from a social organisation",
+    voucher=_Clause(
+        "have a voucher from a social organisation",
+        "do not have a voucher from a social organisation",
+    ),
     age_between=lambda lo, hi: _Clause(
         f"are between {lo} and {hi} years old", f"are not between {lo} and {hi} years old"
     ),
@@ -395,6 +412,8 @@ def describe(scheme: SchemeDefinition, lang: Lang, region_names: Mapping[str, st
     condition = scheme.eligibility
     if isinstance(condition, CardHolderCondition):
         sentence = words.with_(words.card_holder_with, price)
+    elif isinstance(condition, VoucherCondition):
+        sentence = words.with_(words.voucher_with, price)
     elif isinstance(condition, HasEntitlement):
         region = _entitlement_region(condition, scheme.owner_region)
         status = words.statuses[condition.type].with_
@@ -457,6 +476,8 @@ def _clause(
             return words.lives_in(_join([place(code) for code in nis_codes], words.or_))
         case CardHolderCondition():
             return words.card_holder
+        case VoucherCondition():
+            return words.voucher
 
 
 def _join(items: Sequence[str], last_joiner: str) -> str:

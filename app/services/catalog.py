@@ -9,11 +9,12 @@ which lets it keep its compiled plans (see docs/performance.md).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import schemes as db
+from app.domain.conditions import voucher_only
 from app.domain.schemes import SchemeDefinition, parse_scheme
 
 
@@ -21,6 +22,26 @@ from app.domain.schemes import SchemeDefinition, parse_scheme
 class Catalog:
     generation: int
     schemes: tuple[SchemeDefinition, ...]
+    # The schemes a card holder can meet: all but those only a voucher meets (computed
+    # once per catalogue, so a card's quote prices the same tuple every time).
+    card_schemes: tuple[SchemeDefinition, ...] = ()
+    _alone: dict[str, tuple[SchemeDefinition, ...]] = field(default_factory=dict, compare=False)
+
+    def alone(self, code: str) -> tuple[SchemeDefinition, ...]:
+        """The scheme `code` as a catalogue of its own (what a voucher's allocation names),
+        the same tuple each time so the price calculation compiles it once."""
+        found = self._alone.get(code)
+        if found is None:
+            found = self._alone[code] = tuple(s for s in self.schemes if s.code == code)
+        return found
+
+    @classmethod
+    def of(cls, generation: int, schemes: tuple[SchemeDefinition, ...]) -> Catalog:
+        return cls(
+            generation,
+            schemes,
+            tuple(s for s in schemes if not voucher_only(s.eligibility)),
+        )
 
 
 class CatalogCache:
@@ -39,7 +60,7 @@ class CatalogCache:
             if current is not None and current.generation == generation:
                 return current
             rows = await db.current_versions(session)
-            current = Catalog(generation, tuple(parse_scheme(row.definition) for row in rows))
+            current = Catalog.of(generation, tuple(parse_scheme(row.definition) for row in rows))
             self._catalog = current
             return current
 

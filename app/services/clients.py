@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
 from app.db import clients as db_clients
+from app.db import organisations as db_organisations
 from app.db import partners as db_partners
 from app.db import regions as db_regions
 from app.db.clients import GrantsCache
@@ -75,6 +76,10 @@ async def _check_tenants_exist(session: AsyncSession, grants: Sequence[Grant]) -
             session, [_tenant_uuid(grant.partner_id, index, "partner_id")]
         ):
             raise _unknown_tenant(index, "partner_id")
+        if grant.organisation_id and not await db_organisations.existing_organisation_ids(
+            session, [_tenant_uuid(grant.organisation_id, index, "organisation_id")]
+        ):
+            raise _unknown_tenant(index, "organisation_id")
 
 
 def _tenant_uuid(value: str, index: int, field: str) -> uuid.UUID:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import BRUSSELS, today_in_brussels, utcnow
 from app.db import clients as db_clients
 from app.db import offers as db_offers
+from app.db import organisations as db_organisations
 from app.db import partners as db_partners
 from app.db import passholders as db_passholders
 from app.db import regions as db_regions
@@ -23,11 +24,13 @@ from app.db.offers import PriceClassRow
 from app.db.regions import MunicipalityRow
 from app.domain.access import Grant, Principal, Role
 from app.domain.cards import new_card_number
+from app.domain.vouchers import OrganisationKind
 from app.services.cards import issue_card
 from app.services.catalog_files import load_scheme_files
 from app.services.clients import create_client
 from app.services.entitlements import grant_entitlement
 from app.services.offers import NewOffer, create_offer
+from app.services.organisations import create_allocation, create_organisation
 from app.services.partners import create_partner
 from app.services.passholders import PassholderInput, register_passholder
 from app.services.regions import create_region
@@ -334,6 +337,82 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
     created += await import_definitions(
         session, system_principal(), load_scheme_files([CATALOG_DIR])
     )
+    created += await _seed_organisations(session)
+    return created
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    key: str
+    name: str
+    region_code: str
+    kind: OrganisationKind
+    # A yearly allocation this calendar year: (scheme code, tickets), or none.
+    allocation: tuple[str, int] | None
+    # Its social worker's demo client.
+    client_id: str
+
+
+ORGANISATIONS = (
+    DemoOrganisation(
+        "welzijnsschakel-kortrijk",
+        "Welzijnsschakel De Brug Kortrijk",
+        "REGIO_KORTRIJK",
+        OrganisationKind.SOCIAL,
+        ("ARTIKEL_27_BON", 200),
+        "demo-organisation",
+    ),
+    DemoOrganisation(
+        "school-de-vlieger",
+        "Basisschool De Vlieger Harelbeke",
+        "REGIO_KORTRIJK",
+        OrganisationKind.SCHOOL,
+        None,
+        "demo-school",
+    ),
+)
+
+
+async def _seed_organisations(session: AsyncSession) -> list[str]:
+    """A Kortrijk welzijnsschakel with an Article 27 voucher allocation for this year, a
+    school, and a social worker's client for each."""
+    system = system_principal()
+    year = today_in_brussels().year
+    created: list[str] = []
+    for organisation in ORGANISATIONS:
+        organisation_id = demo_id("organisation", organisation.key)
+        if await db_organisations.get_organisation(session, organisation_id) is not None:
+            continue
+        await create_organisation(
+            session,
+            system,
+            region_id=str(demo_id("region", organisation.region_code)),
+            name=organisation.name,
+            kind=organisation.kind,
+            organisation_id=organisation_id,
+        )
+        if organisation.allocation is not None:
+            scheme_code, tickets = organisation.allocation
+            await create_allocation(
+                session,
+                system,
+                str(organisation_id),
+                scheme_code=scheme_code,
+                valid_from=date(year, 1, 1),
+                valid_until=date(year, 12, 31),
+                tickets=tickets,
+                budget_cents=None,
+                allocation_id=demo_id("allocation", organisation.key),
+            )
+        if not await db_clients.client_exists(session, organisation.client_id):
+            await create_client(
+                session,
+                name=f"Demo social worker {organisation.name}",
+                grants=[Grant(Role.ORGANISATION, organisation_id=str(organisation_id))],
+                client_id=organisation.client_id,
+                client_secret=f"{organisation.client_id}-secret",
+            )
+        created.append(f"organisation {organisation.name}")
     return created
 
 

@@ -3,6 +3,12 @@
 Load the facts (card and holder, statuses, usage), decide with the pure price calculation,
 and tell the desk the tariffs — never why the holder qualifies. A card the desk may not sell
 on is the calculation's answer too (`Quote.card_refused`), told as its problem here.
+
+A voucher of a social organisation is quoted on the same path: one read of its facts
+(app.db.pricing.voucher_facts), the same price calculation over its allocation's scheme
+alone, for an anonymous bearer (app.domain.vouchers.priced_on_voucher adds what the
+voucher allows). The desk learns the tariff and the tickets left on the voucher, nothing
+about who it is for.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from app.clock import date_in_brussels, utcnow
 from app.db import offers as db_offers
 from app.db import pricing as db
 from app.db.offers import OfferRow, PriceClassRow
-from app.db.pricing import CardHolder, DeskFacts
+from app.db.pricing import CardHolder, DeskFacts, VoucherDeskFacts
 from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
@@ -26,6 +32,17 @@ from app.domain.limits import UsageAmount, UsageClaim, with_claims
 from app.domain.offers import activity_date
 from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition
+from app.domain.vouchers import (
+    BUDGET_BUCKET,
+    VOUCHER_BUCKET,
+    VoucherFacts,
+    VoucherRefusal,
+    budget_left,
+    desk_refusal,
+    normalise_code,
+    priced_on_voucher,
+    tickets_left,
+)
 from app.errors import Conflict, NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.catalog import CATALOG, Catalog
@@ -36,14 +53,33 @@ MAX_QUANTITY = 20
 
 
 @dataclass(frozen=True, slots=True)
+class VoucherAtDesk:
+    """A voucher as the desk may know it: how many people, how many tickets are left."""
+
+    facts: VoucherFacts
+    tickets_left: int
+    budget_left_cents: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class QuoteResult:
-    holder: CardHolder
+    # The card's holder; None for a quote on a voucher (then `voucher`).
+    holder: CardHolder | None
     offer: OfferRow
     price_class: PriceClassRow
     quantity: int
     at: date
     quote: Quote
     schemes: tuple[SchemeDefinition, ...]
+    voucher: VoucherAtDesk | None = None
+
+    @property
+    def bearer_id(self) -> str:
+        """Whose counters the line's usage is on: the holder's, or the voucher's."""
+        if self.holder is not None:
+            return self.holder.passholder_id
+        assert self.voucher is not None
+        return self.voucher.facts.voucher_id
 
 
 def offer_facts(offer: OfferRow) -> OfferFacts:
@@ -124,13 +160,13 @@ async def desk_quote(
     number = parse_card_field(card_number)
     at = date_in_brussels(now)  # one clock reading for the whole quote (or sale)
     catalog = await CATALOG.last_known(session)
-    keys = usage_keys(offer_facts(offer), at, catalog.schemes)
+    keys = usage_keys(offer_facts(offer), at, catalog.card_schemes)
     facts = await db.desk_facts(session, number, list(keys), now, audited_for=audited_for)
     if facts is None:
         raise NotFound("No card with this number.", code="card-not-found")
     if facts.holder.catalog_generation != catalog.generation:
         catalog = await CATALOG.get(session, facts.holder.catalog_generation)
-        fresh = usage_keys(offer_facts(offer), at, catalog.schemes)
+        fresh = usage_keys(offer_facts(offer), at, catalog.card_schemes)
         if not set(fresh) <= set(keys):
             again = await db.desk_facts(session, number, list(fresh), now, audited_for=None)
             facts = again or facts
@@ -163,9 +199,90 @@ def priced(
         at=at,
         quantity=quantity,
         usage=usage,
-        schemes=catalog.schemes,
+        schemes=catalog.card_schemes,
     )
-    return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.schemes)
+    return QuoteResult(holder, offer, price_class, quantity, at, quote, catalog.card_schemes)
+
+
+_VOUCHER_PROBLEMS = {
+    VoucherRefusal.REVOKED: "This voucher was revoked.",
+    VoucherRefusal.EXPIRED: "This voucher is not valid on this day.",
+    VoucherRefusal.USED_UP: "This voucher has fewer tickets left than asked.",
+    VoucherRefusal.NOT_HERE: "This voucher is made out for another offer or partner.",
+}
+
+
+def voucher_problem(refusal: VoucherRefusal) -> Conflict:
+    return Conflict(_VOUCHER_PROBLEMS[refusal], code=refusal.value)
+
+
+def budget_problem() -> Conflict:
+    return Conflict(
+        "The allocation behind this voucher has no budget left for this tariff.",
+        code="allocation-budget-exhausted",
+    )
+
+
+async def voucher_quote(
+    session: AsyncSession,
+    offer: OfferRow,
+    price_class: PriceClassRow,
+    voucher_code: str,
+    quantity: int,
+    now: datetime,
+    *,
+    claimed: Mapping[str, Sequence[UsageClaim]] | None = None,
+) -> tuple[QuoteResult, VoucherDeskFacts]:
+    """The voucher's facts in one read, and the price calculation over its allocation's
+    scheme for an anonymous bearer; a voucher the desk cannot sell on is its problem
+    (revoked, expired, used up, made out for elsewhere). `claimed`: as for `desk_quote`,
+    the usage of a sale's earlier lines, per voucher."""
+    code = normalise_code(voucher_code)
+    facts = None if code is None else await db.voucher_facts(session, code)
+    if facts is None:
+        raise NotFound("No voucher with this code.", code="voucher-not-found")
+    at = date_in_brussels(now)
+    voucher = facts.voucher
+    earlier = (claimed or {}).get(voucher.voucher_id, ())
+    usage = with_claims(facts.usage_at(now), earlier)
+    used = usage.get(VOUCHER_BUCKET, UsageAmount(0, 0)).tickets
+    budget_used = usage.get(BUDGET_BUCKET, UsageAmount(0, 0)).discount_cents
+    refusal = desk_refusal(
+        voucher,
+        used=used,
+        quantity=quantity,
+        on=activity_date(offer.kind, offer.starts_at) or at,
+        offer_id=offer.id,
+        partner_id=offer.partner_id,
+    )
+    if refusal is not None:
+        raise voucher_problem(refusal)
+    catalog = await CATALOG.get(session, facts.catalog_generation)
+    schemes = catalog.alone(voucher.scheme_code)
+    holder = HolderFacts(
+        passholder_id=voucher.voucher_id,
+        birth_date=None,
+        municipality_nis=None,
+        region=voucher.region_code,
+        voucher=True,
+        organisation_id=voucher.organisation_id,
+    )
+    quote = price(
+        offer=offer_facts(offer),
+        price_class=PriceClass(price_class.code, price_class.price_cents),
+        holder=holder,
+        at=at,
+        quantity=quantity,
+        usage=usage,
+        schemes=schemes,
+    )
+    quote = priced_on_voucher(quote, voucher, used=used, budget_used_cents=budget_used)
+    at_desk = VoucherAtDesk(
+        voucher,
+        tickets_left(voucher.people, used),
+        budget_left(voucher.budget_cents, budget_used),
+    )
+    return QuoteResult(None, offer, price_class, quantity, at, quote, schemes, at_desk), facts
 
 
 async def desk_offer(
@@ -187,14 +304,22 @@ async def quote_for_desk(
     session: AsyncSession,
     principal: Principal,
     *,
-    card_number: str,
+    card_number: str | None,
     offer_id: str,
     price_class: str,
     quantity: int,
+    voucher_code: str | None = None,
 ) -> QuoteResult:
     """The desk's question, in one database round trip when nothing changed. The desk sees
-    a display name and tariffs derived from personal data: the read is audited."""
+    a display name and tariffs derived from personal data: the read is audited. On a
+    voucher (`voucher_code` instead of `card_number`) nothing personal is read."""
     offer, chosen = await desk_offer(session, principal, offer_id, price_class)
+    if card_number is None:
+        assert voucher_code is not None  # the request model takes exactly one of the two
+        on_voucher, _ = await voucher_quote(
+            session, offer, chosen, voucher_code, quantity, utcnow()
+        )
+        return on_voucher
     result, _ = await desk_quote(
         session,
         offer,

@@ -5,7 +5,9 @@ Who sees what:
 - settlement: a partner_admin its own partner, by closed months; a region_admin or reporter
   its region (all its partners together, or one partner of the region), any period; an
   admin anything;
-- participation and non-take-up: a region_admin or reporter its region; an admin any.
+- participation and non-take-up: a region_admin or reporter its region; an admin any;
+- allocations: a region_admin or reporter its region's organisations; a social worker
+  (organisation) only its own organisation.
 
 A caller who names nothing gets its own tenant when it has exactly one. A tenant the
 caller has no grant on is refused (403) whether it exists or not, so ids cannot be probed;
@@ -14,11 +16,13 @@ only an admin learns that an id does not exist (404).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import today_in_brussels
+from app.db import organisations as db_organisations
 from app.db import reports as db
 from app.db.reports import Scope
 from app.domain.access import Principal, Role, Tenant
@@ -34,6 +38,7 @@ from app.domain.reports import (
     reported_schemes,
     suppress,
 )
+from app.domain.vouchers import AllocationFigures, allocation_figures
 from app.errors import Forbidden, NotFound, Unprocessable
 from app.services.access import ensure
 
@@ -193,3 +198,40 @@ async def non_take_up(
         with_active_card=with_card,
         pending_people=pending,
     )
+
+
+ALLOCATION_READERS = frozenset({Role.REGION_ADMIN, Role.REPORTER, Role.ORGANISATION})
+
+
+async def allocations(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    region_id: str | None,
+    period: ReportPeriod | None,
+) -> tuple[str, ReportPeriod, list[AllocationFigures]]:
+    """Per organisation and scheme of a region, the allocations overlapping the period
+    (default: this calendar year): a region's admins and reporters see every organisation,
+    a social worker only their own."""
+    period = period or calendar_year_of(today_in_brussels())
+    own: str | None = None
+    if not principal.is_admin and not principal.region_ids(REGION_READERS):
+        mine = principal.organisation_ids({Role.ORGANISATION})
+        if len(mine) != 1:
+            raise Forbidden("This client reports on no organisation.")
+        [own] = mine
+        organisation = await db_organisations.get_organisation(session, uuid.UUID(own))
+        assert organisation is not None  # a grant's organisation is a foreign key
+        if region_id is not None and region_id != organisation.region_id:
+            raise Forbidden("This resource belongs to another tenant.")
+        region_id = organisation.region_id
+    else:
+        region_id, _ = await _region(session, principal, region_id, REGION_READERS)
+    found, vouchers = await db_organisations.allocations_report(
+        session,
+        region_id=region_id,
+        organisation_id=own,
+        from_date=period.from_date,
+        to_date=period.to_date,
+    )
+    return region_id, period, allocation_figures(found, vouchers, today=today_in_brussels())

@@ -28,6 +28,7 @@ from app.db import changes, settlement
 from app.db import partners as db_partners
 from app.db import sales as db
 from app.db.changes import NewEvent
+from app.db.offers import OfferRow, PriceClassRow
 from app.db.partners import PartnerRow
 from app.db.sales import FundingRow, ItemRow, NewItem, Outcome, SaleRow
 from app.domain import sales as lifecycle
@@ -46,29 +47,35 @@ from app.domain.sale_lines import (
     companions_refusal,
 )
 from app.domain.sales import Decision, Refusal, SaleFacts, SaleStatus, Transition
+from app.domain.vouchers import VoucherRefusal
 from app.errors import BadRequest, Conflict, NotFound, OpenPasError, Unprocessable
 from app.services.access import ensure
 from app.services.audit import record_reads
 from app.services.quotes import (
     DESKS,
     QuoteResult,
+    budget_problem,
     card_problem,
     desk_offer,
     desk_quote,
     offer_facts,
+    voucher_problem,
+    voucher_quote,
 )
 from app.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class SaleItemRequest:
-    card_number: str
+    # Exactly one of the two: the line is sold on a card or on a voucher.
+    card_number: str | None
     offer_id: str
     price_class: str
     tariff_id: str
     quantity: int
     # Companions' tickets at the tariff's companion price (0 to its `companions.max`).
     companions: int = 0
+    voucher_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +122,9 @@ async def register_sale(
         first = await _sale_of_key(session, principal, idempotency_key, body_hash)
         if first is not None:
             return first
-        if isinstance(failure, PriceChanged):
-            # The desk is shown the fresh quote: audited as a quote is.
+        if isinstance(failure, PriceChanged) and failure.result.holder is not None:
+            # The desk is shown the fresh quote: audited as a quote is (a voucher's quote
+            # reads nothing personal).
             shown = failure.result.holder
             await record_reads(
                 session, principal, "quote", [(shown.passholder_id, shown.region_id)]
@@ -141,7 +149,20 @@ async def register_sale(
         case Outcome.KEY_REUSED:
             raise _key_reused()
     assert written.item_index is not None
-    problem = _limit_error(written.outcome is Outcome.LIMIT_REACHED)
+    on_voucher = any(
+        item.item_index == written.item_index and item.row.voucher_id is not None
+        for item in new.items
+    )
+    if on_voucher:
+        # A desk at the same moment took the voucher's last tickets, or its allocation's
+        # last budget.
+        problem = (
+            voucher_problem(VoucherRefusal.USED_UP)
+            if written.outcome is Outcome.LIMIT_REACHED
+            else budget_problem()
+        )
+    else:
+        problem = _limit_error(written.outcome is Outcome.LIMIT_REACHED)
     problem.at_item(written.item_index)
     raise problem
 
@@ -170,7 +191,8 @@ class _NewSale:
 
     sale: SaleRow
     items: list[NewItem]
-    # (passholder_id, region_id) of every holder whose data the sale read: the audit rows.
+    # (passholder_id, region_id) of every holder whose data the sale read: the audit rows
+    # (a voucher's line reads nothing personal).
     holders: list[tuple[str, str]]
     event: NewEvent
 
@@ -218,7 +240,7 @@ async def _sell(
             NewItem(
                 row,
                 index,
-                result.holder.municipality_nis,
+                None if result.holder is None else result.holder.municipality_nis,
                 usage,
                 None if on is None else settlement_day(row.activity_date, on),
             )
@@ -235,7 +257,9 @@ async def _sell(
         cancelled_at=None,
         items=tuple(item.row for item in new_items),
     )
-    holders = [(r.holder.passholder_id, r.holder.region_id) for r, *_ in lines]
+    holders = [
+        (r.holder.passholder_id, r.holder.region_id) for r, *_ in lines if r.holder is not None
+    ]
     event = NewEvent(
         offer.partner_region_id,
         "sale.held" if request.hold else "sale.confirmed",
@@ -262,6 +286,8 @@ async def _sell_item(
     offer, price_class = await desk_offer(
         session, principal, requested.offer_id, requested.price_class
     )
+    if requested.card_number is None:
+        return await _sell_on_voucher(session, requested, offer, price_class, claimed, now)
     # Items are checked one after the other: a second item for the same holder sees the
     # usage the first one claims. The facts are read as a quote reads them, in this
     # transaction and unaudited (the sale's write audits the sale).
@@ -275,7 +301,7 @@ async def _sell_item(
         audited_for=None,
         claimed=claimed,
     )
-    holder = result.holder
+    holder = facts.holder
     if facts.has_lapsed_holds(now):
         # The counters still include what lapsed holds hold; the sale's claims check the
         # counters, so those holds are released first (the quote above already left them out).
@@ -290,8 +316,42 @@ async def _sell_item(
     return result, tariff
 
 
+async def _sell_on_voucher(
+    session: AsyncSession,
+    requested: SaleItemRequest,
+    offer: OfferRow,
+    price_class: PriceClassRow,
+    claimed: dict[str, tuple[UsageClaim, ...]],
+    now: datetime,
+) -> tuple[QuoteResult, Tariff]:
+    """One item on a voucher: quoted again as a quote on it is, in this transaction; its
+    tickets (and budget) are claimed by the sale's statement, so concurrent sales never
+    redeem more than the voucher's people."""
+    assert requested.voucher_code is not None  # the request model takes exactly one
+    if requested.companions:
+        raise _too_many_companions(TooManyCompanions(0))
+    result, facts = await voucher_quote(
+        session,
+        offer,
+        price_class,
+        requested.voucher_code,
+        requested.quantity,
+        now,
+        claimed=claimed,
+    )
+    voucher = facts.voucher
+    if facts.has_lapsed_holds(now):
+        await release_expired_holds(session, voucher.voucher_id, now)
+        await release_expired_holds(session, voucher.allocation_id, now)
+    tariff = _chosen(result, requested.tariff_id)
+    claimed[voucher.voucher_id] = claimed.get(voucher.voucher_id, ()) + tariff.usage_claims
+    return result, tariff
+
+
 def _chosen(result: QuoteResult, tariff_id: str) -> Tariff:
     chosen = chosen_tariff(result.quote, tariff_id)
+    if result.voucher is not None and chosen is TariffGone.BUDGET_EXHAUSTED:
+        raise budget_problem()
     match chosen:
         case TariffGone.CARD_BLOCKED:
             raise card_problem(CardStatus.BLOCKED)
@@ -363,10 +423,11 @@ def _funding(shares: Sequence[FundingShare]) -> tuple[FundingRow, ...]:
 
 def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRow:
     """The line as sold: the tariff the desk chose, on the quote it was chosen from."""
+    holder, voucher = result.holder, result.voucher
     return ItemRow(
         id=str(item_id),
-        passholder_id=result.holder.passholder_id,
-        card_number=result.holder.card_number,
+        passholder_id=None if holder is None else holder.passholder_id,
+        card_number=None if holder is None else holder.card_number,
         offer_id=result.offer.id,
         price_class=result.price_class.code,
         scheme_code=tariff.scheme_code,
@@ -380,6 +441,8 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
         discount_cents=tariff.discount_cents,
         activity_date=activity_day(offer_facts(result.offer), result.at),
         funding=_funding(tariff.funding),
+        voucher_id=None if voucher is None else voucher.facts.voucher_id,
+        voucher_code=None if voucher is None else voucher.facts.code,
     )
 
 

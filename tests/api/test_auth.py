@@ -230,7 +230,9 @@ async def test_a_client_secret_is_returned_once_and_stored_only_as_a_hash(
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["grants"] == [{"role": "registry", "region_id": region.id, "partner_id": None}]
+    assert body["grants"] == [
+        {"role": "registry", "region_id": region.id, "partner_id": None, "organisation_id": None}
+    ]
     stored = (
         await session.execute(
             sa.select(api_clients.c.secret_hash).where(api_clients.c.client_id == body["client_id"])

@@ -86,6 +86,8 @@ def figures(lines: list[Line]) -> dict[str, Any]:
         "social_tariff_tickets": social,
         "social_tariff_share": round(social / tickets, 4),
         "discount_cents": sum(line.discount_cents * line.quantity for line in lines),
+        "anonymous_tickets": 0,
+        "visits": 0,
     }
 
 
@@ -96,6 +98,8 @@ SUPPRESSED = {
     "social_tariff_tickets": None,
     "social_tariff_share": None,
     "discount_cents": None,
+    "anonymous_tickets": None,
+    "visits": None,
 }
 
 
@@ -336,12 +340,14 @@ async def test_the_participation_as_csv_leaves_suppressed_figures_empty(
             "aandeel kansentarief",
             "korting",
             "afgeschermd",
+            "anonieme tickets (ticketbons)",
+            "bezoeken",
         ],
-        ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "nee"],
-        ["2026-02", "", "", "", "", "", "", "ja"],
-        ["2026-03", "", "", "", "", "", "", "ja"],
-        ["2026-04", "", "8", "8", "8", "1.0000", "761.60", "nee"],
-        ["totaal", "", "22", "12", "21", "0.9545", "1999.20", "nee"],
+        ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "nee", "0", "0"],
+        ["2026-02", "", "", "", "", "", "", "ja", "", ""],
+        ["2026-03", "", "", "", "", "", "", "ja", "", ""],
+        ["2026-04", "", "8", "8", "8", "1.0000", "761.60", "nee", "0", "0"],
+        ["totaal", "", "22", "12", "21", "0.9545", "1999.20", "nee", "0", "0"],
     ]
     english_rows = read_csv(english)
     assert english_rows[0][:4] == ["partner", "name", "tickets", "passholders"]
@@ -372,7 +378,9 @@ async def test_the_participation_as_csv_speaks_french_for_a_francophone_council(
         "part du tarif social",
         "réduction",
         "masqué",
+        "tickets anonymes (bons)",
+        "visites",
     ]
-    assert rows[1] == ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "non"]
-    assert rows[2][-1] == "oui"  # suppressed, as in Dutch
-    assert rows[-1] == ["total", "", "22", "12", "21", "0.9545", "1999.20", "non"]
+    assert rows[1] == ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "non", "0", "0"]
+    assert rows[2][-3] == "oui"  # suppressed, as in Dutch
+    assert rows[-1] == ["total", "", "22", "12", "21", "0.9545", "1999.20", "non", "0", "0"]

@@ -22,6 +22,7 @@ class GrantIn(RequestModel):
     role: Role
     region_id: Annotated[str, Field(max_length=64)] | None = None
     partner_id: Annotated[str, Field(max_length=64)] | None = None
+    organisation_id: Annotated[str, Field(max_length=64)] | None = None
 
     @model_validator(mode="after")
     def _tenant_fits_role(self) -> GrantIn:
@@ -32,7 +33,12 @@ class GrantIn(RequestModel):
         return self
 
     def to_grant(self) -> Grant:
-        return Grant(role=self.role, region_id=self.region_id, partner_id=self.partner_id)
+        return Grant(
+            role=self.role,
+            region_id=self.region_id,
+            partner_id=self.partner_id,
+            organisation_id=self.organisation_id,
+        )
 
 
 class ClientIn(RequestModel):
@@ -44,6 +50,7 @@ class GrantOut(ResponseModel):
     role: Role
     region_id: str | None
     partner_id: str | None
+    organisation_id: str | None = None
 
 
 class ClientCreated(ResponseModel):
@@ -72,7 +79,12 @@ async def create_client(
         client_secret=created.client_secret,
         name=created.name,
         grants=[
-            GrantOut(role=g.role, region_id=g.region_id, partner_id=g.partner_id)
+            GrantOut(
+                role=g.role,
+                region_id=g.region_id,
+                partner_id=g.partner_id,
+                organisation_id=g.organisation_id,
+            )
             for g in created.grants
         ],
     )

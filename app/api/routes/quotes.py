@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import RequestModel, ResponseModel, StrictInt
@@ -22,6 +22,22 @@ router = APIRouter(prefix="/v1", tags=["desk"])
 
 Desk = Annotated[Principal, Depends(Authorized(*service.DESKS))]
 CardNumber = Annotated[str, Field(min_length=13, max_length=20, pattern=r"^[0-9 \-]+$")]
+VoucherCode = Annotated[
+    str,
+    Field(
+        min_length=14,
+        max_length=24,
+        pattern=r"^[0-9A-Za-z \-]+$",
+        description="A voucher's code, with or without its dashes",
+    ),
+]
+
+
+def exactly_one_bearer(card_number: str | None, voucher_code: str | None) -> None:
+    """A quote, a sale item and a check-in are on a card or on a voucher: one of the two."""
+    if (card_number is None) == (voucher_code is None):
+        raise ValueError("give exactly one of card_number and voucher_code")
+
 
 # The desk learns which tariff applies, never why: a reason that reveals a person's status
 # history is reported as plain "not eligible".
@@ -29,10 +45,16 @@ _DESK_REASON = {Reason.ENTITLEMENT_EXPIRED: Reason.NOT_ELIGIBLE}
 
 
 class QuoteIn(RequestModel):
-    card_number: CardNumber
+    card_number: CardNumber | None = None
+    voucher_code: VoucherCode | None = None
     offer_id: Annotated[str, Field(max_length=64)]
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+
+    @model_validator(mode="after")
+    def _one_bearer(self) -> QuoteIn:
+        exactly_one_bearer(self.card_number, self.voucher_code)
+        return self
 
 
 class HolderOut(ResponseModel):
@@ -72,8 +94,17 @@ class NotApplicableOut(ResponseModel):
     detail: str | None
 
 
+class VoucherAtDeskOut(ResponseModel):
+    people: int
+    tickets_remaining: int
+    valid_until: str
+
+
 class QuoteOut(ResponseModel):
-    holder: HolderOut
+    holder: HolderOut | None = Field(description="null on a voucher (anonymous)")
+    voucher: VoucherAtDeskOut | None = Field(
+        default=None, description="On a voucher: how many people, how many tickets are left"
+    )
     offer_id: str
     price_class: str
     quantity: int
@@ -98,6 +129,7 @@ async def quote(body: QuoteIn, request: Request, session: SessionDep, principal:
         offer_id=body.offer_id,
         price_class=body.price_class,
         quantity=body.quantity,
+        voucher_code=body.voucher_code,
     )
     # The hot path of every desk: the body is written straight from the result (a tested
     # instance of QuoteOut), skipping a second validation by the response model.
@@ -117,11 +149,29 @@ def quote_body(result: QuoteResult, language: Language) -> dict[str, Any]:
 
 def _quote_head(result: QuoteResult, language: Language) -> dict[str, Any]:
     quote = result.quote
+    holder = result.holder
+    if holder is None:
+        # A voucher: who it is for is no one's business at the desk.
+        assert result.voucher is not None
+        voucher = result.voucher
+        head: dict[str, Any] = {
+            "holder": None,
+            "voucher": {
+                "people": voucher.facts.people,
+                "tickets_remaining": voucher.tickets_left,
+                "valid_until": voucher.facts.valid_until.isoformat(),
+            },
+        }
+    else:
+        head = {
+            "holder": {
+                "display_name": display_name(holder.first_name, holder.last_name),
+                "card_status": holder.card_status,
+            },
+            "voucher": None,
+        }
     return {
-        "holder": {
-            "display_name": display_name(result.holder.first_name, result.holder.last_name),
-            "card_status": result.holder.card_status,
-        },
+        **head,
         "offer_id": result.offer.id,
         "price_class": result.price_class.code,
         "quantity": result.quantity,

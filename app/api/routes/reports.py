@@ -1,4 +1,5 @@
-"""Reports for partners, coordinators and councils: settlement, participation, non-take-up.
+"""Reports for partners, coordinators and councils: settlement, participation, non-take-up,
+organisations' allocations.
 
 JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma separated,
 amounts in euros with a dot, a header row in Dutch, or French or English with
@@ -34,6 +35,7 @@ from app.domain.reports import (
     GroupBy,
     ReportPeriod,
     SaleTotals,
+    allocations_csv,
     participation_csv,
     settlement_csv,
 )
@@ -141,10 +143,12 @@ class PayerLineOut(ResponseModel):
     funded_scheme_code: str = Field(
         description="the scheme whose reduction this payer funds (an on_top scheme differs)"
     )
-    payer: str = Field(description="partner, home_municipality, scheme_owner or a funder code")
+    payer: str = Field(
+        description="partner, home_municipality, scheme_owner, organisation or a funder code"
+    )
     payer_ref: str | None = Field(
         description="the partner id, the holder's municipality NIS code, the owner region "
-        "code; none for a funder"
+        "code, the organisation id; none for a funder"
     )
     tickets: int
     regular_cents: int
@@ -268,6 +272,13 @@ class FiguresOut(ResponseModel):
     social_tariff_tickets: int | None = Field(description="tickets sold with a reduction")
     social_tariff_share: float | None = Field(description="social_tariff_tickets / tickets")
     discount_cents: int | None
+    anonymous_tickets: int | None = Field(
+        description="of the tickets, those sold on organisations' anonymous vouchers "
+        "(counted as tickets, never as passholders)"
+    )
+    visits: int | None = Field(
+        description="visits to free activities (check-ins), in the people they stand for"
+    )
 
     @classmethod
     def of(cls, figures: Figures | None) -> FiguresOut:
@@ -279,6 +290,8 @@ class FiguresOut(ResponseModel):
                 social_tariff_tickets=None,
                 social_tariff_share=None,
                 discount_cents=None,
+                anonymous_tickets=None,
+                visits=None,
             )
         return cls(
             suppressed=False,
@@ -287,6 +300,8 @@ class FiguresOut(ResponseModel):
             social_tariff_tickets=figures.social_tariff_tickets,
             social_tariff_share=figures.social_tariff_share,
             discount_cents=figures.discount_cents,
+            anonymous_tickets=figures.anonymous_tickets,
+            visits=figures.visits,
         )
 
 
@@ -412,4 +427,71 @@ async def non_take_up(
         pending_people=report.pending_people,
         unknown_group=report.unknown_group,
         take_up_share=report.take_up_share,
+    )
+
+
+# --- allocations ------------------------------------------------------------------------------
+
+
+class AllocationLineOut(ResponseModel):
+    organisation_id: str
+    organisation_name: str
+    scheme_code: str
+    allocated: int = Field(description="tickets the allocations overlapping the period grant")
+    issued: int = Field(description="tickets on the vouchers issued from them")
+    redeemed: int = Field(description="tickets confirmed sales redeemed on those vouchers")
+    expired: int = Field(description="tickets left unused on vouchers that expired")
+    revoked: int = Field(description="unused tickets revocations gave back")
+
+
+class AllocationsOut(ResponseModel):
+    region_id: str
+    from_date: date
+    to_date: date
+    lines: list[AllocationLineOut]
+
+
+@router.get(
+    "/allocations",
+    response_model=AllocationsOut,
+    responses=_responses("one row per organisation and scheme, then the total"),
+    summary="Per organisation and scheme: tickets allocated, issued, redeemed, expired, revoked",
+)
+async def allocations(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(*service.ALLOCATION_READERS))],
+    region_id: MaybeId = None,
+    from_: FromDate = None,
+    to: ToDate = None,
+) -> AllocationsOut | Response:
+    """The allocations of a region's organisations whose period overlaps the report's
+    (default: this calendar year); a social worker sees only their own organisation's.
+    Voucher tickets are anonymous: nothing here counts people."""
+    response.headers["Vary"] = VARY
+    region, period, lines = await service.allocations(
+        session, principal, region_id=_reference(region_id, "region_id"), period=_period(from_, to)
+    )
+    if _wants_csv(request):
+        return _csv_response(
+            request, allocations_csv(lines, _csv_language(request)), "allocations", period
+        )
+    return AllocationsOut(
+        region_id=region,
+        from_date=period.from_date,
+        to_date=period.to_date,
+        lines=[
+            AllocationLineOut(
+                organisation_id=line.organisation_id,
+                organisation_name=line.organisation_name,
+                scheme_code=line.scheme_code,
+                allocated=line.allocated,
+                issued=line.issued,
+                redeemed=line.redeemed,
+                expired=line.expired,
+                revoked=line.revoked,
+            )
+            for line in lines
+        ],
     )

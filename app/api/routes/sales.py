@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, model_validator
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.models import (
@@ -24,7 +24,7 @@ from app.api.models import (
     require_to_after_from,
 )
 from app.api.problems import negotiate_language, problem_responses
-from app.api.routes.quotes import CardNumber, Desk, quote_body
+from app.api.routes.quotes import CardNumber, Desk, VoucherCode, exactly_one_bearer, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.domain.sales import SaleStatus
@@ -36,7 +36,8 @@ router = APIRouter(prefix="/v1/sales", tags=["desk"])
 
 
 class SaleItemIn(RequestModel):
-    card_number: CardNumber
+    card_number: CardNumber | None = None
+    voucher_code: VoucherCode | None = None
     offer_id: Annotated[str, Field(max_length=64)]
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     tariff_id: Annotated[str, Field(min_length=1, max_length=100)]
@@ -54,6 +55,11 @@ class SaleItemIn(RequestModel):
         ),
     ] = 0
 
+    @model_validator(mode="after")
+    def _one_bearer(self) -> SaleItemIn:
+        exactly_one_bearer(self.card_number, self.voucher_code)
+        return self
+
 
 class SaleIn(RequestModel):
     items: Annotated[list[SaleItemIn], Field(min_length=1, max_length=20)]
@@ -70,7 +76,8 @@ class FundingOut(ResponseModel):
 
 class SaleItemOut(ResponseModel):
     id: str
-    card_number: str
+    card_number: str | None = Field(description="null on a voucher's line")
+    voucher_code: str | None = Field(default=None, description="On a voucher's line")
     offer_id: str
     price_class: str
     scheme_code: str
@@ -115,6 +122,7 @@ class SaleOut(ResponseModel):
                 SaleItemOut(
                     id=item.id,
                     card_number=item.card_number,
+                    voucher_code=item.voucher_code,
                     offer_id=item.offer_id,
                     price_class=item.price_class,
                     scheme_code=item.scheme_code,
@@ -174,6 +182,7 @@ async def register_sale(
                 items=tuple(
                     service.SaleItemRequest(
                         card_number=i.card_number,
+                        voucher_code=i.voucher_code,
                         offer_id=i.offer_id,
                         price_class=i.price_class,
                         tariff_id=i.tariff_id,
