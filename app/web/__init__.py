@@ -10,7 +10,16 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from app.web import auth, dashboard, desk
-from app.web.common import WEB_DIR, CsrfFailed, LoginRequired, Page, language_of, redirect, render
+from app.web.common import (
+    WEB_DIR,
+    CsrfFailed,
+    LoginRequired,
+    Page,
+    ShowProblem,
+    language_of,
+    redirect,
+    render,
+)
 
 
 async def _login_required(request: Request, _: Exception) -> Response:
@@ -29,9 +38,15 @@ def _csrf_message(page: Page) -> str:
     return end_user_message("csrf-failed", 403, page.language)
 
 
+async def _show_problem(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ShowProblem)
+    return exc.response
+
+
 def install(app: FastAPI) -> None:
     for module in (auth, desk, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(ShowProblem, _show_problem)

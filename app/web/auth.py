@@ -17,6 +17,7 @@ from app.web.common import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
     Page,
+    ShowProblem,
     check_csrf,
     check_pre_csrf,
     language_of,
@@ -26,7 +27,6 @@ from app.web.common import (
     render,
     secure_cookies,
     staff_page,
-    undo_unless_kept,
 )
 from app.web.i18n import LANGUAGES, text
 
@@ -94,16 +94,18 @@ async def log_in(
             demo=request.app.state.settings.demo,
         )
     except OpenPasError as error:
-        await undo_unless_kept(session, error)
         language = language_of(request)
-        return _form_page(
-            request,
-            "login.html",
-            status_code=error.status,
-            next=local_path(next_, ""),
-            error=problem_message(error, language),
-            email=email,
-        )
+        raise ShowProblem(
+            error,
+            _form_page(
+                request,
+                "login.html",
+                status_code=error.status,
+                next=local_path(next_, ""),
+                error=problem_message(error, language),
+                email=email,
+            ),
+        ) from None
     response = redirect(local_path(next_, home_of(logged_in.staff.grant.role)))
     response.set_cookie(
         SESSION_COOKIE,
@@ -172,20 +174,15 @@ async def activate(
             )
         await service.activate(session, token=token, password=password)
     except OpenPasError as error:
-        await undo_unless_kept(session, error)
+        message = problem_message(error, language)
         if member is None:
             page = Page(request, language, None)
-            return render(
-                page, "message.html", error.status, error=problem_message(error, language)
+            shown = render(page, "message.html", error.status, error=message)
+        else:
+            shown = _form_page(
+                request, "activate.html", error.status, token=token, member=member, error=message
             )
-        return _form_page(
-            request,
-            "activate.html",
-            error.status,
-            token=token,
-            member=member,
-            error=problem_message(error, language),
-        )
+        raise ShowProblem(error, shown) from None
     return redirect("/login?notice=activated")
 
 

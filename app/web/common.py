@@ -64,8 +64,15 @@ def secure_cookies(request: Request) -> bool:
     return not settings.demo
 
 
-class LoginRequired(Exception):
-    """A page asked without a live session: the handler sends the browser to /login."""
+class LoginRequired(OpenPasError):
+    """A page asked without a live session: the handler sends the browser to /login. The
+    work stands: an expired session found on the way is deleted."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self) -> None:
+        super().__init__("This page needs a staff login.", keeps_work=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +91,7 @@ async def staff_page(request: Request, session: AsyncSession) -> Page:
     token = request.cookies.get(SESSION_COOKIE)
     found = await staff_service.session_of_token(session, token) if token else None
     if found is None:
-        raise LoginRequired
+        raise LoginRequired()
     request.state.client_id = found.principal.client_id
     return Page(request, language_of(request), found)
 
@@ -143,12 +150,18 @@ def problem_message(error: OpenPasError, language: Lang) -> str:
     return end_user_message(error.code, error.status, language)
 
 
-async def undo_unless_kept(session: AsyncSession, error: OpenPasError) -> None:
-    """A page that shows a problem instead of raising it returns normally, so the unit of
-    work would commit: roll back what the failed use case flushed, unless the problem
-    says that work stands (`keeps_work`: a failed login's count, a fresh quote's audit)."""
-    if not error.keeps_work and session.in_transaction():
-        await session.rollback()
+class ShowProblem(OpenPasError):
+    """A use case's problem shown as a page (`response`, built from the problem).
+
+    It is raised, not returned, so that the request's unit of work sees it as it sees an
+    API problem: it rolls back what the use case flushed, or commits when the problem says
+    that work stands (`keeps_work`: a failed login's count, a fresh quote's audit row).
+    """
+
+    def __init__(self, problem: OpenPasError, response: Response) -> None:
+        super().__init__(problem.detail, code=problem.code, keeps_work=problem.keeps_work)
+        self.status = problem.status  # type: ignore[misc]  # the problem's own status
+        self.response = response
 
 
 def redirect(url: str) -> RedirectResponse:

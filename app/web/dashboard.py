@@ -25,7 +25,7 @@ from app.domain.localized import Lang
 from app.domain.reports import GroupBy, Participation, ReportPeriod, settlement_csv
 from app.errors import OpenPasError
 from app.services import reports as service
-from app.web.common import Page, problem_message, render, staff_page
+from app.web.common import Page, ShowProblem, problem_message, render, staff_page
 from app.web.i18n import text
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -166,9 +166,10 @@ async def dashboard(
     try:
         figures = await _reports(session, page, tenant, period)
     except OpenPasError as error:
-        return render(
-            page, "message.html", error.status, error=problem_message(error, page.language)
-        )
+        message = problem_message(error, page.language)
+        raise ShowProblem(
+            error, render(page, "message.html", error.status, error=message)
+        ) from None
     return render(
         page,
         "dashboard.html",
@@ -203,9 +204,10 @@ async def settlement_download(
             period=period if tenant.region_id is not None else None,
         )
     except OpenPasError as error:
-        return render(
-            page, "message.html", error.status, error=problem_message(error, page.language)
-        )
+        message = problem_message(error, page.language)
+        raise ShowProblem(
+            error, render(page, "message.html", error.status, error=message)
+        ) from None
     name = f"settlement_{report.period.from_date}_{report.period.to_date}.csv"
     return Response(
         settlement_csv(report, page.language),

@@ -26,12 +26,12 @@ from app.services import quotes as quotes_service
 from app.services import sales as sales_service
 from app.web.common import (
     Page,
+    ShowProblem,
     check_csrf,
     problem_message,
     redirect,
     render,
     staff_page,
-    undo_unless_kept,
 )
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -96,6 +96,7 @@ async def desk_quote(
     assert page.staff is not None
     offer_id, _, price_class = choice.partition("|")
     card_number = card_number.strip()
+    offers = await _offers(session, page, partner_id)
     try:
         result = await quotes_service.quote_for_desk(
             session,
@@ -106,17 +107,18 @@ async def desk_quote(
             quantity=1,
         )
     except OpenPasError as error:
-        await undo_unless_kept(session, error)
-        offers = await _offers(session, page, partner_id)
-        return render(
-            page,
-            "desk.html",
-            error.status,
-            options=_options(offers),
-            chosen=choice,
-            card_number=card_number,
-            error=problem_message(error, page.language),
-        )
+        raise ShowProblem(
+            error,
+            render(
+                page,
+                "desk.html",
+                error.status,
+                options=_options(offers),
+                chosen=choice,
+                card_number=card_number,
+                error=problem_message(error, page.language),
+            ),
+        ) from None
     return _quote_page(page, result, choice, card_number)
 
 
@@ -174,6 +176,7 @@ async def desk_sell(
         return _not_for_you(page)
     assert page.staff is not None
     offer_id, _, price_class = choice.partition("|")
+    offers = await _offers(session, page, partner_id)
     item = {
         "card_number": card_number,
         "offer_id": offer_id,
@@ -202,26 +205,31 @@ async def desk_sell(
             ),
         )
     except sales_service.PriceChanged as changed:
-        return _quote_page(
-            page,
-            changed.result,
-            choice,
-            card_number,
-            status_code=409,
-            error=problem_message(changed, page.language),
-        )
+        # The fresh quote, to sell at one of its tariffs (its audit row stands).
+        raise ShowProblem(
+            changed,
+            _quote_page(
+                page,
+                changed.result,
+                choice,
+                card_number,
+                status_code=409,
+                error=problem_message(changed, page.language),
+            ),
+        ) from None
     except OpenPasError as error:
-        await undo_unless_kept(session, error)
-        offers = await _offers(session, page, partner_id)
-        return render(
-            page,
-            "desk.html",
-            error.status,
-            options=_options(offers),
-            chosen=choice,
-            card_number=card_number,
-            error=problem_message(error, page.language),
-        )
+        raise ShowProblem(
+            error,
+            render(
+                page,
+                "desk.html",
+                error.status,
+                options=_options(offers),
+                chosen=choice,
+                card_number=card_number,
+                error=problem_message(error, page.language),
+            ),
+        ) from None
     return redirect(f"/desk/sales/{sale.id}?offer={choice}")
 
 
@@ -269,10 +277,9 @@ async def cancel(
     try:
         await sales_service.cancel_sale(session, page.staff.principal, sale_id)
     except OpenPasError as error:
-        await undo_unless_kept(session, error)
-        return render(
-            page, "message.html", error.status, error=problem_message(error, page.language)
-        )
+        message = problem_message(error, page.language)
+        shown = render(page, "message.html", error.status, error=message)
+        raise ShowProblem(error, shown) from None
     return redirect(f"/desk/sales/{sale_id}?offer={choice}")
 
 
