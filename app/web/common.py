@@ -126,12 +126,23 @@ def render(page: Page, template: str, status_code: int = 200, **context: Any) ->
             "staff": page.staff.staff if page.staff else None,
             "role": page.staff.staff.grant.role.value if page.staff else None,
             "csrf": page.csrf,
+            "here": _here(page.request),
             **context,
         },
         status_code=status_code,
     )
     _no_store(response)
     return response
+
+
+def _here(request: Request) -> str:
+    """Where the language switch comes back to: this page, or for the answer to a form
+    (which cannot be asked again with GET) the page that form belongs to."""
+    if request.method == "GET":
+        return request.url.path
+    if request.url.path in {"/login", "/activate"}:
+        return "/login"
+    return "/desk/"
 
 
 def _no_store(response: Response) -> None:

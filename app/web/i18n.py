@@ -123,7 +123,7 @@ TEXTS: Final[Mapping[str, Mapping[Lang, str]]] = {
     },
     "period": {"nl": "Periode", "fr": "Période", "en": "Period"},
     "from": {"nl": "Van", "fr": "Du", "en": "From"},
-    "to": {"nl": "Tot (niet inbegrepen)", "fr": "Au (non compris)", "en": "To (excluded)"},
+    "to": {"nl": "Tot en met", "fr": "Jusqu'à (compris)", "en": "Up to and including"},
     "show": {"nl": "Tonen", "fr": "Afficher", "en": "Show"},
     "participation_by_month": {
         "nl": "Deelname per maand",
