@@ -78,7 +78,7 @@ TEXTS: Final[Mapping[str, Mapping[Lang, str]]] = {
         "fr": "Choisissez le tarif à vendre",
         "en": "Choose the tariff to sell",
     },
-    "sell_at": {"nl": "Verkopen aan", "fr": "Vendre à", "en": "Sell at"},
+    "sell_at": {"nl": "Verkopen tegen", "fr": "Vendre au", "en": "Sell at"},
     "remaining": {"nl": "nog", "fr": "reste", "en": "left"},
     "no_tariff": {
         "nl": "Geen verminderd tarief voor deze kaart: de gewone prijs geldt.",

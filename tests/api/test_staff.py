@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables import audit_log, login_failures, staff_members, staff_sessions
 from app.db.tables import sales as sales_table
-from app.domain.access import Role
+from app.domain.access import Grant, Principal, Role
 from app.domain.staff import ACCOUNT_LOCK_AFTER, SESSION_IDLE
+from app.services.staff import DEMO_STAFF_DOMAIN, create_staff
+from app.services.staff import activate as activate_staff
 from tests.api.test_desk import kortrijk_world
 from tests.factories import a_partner, a_region, bearer_for
 
@@ -396,3 +398,40 @@ async def test_a_reporter_sees_the_dashboard_but_not_the_desk(
     csv = await browser.get("/dashboard/settlement.csv")
     assert csv.status_code == 200
     assert csv.headers["content-type"].startswith("text/csv")
+
+
+async def test_the_demos_published_accounts_do_not_log_in_outside_demo_mode(
+    session: AsyncSession, client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    region = await a_region(session)
+    partner_id = await a_partner(session, region)
+    admin = Principal("test-admin", (Grant(Role.ADMIN),))
+    new = await create_staff(
+        session,
+        admin,
+        name="Demo",
+        email=f"balie@{DEMO_STAFF_DOMAIN}",
+        role=Role.DESK,
+        partner_id=partner_id,
+    )
+    await activate_staff(session, token=new.activation_token, password=PASSWORD)
+    refused = await log_in(browser, f"balie@{DEMO_STAFF_DOMAIN}")
+    assert refused.status_code == 401
+    assert "klopt niet" in refused.text
+
+
+async def test_a_partner_admin_sees_its_own_partners_dashboard(
+    session: AsyncSession, client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    world = await kortrijk_world(session, client)
+    admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
+    staff = await new_staff(
+        client, admin, f"/v1/partners/{world.partner_id}/staff", "partner_admin"
+    )
+    await activate(browser, staff["activation_url"])
+    assert (await log_in(browser, staff["email"])).headers["location"] == "/desk/"
+    dashboard = await browser.get("/dashboard/")
+    assert dashboard.status_code == 200, dashboard.text
+    assert 'data-report="by-partner"' not in dashboard.text  # one partner: no breakdown
+    assert "Niet-gebruik" not in dashboard.text  # a region's figure
+    assert (await browser.get("/desk/")).status_code == 200
