@@ -22,6 +22,7 @@ HEADINGS = (
     "## Social organisations: allocation → voucher → desk",
     "## The registry (toeleiders, OCMW)",
     "## Figures for the network and the council",
+    "## In the browser: the desk and the dashboard",
 )
 # The problems a section shows on purpose; any other problem answer fails the run.
 EXPECTED_PROBLEMS = {"## A first walk-through with curl": ["not-found"]}
@@ -74,6 +75,10 @@ def main() -> None:
         ("KORTRIJK_65_PLUS", "not_eligible"),
         ("KORTRIJK_JONGER_DAN_12", "not_eligible"),
     }, quote
+    staff = json.loads((workdir / "staff.json").read_text())
+    assert staff["role"] == "desk", staff
+    assert staff["activation_url"].startswith(base + "/activate?token="), staff
+    assert "303 " in outputs["## In the browser: the desk and the dashboard"], staff
     sale = json.loads((workdir / "sale.json").read_text())
     assert sale["status"] == "confirmed", sale
     assert sale["total_cents"] == 1880, sale

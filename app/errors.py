@@ -81,6 +81,12 @@ class Conflict(OpenPasError):
     title = "Conflict"
 
 
+class TooManyRequests(OpenPasError):
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+
 class Unprocessable(OpenPasError):
     status = 422
     code = "validation-failed"

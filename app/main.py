@@ -36,10 +36,12 @@ from app.api.routes import (
     reports,
     sales,
     schemes,
+    staff,
 )
 from app.db.engine import create_engine, create_grants_cache, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
 from app.settings import Settings, get_settings
+from app.web import install as install_web
 
 # Bulk imports may send large files; every other body stays small.
 LARGE_BODY_PATHS = ("/v1/imports/",)
@@ -101,8 +103,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         organisations,
         checkins,
+        staff,
     ):
         app.include_router(module.router, dependencies=business)
+
+    # The web desk and the dashboard (server-rendered pages on the same use cases).
+    install_web(app)
 
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -310,6 +310,52 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Cet appareil se connecte d'une mauvaise manière.",
         "en": "This device signs in the wrong way.",
     },
+    # Staff accounts (the web desk and the dashboard).
+    "login-failed": {
+        "nl": "Dit e-mailadres of wachtwoord klopt niet.",
+        "fr": "Cette adresse e-mail ou ce mot de passe est incorrect.",
+        "en": "This e-mail address or password is not correct.",
+    },
+    "login-locked": {
+        "nl": "Te veel mislukte pogingen. Wacht een kwartier en probeer opnieuw.",
+        "fr": "Trop de tentatives échouées. Attendez un quart d'heure et réessayez.",
+        "en": "Too many failed attempts. Wait a quarter of an hour and try again.",
+    },
+    "too-many-requests": {
+        "nl": "Te veel aanvragen. Wacht even en probeer opnieuw.",
+        "fr": "Trop de demandes. Attendez un instant et réessayez.",
+        "en": "Too many requests. Please wait a moment and try again.",
+    },
+    "activation-invalid": {
+        "nl": "Deze activatielink is onbekend, al gebruikt of verlopen. Vraag een nieuwe.",
+        "fr": "Ce lien d'activation est inconnu, déjà utilisé ou expiré. Demandez-en un nouveau.",
+        "en": "This activation link is unknown, already used or expired. Ask for a new one.",
+    },
+    "password-too-short": {
+        "nl": "Kies een wachtwoord van minstens 12 tekens.",
+        "fr": "Choisissez un mot de passe d'au moins 12 caractères.",
+        "en": "Choose a password of at least 12 characters.",
+    },
+    "password-too-long": {
+        "nl": "Kies een wachtwoord van hoogstens 256 tekens.",
+        "fr": "Choisissez un mot de passe de 256 caractères au plus.",
+        "en": "Choose a password of at most 256 characters.",
+    },
+    "password-common": {
+        "nl": "Dit wachtwoord is te bekend. Kies een ander, bijvoorbeeld een korte zin.",
+        "fr": "Ce mot de passe est trop courant. Choisissez-en un autre, une phrase par exemple.",
+        "en": "This password is too common. Choose another, for example a short sentence.",
+    },
+    "password-names-the-account": {
+        "nl": "Gebruik je e-mailadres niet als wachtwoord.",
+        "fr": "N'utilisez pas votre adresse e-mail comme mot de passe.",
+        "en": "Do not use your e-mail address as your password.",
+    },
+    "csrf-failed": {
+        "nl": "Dit formulier is verlopen. Laad de pagina opnieuw en probeer nog eens.",
+        "fr": "Ce formulaire a expiré. Rechargez la page et réessayez.",
+        "en": "This form has expired. Reload the page and try again.",
+    },
     "internal-error": {
         "nl": "Er ging iets mis bij OpenPas. Probeer het later opnieuw.",
         "fr": "Une erreur s'est produite chez OpenPas. Réessayez plus tard.",
@@ -327,6 +373,7 @@ _FALLBACK_CODE_BY_STATUS: Final[Mapping[int, str]] = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-failed",
+    429: "too-many-requests",
     503: "service-unavailable",
 }
 
@@ -340,6 +387,7 @@ _TITLES: Final[Mapping[int, str]] = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Validation failed",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }

@@ -91,6 +91,21 @@ async def get_offer(session: AsyncSession, offer_id: uuid.UUID) -> OfferRow | No
     rows = (await session.execute(_OFFER_WITH_PARTNER.where(offers.c.id == offer_id))).all()
     if not rows:
         return None
+    return _offer_of(rows)
+
+
+async def partner_offers(session: AsyncSession, partner_id: uuid.UUID) -> list[OfferRow]:
+    """Every offer of a partner with its price classes: one query."""
+    rows = (
+        await session.execute(_OFFER_WITH_PARTNER.where(offers.c.partner_id == partner_id))
+    ).all()
+    by_offer: dict[object, list[Any]] = {}
+    for row in rows:
+        by_offer.setdefault(row.id, []).append(row)
+    return [_offer_of(group) for group in by_offer.values()]
+
+
+def _offer_of(rows: Sequence[Any]) -> OfferRow:
     row = rows[0]
     return OfferRow(
         id=str(row.id),

@@ -572,3 +572,56 @@ idempotency_keys = sa.Table(
     ),
     sa.Column("created_at", Timestamp, nullable=False),
 )
+
+# People who log in to the web desk and the dashboard (app/web/), each with one role on one
+# tenant, like a client's grant. The password is an Argon2 hash; until it is set the account
+# waits for its one-time activation link, kept only as a SHA-256 of the token.
+staff_members = sa.Table(
+    "staff_members",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    # Lower case: one account per address, however it is typed.
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=True),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=True, index=True),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("activation_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("activation_expires_at", Timestamp, nullable=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("activated_at", Timestamp, nullable=True),
+    sa.Column("deactivated_at", Timestamp, nullable=True),
+)
+
+# A browser's login: the cookie carries the token, the table its SHA-256. Deleting the rows
+# of a staff member ends every session at once, in every process.
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "staff_id",
+        sa.Uuid,
+        sa.ForeignKey("staff_members.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+# Failed logins per account ("account:<email>") and per address ("address:<ip>"), counted
+# in the database so a lock holds across processes.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_failed_at", Timestamp, nullable=False),
+    sa.Column("last_failed_at", Timestamp, nullable=False),
+    sa.Column("locked_until", Timestamp, nullable=True),
+)

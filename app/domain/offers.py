@@ -26,3 +26,23 @@ def activity_date(kind: str, starts_at: datetime | None) -> date | None:
     if kind == OfferKind.ONE_OFF and starts_at is not None:
         return starts_at.astimezone(BRUSSELS).date()
     return None
+
+
+def on_sale(kind: str, starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> bool:
+    """Whether a desk sells the offer at `now`: a one-off activity until it has ended (or
+    until its start when it has no end), a period while it runs or before it starts, a
+    permanent offer always."""
+    if kind == OfferKind.PERMANENT:
+        return True
+    end = ends_at or starts_at
+    return end is None or end > now
+
+
+def nearest_first_key(
+    kind: str, starts_at: datetime | None, title: str, now: datetime
+) -> tuple[int, float, str]:
+    """Sort key of a desk's list: dated offers by how soon they start (a running period
+    counts as now), then permanent offers, each by title."""
+    if kind == OfferKind.PERMANENT or starts_at is None:
+        return (1, 0.0, title.casefold())
+    return (0, max(0.0, (starts_at - now).total_seconds()), title.casefold())

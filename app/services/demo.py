@@ -20,6 +20,7 @@ from app.db import organisations as db_organisations
 from app.db import partners as db_partners
 from app.db import passholders as db_passholders
 from app.db import regions as db_regions
+from app.db import staff as db_staff
 from app.db.offers import PriceClassRow
 from app.db.regions import MunicipalityRow
 from app.domain.access import Grant, Principal, Role
@@ -35,6 +36,7 @@ from app.services.partners import create_partner
 from app.services.passholders import PassholderInput, register_passholder
 from app.services.regions import create_region
 from app.services.schemes import import_definitions
+from app.services.staff import DEMO_STAFF_DOMAIN, activate, create_staff
 from app.settings import Settings
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalog"
@@ -289,6 +291,56 @@ HOLDERS = (
 )
 
 
+@dataclass(frozen=True)
+class DemoStaff:
+    """A person who logs in to /desk/ or /dashboard/; the password is in the README."""
+
+    key: str
+    name: str
+    role: Role
+    region_code: str | None = None
+    partner_key: str | None = None
+
+    @property
+    def email(self) -> str:
+        return f"{self.key}@{DEMO_STAFF_DOMAIN}"
+
+    @property
+    def password(self) -> str:
+        return f"demo-{self.key}-wachtwoord"
+
+
+STAFF = (
+    DemoStaff("balie-schouwburg", "Bart Balie", Role.DESK, partner_key="schouwburg-kortrijk"),
+    DemoStaff("balie-zwembad", "Zoë Zwembad", Role.DESK, partner_key="zwembad-harelbeke"),
+    DemoStaff(
+        "beheer-schouwburg", "Petra Beheer", Role.PARTNER_ADMIN, partner_key="schouwburg-kortrijk"
+    ),
+    DemoStaff("cijfers-kortrijk", "Rita Cijfers", Role.REPORTER, region_code="REGIO_KORTRIJK"),
+    DemoStaff("regio-kortrijk", "Koen Regio", Role.REGION_ADMIN, region_code="REGIO_KORTRIJK"),
+)
+
+
+async def _seed_staff(session: AsyncSession) -> list[str]:
+    created: list[str] = []
+    for member in STAFF:
+        if await db_staff.staff_by_email(session, member.email) is not None:
+            continue
+        new = await create_staff(
+            session,
+            system_principal(),
+            name=member.name,
+            email=member.email,
+            role=member.role,
+            region_id=str(demo_id("region", member.region_code)) if member.region_code else None,
+            partner_id=str(demo_id("partner", member.partner_key)) if member.partner_key else None,
+            staff_id=demo_id("staff", member.key),
+        )
+        await activate(session, token=new.activation_token, password=member.password)
+        created.append(f"staff {member.email}")
+    return created
+
+
 async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
     """Create whatever of the demo is missing; returns what was created."""
     created: list[str] = []
@@ -334,6 +386,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         created.append(f"client {client.client_id}")
     created += await _seed_holders(session, settings)
     created += await _seed_offers(session)
+    created += await _seed_staff(session)
     created += await import_definitions(
         session, system_principal(), load_scheme_files([CATALOG_DIR])
     )

@@ -15,12 +15,13 @@ from app.db import regions as db_regions
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Principal, Role, Tenant
 from app.domain.facts import PriceClass
+from app.domain.offers import nearest_first_key, on_sale
 from app.domain.pricing import Quote, price
 from app.domain.schemes import SchemeDefinition
 from app.errors import NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.catalog import CATALOG
-from app.services.quotes import load_offer, offer_facts
+from app.services.quotes import DESKS, load_offer, offer_facts
 from app.services.schemes import place_names, summaries
 
 OFFER_EDITORS = frozenset({Role.PARTNER_ADMIN, Role.REGION_ADMIN})
@@ -121,3 +122,14 @@ async def public_prices(session: AsyncSession, offer_id: str) -> PublicPrices:
     names = place_names(await db_regions.get_regions(session))
     who = {code: summaries(scheme, names) for code, scheme in by_code.items()}
     return PublicPrices(offer, quotes, by_code, who)
+
+
+async def desk_offers(
+    session: AsyncSession, principal: Principal, partner_id: str
+) -> list[OfferRow]:
+    """The partner's offers a desk sells now, the nearest first (app.domain.offers)."""
+    ensure(principal, DESKS, Tenant(partner_id=partner_id), hide=False)
+    now = utcnow()
+    rows = await db.partner_offers(session, uuid.UUID(partner_id))
+    selling = [r for r in rows if on_sale(r.kind, r.starts_at, r.ends_at, now)]
+    return sorted(selling, key=lambda r: nearest_first_key(r.kind, r.starts_at, r.title, now))

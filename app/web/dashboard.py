@@ -1,0 +1,219 @@
+"""The coordinator's dashboard at /dashboard/: participation by month (an SVG chart drawn
+on the server with pygal, and the same figures as a table), by municipality, partner and
+scheme; non-take-up; the settlement with a CSV download.
+
+Every figure comes from app.services.reports, the API's own use cases: a suppressed cell
+of the API is a suppressed bar here (no bar, "hidden" in the table), never a number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+import pygal  # type: ignore[import-untyped]
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pygal.style import Style  # type: ignore[import-untyped]
+
+from app.api.deps import SessionDep
+from app.clock import today_in_brussels
+from app.domain.access import Role
+from app.domain.localized import Lang
+from app.domain.reports import GroupBy, Participation, ReportPeriod, settlement_csv
+from app.errors import OpenPasError
+from app.services import reports as service
+from app.web.common import Page, ShowProblem, problem_message, render, staff_page
+from app.web.i18n import text
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+DASHBOARD_ROLES = frozenset({Role.REGION_ADMIN, Role.REPORTER, Role.PARTNER_ADMIN})
+Month = Annotated[str | None, Query(max_length=7, pattern=r"^(\d{4}-\d{2})?$")]
+
+# High-contrast colours (WCAG 2.2 AA against white: 4.5:1 and more).
+_CHART_STYLE = Style(
+    background="white",
+    plot_background="white",
+    foreground="#1a1a1a",
+    foreground_strong="#000000",
+    foreground_subtle="#555555",
+    colors=("#00529b", "#b34700"),
+    font_family="system-ui, sans-serif",
+    label_font_size=14,
+    major_label_font_size=14,
+    legend_font_size=16,
+    title_font_size=18,
+    value_font_size=14,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    partner_id: str | None
+    region_id: str | None
+
+
+def _tenant(page: Page) -> Tenant | None:
+    assert page.staff is not None
+    grant = page.staff.staff.grant
+    if grant.role not in DASHBOARD_ROLES:
+        return None
+    return Tenant(partner_id=grant.partner_id, region_id=grant.region_id)
+
+
+def _first_of(month: str | None) -> date | None:
+    if not month:
+        return None
+    year, number = (int(part) for part in month.split("-"))
+    return date(year, number, 1)
+
+
+def _period(from_month: str | None, to_month: str | None) -> ReportPeriod | None:
+    """`from` and `to` are months ("2026-01"), `to` included in the page's wording and
+    turned into the API's excluded first day of the next month."""
+    start, end = _first_of(from_month), _first_of(to_month)
+    if start is None or end is None:
+        return None
+    end = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
+    return ReportPeriod(start, end)
+
+
+def month_chart(report: Participation, language: Lang) -> str:
+    """Passholders and tickets per month as inline SVG; a suppressed month has no bar."""
+    chart = pygal.Bar(
+        style=_CHART_STYLE,
+        js=[],  # no script from anywhere: the table below carries the figures
+        disable_xml_declaration=True,
+        width=900,
+        height=380,
+        legend_at_bottom=True,
+        print_values=False,
+        show_y_guides=True,
+        title=text("participation_by_month", language),
+        no_data_text=text("no_lines", language),
+        explicit_size=False,
+    )
+    chart.x_labels = [cell.key for cell in report.cells]
+    chart.add(
+        text("passholders", language),
+        [cell.figures.passholders if cell.figures else None for cell in report.cells],
+    )
+    chart.add(
+        text("tickets", language),
+        [cell.figures.tickets if cell.figures else None for cell in report.cells],
+    )
+    svg: str = chart.render(is_unicode=True)
+    # One accessible image: its name is the chart's title, its figures are in the table.
+    return re.sub(
+        r"^<svg ",
+        '<svg role="img" aria-labelledby="month-chart-title" ',
+        svg.strip(),
+        count=1,
+    ).replace("<title>", '<title id="month-chart-title">', 1)
+
+
+async def _reports(
+    session: SessionDep, page: Page, tenant: Tenant, period: ReportPeriod | None
+) -> dict[str, object]:
+    assert page.staff is not None
+    principal = page.staff.principal
+    groups: dict[str, Participation] = {}
+    by: tuple[GroupBy, ...] = ("month", "municipality", "partner", "scheme")
+    for group_by in by:
+        groups[group_by] = await service.participation(
+            session,
+            principal,
+            partner_id=tenant.partner_id,
+            region_id=tenant.region_id,
+            period=period,
+            group_by=group_by,
+        )
+    non_take_up = None
+    if tenant.region_id is not None:
+        non_take_up = await service.non_take_up(
+            session, principal, region_id=tenant.region_id, on=today_in_brussels()
+        )
+    settlement = await service.settlement(
+        session,
+        principal,
+        partner_id=tenant.partner_id,
+        region_id=tenant.region_id,
+        period=period if tenant.region_id is not None else None,
+    )
+    return {
+        "groups": groups,
+        "chart": month_chart(groups["month"], page.language),
+        "non_take_up": non_take_up,
+        "settlement": settlement,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(
+    request: Request,
+    session: SessionDep,
+    from_month: Annotated[Month, Query(alias="from")] = None,
+    to_month: Annotated[Month, Query(alias="to")] = None,
+) -> HTMLResponse:
+    page = await staff_page(request, session)
+    tenant = _tenant(page)
+    if tenant is None:
+        return render(page, "message.html", 403, error_key="not_for_you")
+    period = _period(from_month, to_month)
+    try:
+        figures = await _reports(session, page, tenant, period)
+    except OpenPasError as error:
+        message = problem_message(error, page.language)
+        raise ShowProblem(
+            error, render(page, "message.html", error.status, error=message)
+        ) from None
+    return render(
+        page,
+        "dashboard.html",
+        from_month=from_month or "",
+        to_month=to_month or "",
+        groups=figures["groups"],
+        chart=figures["chart"],
+        non_take_up=figures["non_take_up"],
+        settlement=figures["settlement"],
+    )
+
+
+@router.get("/settlement.csv")
+async def settlement_download(
+    request: Request,
+    session: SessionDep,
+    from_month: Annotated[Month, Query(alias="from")] = None,
+    to_month: Annotated[Month, Query(alias="to")] = None,
+) -> Response:
+    page = await staff_page(request, session)
+    tenant = _tenant(page)
+    assert page.staff is not None
+    if tenant is None:
+        return render(page, "message.html", 403, error_key="not_for_you")
+    period = _period(from_month, to_month)
+    try:
+        report = await service.settlement(
+            session,
+            page.staff.principal,
+            partner_id=tenant.partner_id,
+            region_id=tenant.region_id,
+            period=period if tenant.region_id is not None else None,
+        )
+    except OpenPasError as error:
+        message = problem_message(error, page.language)
+        raise ShowProblem(
+            error, render(page, "message.html", error.status, error=message)
+        ) from None
+    name = f"settlement_{report.period.from_date}_{report.period.to_date}.csv"
+    return Response(
+        settlement_csv(report, page.language),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,305 @@
+"""The web desk at /desk/: pick an offer, scan a card, sell at a tariff, print the receipt,
+cancel, and today's sales.
+
+Every step calls the API's own use cases (app.services.quotes, app.services.sales) with
+the staff member's principal: the same rules, the same checks, the same audit rows.
+A scanner types the digits and Enter, which submits the card form.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.api.deps import SessionDep, SettingsDep
+from app.clock import BRUSSELS, today_in_brussels
+from app.db.offers import OfferRow, PriceClassRow
+from app.domain.access import Role
+from app.domain.people import display_name
+from app.errors import OpenPasError
+from app.services import offers as offers_service
+from app.services import quotes as quotes_service
+from app.services import sales as sales_service
+from app.web.common import (
+    Page,
+    ShowProblem,
+    check_csrf,
+    problem_message,
+    redirect,
+    render,
+    staff_page,
+)
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+DESK_ROLES = frozenset({Role.DESK, Role.PARTNER_ADMIN})
+FormText = Annotated[str, Form(max_length=100)]
+
+
+def _choice(offer_id: str, price_class: str) -> str:
+    return f"{offer_id}|{price_class}"
+
+
+async def _desk_page(request: Request, session: SessionDep) -> tuple[Page, str | None]:
+    """The page and the staff member's partner (None: not a desk role)."""
+    page = await staff_page(request, session)
+    assert page.staff is not None
+    grant = page.staff.staff.grant
+    return page, grant.partner_id if grant.role in DESK_ROLES else None
+
+
+def _not_for_you(page: Page) -> HTMLResponse:
+    return render(page, "message.html", 403, error_key="not_for_you")
+
+
+async def _offers(session: SessionDep, page: Page, partner_id: str) -> list[OfferRow]:
+    assert page.staff is not None
+    return await offers_service.desk_offers(session, page.staff.principal, partner_id)
+
+
+def _options(offers: list[OfferRow]) -> list[tuple[str, OfferRow, PriceClassRow]]:
+    """One choice per offer and price class: "De Kersentuin — Volwassene (€ 22,00)"."""
+    return [
+        (_choice(offer.id, pc.code), offer, pc) for offer in offers for pc in offer.price_classes
+    ]
+
+
+@router.get("/", response_class=HTMLResponse)
+async def desk_home(
+    request: Request,
+    session: SessionDep,
+    choice: Annotated[str | None, Query(alias="offer", max_length=120)] = None,
+) -> HTMLResponse:
+    page, partner_id = await _desk_page(request, session)
+    if partner_id is None:
+        return _not_for_you(page)
+    offers = await _offers(session, page, partner_id)
+    return render(page, "desk.html", options=_options(offers), chosen=choice)
+
+
+@router.post("/quote", response_class=HTMLResponse)
+async def desk_quote(
+    request: Request,
+    session: SessionDep,
+    csrf: FormText,
+    choice: Annotated[str, Form(alias="offer", max_length=120)],
+    card_number: Annotated[str, Form(max_length=40)],
+) -> HTMLResponse:
+    page, partner_id = await _desk_page(request, session)
+    check_csrf(page, csrf)
+    if partner_id is None:
+        return _not_for_you(page)
+    assert page.staff is not None
+    offer_id, _, price_class = choice.partition("|")
+    card_number = card_number.strip()
+    offers = await _offers(session, page, partner_id)
+    try:
+        result = await quotes_service.quote_for_desk(
+            session,
+            page.staff.principal,
+            card_number=card_number,
+            offer_id=offer_id,
+            price_class=price_class,
+            quantity=1,
+        )
+    except OpenPasError as error:
+        raise ShowProblem(
+            error,
+            render(
+                page,
+                "desk.html",
+                error.status,
+                options=_options(offers),
+                chosen=choice,
+                card_number=card_number,
+                error=problem_message(error, page.language),
+            ),
+        ) from None
+    return _quote_page(page, result, choice, card_number)
+
+
+def _quote_page(
+    page: Page,
+    result: quotes_service.QuoteResult,
+    choice: str,
+    card_number: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    quote = result.quote
+    return render(
+        page,
+        "quote.html",
+        status_code,
+        choice=choice,
+        card_number=card_number,
+        holder_name=display_name(result.holder.first_name, result.holder.last_name),
+        card_status=result.holder.card_status,
+        offer=result.offer,
+        price_class=result.price_class,
+        regular_price_cents=quote.regular_price_cents,
+        tariffs=[
+            {
+                "tariff_id": t.tariff_id,
+                "label": t.label.get(page.language),
+                "unit_price_cents": t.unit_price_cents,
+                "remaining": t.remaining,
+                "best": t.tariff_id == quote.best_tariff_id,
+            }
+            for t in quote.tariffs
+        ],
+        # The page's key for this sale: a double tap or a resent form sells once.
+        idempotency_key=str(uuid.uuid4()),
+        error=error,
+    )
+
+
+@router.post("/sell")
+async def desk_sell(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: FormText,
+    choice: Annotated[str, Form(alias="offer", max_length=120)],
+    card_number: Annotated[str, Form(max_length=40)],
+    tariff_id: FormText,
+    idempotency_key: Annotated[str, Form(max_length=100, pattern=r"^[\x21-\x7e]+$")],
+) -> Response:
+    page, partner_id = await _desk_page(request, session)
+    check_csrf(page, csrf)
+    if partner_id is None:
+        return _not_for_you(page)
+    assert page.staff is not None
+    offer_id, _, price_class = choice.partition("|")
+    offers = await _offers(session, page, partner_id)
+    item = {
+        "card_number": card_number,
+        "offer_id": offer_id,
+        "price_class": price_class,
+        "tariff_id": tariff_id,
+    }
+    try:
+        sale = await sales_service.register_sale(
+            session,
+            settings,
+            page.staff.principal,
+            idempotency_key=idempotency_key,
+            # The body POST /v1/sales would hash for the same sale (defaults left out).
+            body_hash=sales_service.request_hash({"items": [item]}),
+            request=sales_service.SaleRequest(
+                items=(
+                    sales_service.SaleItemRequest(
+                        card_number=card_number,
+                        offer_id=offer_id,
+                        price_class=price_class,
+                        tariff_id=tariff_id,
+                        quantity=1,
+                    ),
+                ),
+                hold=False,
+            ),
+        )
+    except sales_service.PriceChanged as changed:
+        # The fresh quote, to sell at one of its tariffs (its audit row stands).
+        raise ShowProblem(
+            changed,
+            _quote_page(
+                page,
+                changed.result,
+                choice,
+                card_number,
+                status_code=409,
+                error=problem_message(changed, page.language),
+            ),
+        ) from None
+    except OpenPasError as error:
+        raise ShowProblem(
+            error,
+            render(
+                page,
+                "desk.html",
+                error.status,
+                options=_options(offers),
+                chosen=choice,
+                card_number=card_number,
+                error=problem_message(error, page.language),
+            ),
+        ) from None
+    return redirect(f"/desk/sales/{sale.id}?offer={choice}")
+
+
+@router.get("/sales/{sale_id}", response_class=HTMLResponse)
+async def receipt(
+    request: Request,
+    session: SessionDep,
+    sale_id: str,
+    choice: Annotated[str | None, Query(alias="offer", max_length=120)] = None,
+) -> HTMLResponse:
+    page, partner_id = await _desk_page(request, session)
+    if partner_id is None:
+        return _not_for_you(page)
+    assert page.staff is not None
+    try:
+        sale = await sales_service.read_sale(session, page.staff.principal, sale_id)
+    except OpenPasError as error:
+        return render(
+            page, "message.html", error.status, error=problem_message(error, page.language)
+        )
+    offers = {o.id: o for o in await _offers(session, page, partner_id)}
+    return render(
+        page,
+        "receipt.html",
+        sale=sale,
+        total_cents=sum(item.total_cents for item in sale.items),
+        offers=offers,
+        chosen=choice,
+    )
+
+
+@router.post("/sales/{sale_id}/cancel")
+async def cancel(
+    request: Request,
+    session: SessionDep,
+    sale_id: str,
+    csrf: FormText,
+    choice: Annotated[str, Form(alias="offer", max_length=120)] = "",
+) -> Response:
+    page, partner_id = await _desk_page(request, session)
+    check_csrf(page, csrf)
+    if partner_id is None:
+        return _not_for_you(page)
+    assert page.staff is not None
+    try:
+        await sales_service.cancel_sale(session, page.staff.principal, sale_id)
+    except OpenPasError as error:
+        message = problem_message(error, page.language)
+        shown = render(page, "message.html", error.status, error=message)
+        raise ShowProblem(error, shown) from None
+    return redirect(f"/desk/sales/{sale_id}?offer={choice}")
+
+
+@router.get("/sales", response_class=HTMLResponse)
+async def today(request: Request, session: SessionDep) -> HTMLResponse:
+    page, partner_id = await _desk_page(request, session)
+    if partner_id is None:
+        return _not_for_you(page)
+    assert page.staff is not None
+    midnight = datetime.combine(today_in_brussels(), time.min, tzinfo=BRUSSELS)
+    found = await sales_service.list_sales(
+        session,
+        page.staff.principal,
+        partner_id=partner_id,
+        status=None,
+        offer_id=None,
+        since=midnight,
+        until=None,
+        before=None,
+        limit=200,
+    )
+    offers = {o.id: o for o in await _offers(session, page, partner_id)}
+    return render(page, "sales.html", sales=found.sales, offers=offers)
