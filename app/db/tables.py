@@ -53,6 +53,8 @@ regions = sa.Table(
     sa.Column("status_grace_days", sa.Integer, nullable=False),
     # "MM-DD": a new kansenstatuut ends on this day of the next year by default.
     sa.Column("default_status_end", sa.String(5), nullable=False),
+    # A move to another region ends this region's statuses of the person who leaves.
+    sa.Column("end_statuses_on_move", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("created_at", Timestamp, nullable=False),
 )
 
