@@ -205,17 +205,27 @@ pending_entitlements = sa.Table(
     sa.Index("ix_pending_entitlements_region_id_applied_at", "region_id", "applied_at"),
 )
 
+# Partitioned by calendar month (UTC) of `at`, so the retention purge drops whole months
+# (app.domain.retention); the partitions live in the schema audit_partitions and are made
+# ahead by `openpas maintenance` (migration c5e8f2a71d04).
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("id", sa.BigInteger(), primary_key=True),
-    sa.Column("at", Timestamp, nullable=False),
+    sa.Column(
+        "id",
+        sa.BigInteger(),
+        primary_key=True,
+        autoincrement=False,
+        server_default=sa.text("nextval('audit_log_id_seq'::regclass)"),
+    ),
+    sa.Column("at", Timestamp, primary_key=True),
     sa.Column("client_id", sa.String(64), nullable=False),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("passholder_id", sa.Uuid, nullable=False),
     sa.Column("region_id", sa.Uuid, nullable=False),
     sa.Index("ix_audit_log_passholder_id_at", "passholder_id", "at"),
     sa.Index("ix_audit_log_region_id_at", "region_id", "at"),
+    postgresql_partition_by="RANGE (at)",
 )
 
 change_events = sa.Table(
@@ -459,5 +469,5 @@ idempotency_keys = sa.Table(
         sa.ForeignKey("sales.id", deferrable=True, initially="DEFERRED"),
         nullable=False,
     ),
-    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False, index=True),
 )
