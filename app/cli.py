@@ -102,6 +102,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # A request the HTTP parser refuses is answered as problem+json too.
+        http="app.http_protocol:ProblemHttpToolsProtocol",
     )
 
 
