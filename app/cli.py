@@ -1,4 +1,4 @@
-"""The `openpas` command: run, serve, migrate, demo, clients, schemes, imports.
+"""The `openpas` command: run, serve, migrate, demo, clients, schemes, imports, maintenance.
 
 With no DATABASE_URL every command works on the embedded PostgreSQL server under
 `var/postgres` (app.db.embedded): started when it is not running, and stopped again by the
@@ -102,6 +102,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # A request the HTTP parser refuses is answered as problem+json too.
+        http="app.http_protocol:ProblemHttpToolsProtocol",
     )
 
 
@@ -197,6 +199,62 @@ def cmd_import_entitlements(args: argparse.Namespace) -> None:
         print(f"row {row}: {reason}", file=sys.stderr)
 
 
+MAINTENANCE_POLICIES = ("idempotency", "holds", "audit")
+
+
+def cmd_maintenance(args: argparse.Namespace) -> None:
+    """Forget old idempotency keys, release lapsed holds, keep the audit partitions; once,
+    or every N seconds until stopped (a cron job or a systemd timer works as well)."""
+    import time
+
+    settings = _settings()
+    policies = args.only or MAINTENANCE_POLICIES
+    while True:
+        for line in asyncio.run(_maintain(settings, policies)):
+            print(line, flush=True)
+        if not args.every:
+            return
+        time.sleep(args.every)
+
+
+async def _maintain(settings: Settings, policies: Sequence[str]) -> list[str]:
+    from app.clock import utcnow
+    from app.services import maintenance
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    sessions = create_sessionmaker(engine)
+    lines: list[str] = []
+    try:
+        if "idempotency" in policies:
+            async with unit_of_work(sessions) as session:
+                forgotten = await maintenance.forget_idempotency_keys(session, settings, utcnow())
+            lines.append(
+                f"idempotency: {forgotten} keys older than "
+                f"{settings.idempotency_ttl_hours} hours forgotten"
+            )
+        if "holds" in policies:
+            released = 0
+            while True:  # a transaction per batch, so no lock is held long
+                async with unit_of_work(sessions) as session:
+                    batch = await maintenance.release_holds(session, utcnow())
+                released += batch
+                if batch < maintenance.HOLDS_PER_BATCH:
+                    break
+            lines.append(f"holds: {released} lapsed holds released")
+        if "audit" in policies:
+            async with unit_of_work(sessions) as session:
+                upkeep = await maintenance.keep_audit(session, settings, utcnow())
+            lines.append(
+                f"audit: partitions ready {', '.join(upkeep.ready)}; months dropped "
+                f"(older than {settings.audit_retention_days} days): "
+                f"{', '.join(upkeep.dropped) or 'none'}; "
+                f"rows purged from the default partition: {upkeep.stray_rows_purged}"
+            )
+    finally:
+        await engine.dispose()
+    return lines
+
+
 def cmd_schemes_import(args: argparse.Namespace) -> None:
     from app.domain.access import Principal
     from app.services.catalog_files import CatalogFileError, load_scheme_files
@@ -259,6 +317,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemes_import.add_argument("paths", nargs="+", help="files or directories, e.g. catalog/")
     schemes_import.set_defaults(func=cmd_schemes_import)
+
+    maintenance = commands.add_parser(
+        "maintenance",
+        help="forget old idempotency keys, release lapsed holds, purge old audit rows",
+    )
+    maintenance.add_argument(
+        "--only", action="append", choices=MAINTENANCE_POLICIES, help="one policy (repeatable)"
+    )
+    maintenance.add_argument(
+        "--every", type=int, metavar="SECONDS", help="run again every SECONDS until stopped"
+    )
+    maintenance.set_defaults(func=cmd_maintenance)
 
     import_ = commands.add_parser("import", help="bulk imports")
     import_commands = import_.add_subparsers(dest="import_command", required=True)

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.api.deps import require_schema_at_head
 from app.api.limits import BodySizeLimitMiddleware
+from app.api.openapi import require_headers
 from app.api.problems import (
     Problem,
     install_problem_handlers,
@@ -142,6 +143,7 @@ def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
     components["Problem"] = problem
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
+            require_headers(operation)
             _document_common_problems(path, operation)
     app.openapi_schema = schema
     return schema

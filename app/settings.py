@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # load); processes × pool size (+ one listener each) must stay below the server's
     # max_connections.
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # What `openpas maintenance` keeps (app.domain.retention).
+    idempotency_ttl_hours: int = Field(default=48, ge=1, le=24 * 365)
+    audit_retention_days: int = Field(default=730, ge=31, le=36_500)
+    audit_partition_months_ahead: int = Field(default=2, ge=1, le=24)
 
     @field_validator("database_url")
     @classmethod

@@ -65,13 +65,30 @@ def require_to_after_from(from_date: date, to_date: date) -> None:
         )
 
 
+def _moment_text_only(value: object) -> object:
+    # Pydantic would read 0 as a Unix timestamp (1970-01-01); the schema says a string.
+    if not isinstance(value, str | datetime):
+        raise ValueError("a moment is written as an ISO 8601 date-time with its UTC offset")
+    return value
+
+
 # A moment with its UTC offset, within the same calendar.
-Moment = Annotated[AwareDatetime, AfterValidator(_moment_within_calendar)]
+Moment = Annotated[
+    AwareDatetime, BeforeValidator(_moment_text_only), AfterValidator(_moment_within_calendar)
+]
+
+
+def _integral_number(value: object) -> object:
+    # JSON Schema's integer is any number without a fraction: 7.0 is the integer 7, as
+    # the OpenAPI document promises. (Strict still refuses 7.5, "7" and true.)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 # FastAPI validates bodies in Python mode, where pydantic would read `false` or "3" as a
 # number; numbers in bodies use this strict integer instead.
-StrictInt = Annotated[int, Strict()]
+StrictInt = Annotated[int, BeforeValidator(_integral_number), Strict()]
 
 
 class ResponseModel(BaseModel):

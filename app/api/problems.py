@@ -240,6 +240,16 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Déjà enregistrée dans une autre région, qui peut enregistrer un déménagement.",
         "en": "This person is already registered in another region. That region can record a move.",
     },
+    "move-required": {
+        "nl": "Dit adres ligt in een andere regio. Registreer een verhuis.",
+        "fr": "Cette adresse est dans une autre région. Enregistrez un déménagement.",
+        "en": "This address lies in another region. Please record a move.",
+    },
+    "not-a-move": {
+        "nl": "Dit adres ligt in dezelfde regio. Pas het adres gewoon aan.",
+        "fr": "Cette adresse est dans la même région. Corrigez simplement l'adresse.",
+        "en": "This address lies in the same region. Just correct the address.",
+    },
     "entitlement-exists": {
         "nl": "Dit statuut is al geregistreerd voor deze periode.",
         "fr": "Ce statut est déjà enregistré pour cette période.",

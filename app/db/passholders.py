@@ -59,6 +59,15 @@ async def municipalities_of_postal_code(session: AsyncSession, postal_code: str)
     return list(result.scalars())
 
 
+async def postal_codes_of_municipality(session: AsyncSession, nis_code: str) -> list[str]:
+    result = await session.execute(
+        sa.select(municipality_postal_codes.c.postal_code)
+        .where(municipality_postal_codes.c.nis_code == nis_code)
+        .order_by(municipality_postal_codes.c.postal_code)
+    )
+    return list(result.scalars())
+
+
 async def insert_passholder(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(sa.insert(passholders).values(**values))
 

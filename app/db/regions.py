@@ -29,6 +29,7 @@ class RegionRow:
     default_status_end: str
     created_at: datetime
     municipalities: tuple[MunicipalityRow, ...]
+    end_statuses_on_move: bool = True
 
 
 async def insert_region(
@@ -41,6 +42,7 @@ async def insert_region(
     default_status_end: str,
     municipality_rows: Sequence[MunicipalityRow],
     now: datetime,
+    end_statuses_on_move: bool = True,
 ) -> None:
     await session.execute(
         sa.insert(regions).values(
@@ -49,6 +51,7 @@ async def insert_region(
             name=name,
             status_grace_days=status_grace_days,
             default_status_end=default_status_end,
+            end_statuses_on_move=end_statuses_on_move,
             created_at=now,
         )
     )
@@ -139,6 +142,7 @@ async def get_regions(
             default_status_end=row.default_status_end,
             created_at=row.created_at,
             municipalities=tuple(munis_by_region.get(row.id, ())),
+            end_statuses_on_move=row.end_statuses_on_move,
         )
         for row in region_rows
     ]

@@ -157,7 +157,7 @@ class NewItem:
 
 
 class Outcome(enum.StrEnum):
-    """What `openpas_register_sale` did (migration f44834c06b64)."""
+    """What `openpas_register_sale` did (migrations f44834c06b64, b7e1c4a9d2f3)."""
 
     SOLD = "sold"
     # The key belongs to a sale that committed first: with this request's body, or not.

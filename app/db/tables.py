@@ -53,6 +53,8 @@ regions = sa.Table(
     sa.Column("status_grace_days", sa.Integer, nullable=False),
     # "MM-DD": a new kansenstatuut ends on this day of the next year by default.
     sa.Column("default_status_end", sa.String(5), nullable=False),
+    # A move to another region ends this region's statuses of the person who leaves.
+    sa.Column("end_statuses_on_move", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("created_at", Timestamp, nullable=False),
 )
 
@@ -273,17 +275,27 @@ pending_entitlements = sa.Table(
     sa.Index("ix_pending_entitlements_region_id_applied_at", "region_id", "applied_at"),
 )
 
+# Partitioned by calendar month (UTC) of `at`, so the retention purge drops whole months
+# (app.domain.retention); the partitions live in the schema audit_partitions and are made
+# ahead by `openpas maintenance` (migration c5e8f2a71d04).
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("id", sa.BigInteger(), primary_key=True),
-    sa.Column("at", Timestamp, nullable=False),
+    sa.Column(
+        "id",
+        sa.BigInteger(),
+        primary_key=True,
+        autoincrement=False,
+        server_default=sa.text("nextval('audit_log_id_seq'::regclass)"),
+    ),
+    sa.Column("at", Timestamp, primary_key=True),
     sa.Column("client_id", sa.String(64), nullable=False),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("passholder_id", sa.Uuid, nullable=False),
     sa.Column("region_id", sa.Uuid, nullable=False),
     sa.Index("ix_audit_log_passholder_id_at", "passholder_id", "at"),
     sa.Index("ix_audit_log_region_id_at", "region_id", "at"),
+    postgresql_partition_by="RANGE (at)",
 )
 
 change_events = sa.Table(
@@ -570,7 +582,7 @@ idempotency_keys = sa.Table(
         sa.ForeignKey("sales.id", deferrable=True, initially="DEFERRED"),
         nullable=False,
     ),
-    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False, index=True),
 )
 
 # People who log in to the web desk and the dashboard (app/web/), each with one role on one

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,8 +44,24 @@ class Insz:
         return insz_pseudonym(self.digits, key)
 
 
+MAX_INSZ_TEXT = 20
+"""The longest spelling accepted ('85.07.30-033.28' has 15 characters), as the API's field."""
+
+_SPELLING = re.compile(r"[0-9 .\-]+")
+
+
 def parse_insz(text: str) -> Insz:
-    """Accept the usual spellings ('85.07.30-033.28', '85073003328')."""
+    """Accept the usual spellings ('85.07.30-033.28', '85073003328').
+
+    The length and the characters are checked before python-stdnum sees the text: stdnum
+    turns the digits into an integer (thousands of digits exceed Python's limit on integer
+    conversion) and reads any Unicode digit ('８５…' in full width), where the API accepts
+    only ASCII digits with spaces, dots and hyphens.
+    """
+    if not text or len(text) > MAX_INSZ_TEXT:
+        raise InvalidInsz("an INSZ has 11 digits")
+    if not _SPELLING.fullmatch(text):
+        raise InvalidInsz("an INSZ is written in the digits 0-9, with spaces, dots or hyphens")
     try:
         return Insz(ssn.validate(text))
     except InvalidLength:

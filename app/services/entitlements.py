@@ -26,6 +26,7 @@ from app.domain.entitlements import (
     entitlement_status,
     grace_days_of,
 )
+from app.domain.moves import HeldStatus, statuses_ended_by_move
 from app.domain.renewal import Renewal, Unchanged, ValidityPeriod, default_valid_until, plan_grant
 from app.errors import Conflict, NotFound
 from app.services.access import ensure
@@ -269,6 +270,40 @@ async def end_entitlement(
     if row.ended_on is not None:
         raise Conflict("This status has ended already.", code="entitlement-ended")
     return await _change(session, region_id, row, {"ended_on": on}, "ended", today_in_brussels())
+
+
+async def end_statuses_on_move(
+    session: AsyncSession,
+    *,
+    passholder_id: str,
+    from_region: RegionRow,
+    on: date,
+) -> list[str]:
+    """End the statuses a move ends (app.domain.moves), each told to the region left as
+    `entitlement.ended`; the ids of those ended."""
+    rows = await db.entitlements_of(session, [uuid.UUID(passholder_id)])
+    grace = await _grace_days(
+        session, {from_region.id} | {r.region_id for r in rows if r.region_id is not None}
+    )
+    home = grace.get(from_region.id, 0)
+    held = [
+        HeldStatus(
+            row.id, row.region_id, _fact(row, grace_days_of(grace.get(row.region_id or ""), home))
+        )
+        for row in rows
+    ]
+    ended = statuses_ended_by_move(
+        held,
+        from_region_id=from_region.id,
+        on=on,
+        end_statuses_on_move=from_region.end_statuses_on_move,
+    )
+    by_id = {row.id: row for row in rows}
+    for entitlement_id, ended_on in ended:
+        await _change(
+            session, from_region.id, by_id[entitlement_id], {"ended_on": ended_on}, "ended", on
+        )
+    return [entitlement_id for entitlement_id, _ in ended]
 
 
 async def _change(

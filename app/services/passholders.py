@@ -17,10 +17,12 @@ from app.db import regions as db_regions
 from app.db.changes import NewEvent
 from app.db.passholders import PassholderRow
 from app.domain.access import Principal, Tenant
+from app.domain.moves import is_move
 from app.domain.people import birth_date_problem, name_key
 from app.errors import Conflict, Unprocessable
 from app.services.access import ensure
 from app.services.audit import record_reads
+from app.services.entitlements import end_statuses_on_move
 from app.services.lookup import (
     REGISTRY,
     field_error,
@@ -185,12 +187,25 @@ async def correct_passholder(
             "municipality_nis", None if "postal_code" in changes_requested else row.municipality_nis
         )
         nis, region_id = await resolve_residence(session, postal, nis_given)
-        # Moving away hands the person to the other region's registry; it must exist for us.
-        values |= {
-            "postal_code": postal,
-            "municipality_nis": nis,
-            "region_id": uuid.UUID(region_id),
-        }
+        if is_move(row.region_id, region_id):
+            # A correction stays in the region; handing the person to another region's
+            # registry is a move, said as one (POST /v1/passholders/{id}/move).
+            raise Unprocessable(
+                f"postal code {postal} lies in another pass region: a registry sets a residence "
+                f"in its own region only; record the move with POST /v1/passholders/{row.id}/move",
+                code="move-required",
+                extra={
+                    "errors": [
+                        {
+                            "pointer": "/postal_code"
+                            if "postal_code" in changes_requested
+                            else "/municipality_nis",
+                            "detail": "in another pass region: record a move",
+                        }
+                    ]
+                },
+            )
+        values |= {"postal_code": postal, "municipality_nis": nis}
     for field in ("first_name", "last_name", "birth_date", "email"):
         if field in changes_requested:
             values[field] = changes_requested[field]
@@ -216,19 +231,108 @@ async def correct_passholder(
     try:
         await db.update_passholder(session, uuid.UUID(row.id), values)
         events = [NewEvent(region_id, "passholder.updated", row.id, {"fields": changed})]
-        if region_id != row.region_id:
-            events.append(
-                NewEvent(row.region_id, "passholder.moved_out", row.id, {"fields": changed})
-            )
         await changes.record(session, events, now)
-        # A new INSZ or a new home region may match statuses waiting for this person.
-        if "insz_hash" in values or region_id != row.region_id:
+        # A new INSZ may match statuses waiting for this person.
+        if "insz_hash" in values:
             await apply_pending_entitlements(session, uuid.UUID(row.id))
     except IntegrityError:
         raise Conflict("The change conflicts with another passholder.") from None
     updated = await db.get_passholder(session, uuid.UUID(row.id))
     assert updated is not None
     return updated
+
+
+async def move_passholder(
+    session: AsyncSession,
+    principal: Principal,
+    passholder_id: str,
+    *,
+    postal_code: str | None,
+    municipality_nis: str | None,
+) -> PassholderRow:
+    """Move a person to a residence in another region, on the word of the registry of the
+    region they leave (app.domain.moves): same id, cards, history and usage; the statuses
+    that region granted end today unless its setting keeps them; the move is audited under
+    both regions and told to both through the change feed."""
+    row = await load_for(session, principal, passholder_id)
+    if postal_code is None:
+        assert municipality_nis is not None
+        postal_code = await _only_postal_code(session, municipality_nis)
+    nis, region_id = await resolve_residence(session, postal_code, municipality_nis)
+    if not is_move(row.region_id, region_id):
+        raise Unprocessable(
+            "this residence lies in the passholder's own region: correct it with PATCH "
+            f"/v1/passholders/{row.id}",
+            code="not-a-move",
+        )
+    taken = await db.id_by_name_key(
+        session, region_id, name_key(row.first_name, row.last_name), row.birth_date
+    )
+    if taken:
+        raise Conflict(
+            "A passholder with this name and birth date is registered in the region of the new "
+            "residence; that region's registry can tell whether it is the same person.",
+            code="passholder-exists-elsewhere",
+        )
+    [from_region] = await db_regions.get_regions(session, region_ids=[uuid.UUID(row.region_id)])
+    now = utcnow()
+    ended = await end_statuses_on_move(
+        session, passholder_id=row.id, from_region=from_region, on=today_in_brussels()
+    )
+    try:
+        await db.update_passholder(
+            session,
+            uuid.UUID(row.id),
+            {
+                "postal_code": postal_code,
+                "municipality_nis": nis,
+                "region_id": uuid.UUID(region_id),
+                "updated_at": now,
+            },
+        )
+    except IntegrityError:
+        raise Conflict("The move conflicts with another passholder.") from None
+    await changes.record(
+        session,
+        [
+            NewEvent(
+                row.region_id,
+                "passholder.moved_out",
+                row.id,
+                {"to_region_id": region_id, "ended_entitlement_ids": ended},
+            ),
+            NewEvent(region_id, "passholder.moved_in", row.id, {"from_region_id": row.region_id}),
+        ],
+        now,
+    )
+    # Who moved whom, in the audit of both regions.
+    await record_reads(
+        session, principal, "passholder.moved", [(row.id, row.region_id), (row.id, region_id)]
+    )
+    # Statuses the new region keeps waiting for this INSZ apply now.
+    await apply_pending_entitlements(session, uuid.UUID(row.id))
+    moved = await db.get_passholder(session, uuid.UUID(row.id))
+    assert moved is not None
+    return moved
+
+
+async def _only_postal_code(session: AsyncSession, municipality_nis: str) -> str:
+    codes = await db.postal_codes_of_municipality(session, municipality_nis)
+    if not codes:
+        raise field_error(
+            "/municipality_nis", f"municipality {municipality_nis} is not in any pass region"
+        )
+    if len(codes) > 1:
+        raise Unprocessable(
+            f"municipality {municipality_nis} has several postal codes; give postal_code",
+            code="validation-failed",
+            extra={
+                "errors": [
+                    {"pointer": "/postal_code", "detail": "required: one of " + ", ".join(codes)}
+                ]
+            },
+        )
+    return codes[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ async def create_region(
     default_status_end: str,
     municipality_rows: Sequence[MunicipalityRow],
     region_id: uuid.UUID | None = None,
+    end_statuses_on_move: bool = True,
 ) -> RegionRow:
     if await db.region_id_by_code(session, code):
         raise Conflict(f"A region with code {code} already exists.", code="already-exists")
@@ -45,6 +46,7 @@ async def create_region(
             default_status_end=default_status_end,
             municipality_rows=municipality_rows,
             now=utcnow(),
+            end_statuses_on_move=end_statuses_on_move,
         )
     except IntegrityError:
         # Lost a race with a concurrent create of the same code or municipality.

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import date_in_brussels, utcnow
 from app.db import changes, settlement
+from app.db import maintenance as db_maintenance
 from app.db import partners as db_partners
 from app.db import sales as db
 from app.db.changes import NewEvent
@@ -586,6 +587,20 @@ async def release_expired_holds(session: AsyncSession, passholder_id: str, now: 
     for sale_id, held_until in await db.holds_of_holder(session, passholder_id):
         if lifecycle.hold_lapsed(held_until, now):
             await _release_if_lapsed(session, sale_id)
+
+
+async def release_lapsed_holds(session: AsyncSession, now: datetime, *, limit: int) -> int:
+    """The periodic job's part: release up to `limit` holds whose time ran out, whoever's
+    they are, so their usage does not wait for a reader (the holds a sale, a read or a
+    list meets are still released on the way). How many were released."""
+    released = 0
+    for sale_id, hold_expires_at in await db_maintenance.lapsed_holds(session, now, limit):
+        if not lifecycle.hold_lapsed(hold_expires_at, now):
+            continue
+        sale = await _release_if_lapsed(session, sale_id)
+        if sale is not None and sale.status == SaleStatus.EXPIRED:
+            released += 1
+    return released
 
 
 async def read_sale(session: AsyncSession, principal: Principal, sale_id: str) -> SaleRow:

@@ -209,8 +209,8 @@ async def test_a_status_waiting_in_another_region_is_applied_when_the_holder_mov
     assert imported.json()["pending"] == 1, imported.text
 
     home = brugge.municipalities[0]
-    moved = await client.patch(
-        f"/v1/passholders/{holder['id']}",
+    moved = await client.post(
+        f"/v1/passholders/{holder['id']}/move",
         headers=kortrijk_registry,
         json={"postal_code": home.postal_codes[0], "municipality_nis": home.nis_code},
     )

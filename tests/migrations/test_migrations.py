@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -181,3 +182,50 @@ def _a_request_that_died(connection: sa.Connection) -> None:
         {"hash": "1" * 64},
     )
     connection.commit()
+
+
+def test_partitioning_the_audit_log_keeps_every_row_and_its_id_both_ways(
+    empty_database: str,
+) -> None:
+    migrations.upgrade(empty_database, "b7d41e9a2c35")  # before the audit log was partitioned
+    moments = (
+        datetime(2023, 3, 15, 10, tzinfo=UTC),
+        datetime(2026, 11, 30, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 1, 0, 30, tzinfo=UTC),
+    )
+
+    def write(connection: sa.Connection) -> None:
+        for moment in moments:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_log (at, client_id, action, passholder_id, region_id) "
+                    "VALUES (:at, 'c', 'passholder.read', "
+                    "gen_random_uuid(), gen_random_uuid())"
+                ),
+                {"at": moment},
+            )
+        connection.commit()
+
+    def rows(connection: sa.Connection) -> list[tuple[int, str]]:
+        result = connection.execute(
+            sa.text("SELECT id, tableoid::regclass::text FROM audit_log ORDER BY id")
+        )
+        return [(row[0], row[1]) for row in result]
+
+    _inspect(empty_database, write)
+    before = _inspect(empty_database, rows)
+    migrations.upgrade(empty_database)
+    after = _inspect(empty_database, rows)
+
+    assert [row_id for row_id, _ in after] == [row_id for row_id, _ in before]
+    assert [partition for _, partition in after] == [
+        "audit_partitions.audit_log_2023_03",
+        "audit_partitions.audit_log_2026_11",
+        "audit_partitions.audit_log_2026_12",
+    ]
+    _inspect(empty_database, write)  # new rows continue the ids
+    grown = _inspect(empty_database, rows)
+    assert [row_id for row_id, _ in grown][3:] == [4, 5, 6]
+
+    migrations.downgrade(empty_database, "b7d41e9a2c35")
+    assert [row_id for row_id, _ in _inspect(empty_database, rows)] == [1, 2, 3, 4, 5, 6]

@@ -194,3 +194,19 @@ def test_the_server_refuses_to_start_without_secrets_and_names_them(
     )
     assert result.returncode != 0
     assert "OPENPAS_TOKEN_SIGNING_KEY is not set" in result.stderr
+
+
+def test_the_cli_maintenance_runs_every_policy_and_can_run_one(scratch_database: str) -> None:
+    assert _openpas("migrate", database_url=scratch_database).returncode == 0
+    assert _openpas("demo", database_url=scratch_database, demo=True).returncode == 0
+
+    ran = _openpas("maintenance", database_url=scratch_database)
+
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0] == "idempotency: 0 keys older than 48 hours forgotten"
+    assert lines[1] == "holds: 0 lapsed holds released"
+    assert lines[2].startswith("audit: partitions ready audit_log_")
+    assert "months dropped (older than 730 days): none" in lines[2]
+    only = _openpas("maintenance", "--only", "holds", database_url=scratch_database)
+    assert only.stdout.splitlines() == ["holds: 0 lapsed holds released"]

@@ -40,6 +40,8 @@ def live_server(
             str(port),
             "--workers",
             str(workers),
+            "--http",
+            "app.http_protocol:ProblemHttpToolsProtocol",
             "--no-access-log",
             "--log-level",
             "warning",

@@ -74,6 +74,20 @@ class PassholderPatch(RequestModel):
         return self
 
 
+class MoveIn(RequestModel):
+    """The new residence, in another pass region: a postal code (with the municipality when
+    it covers several), or a municipality (with the postal code when it has several)."""
+
+    postal_code: PostalCode | None = None
+    municipality_nis: NisCode | None = None
+
+    @model_validator(mode="after")
+    def _a_residence(self) -> MoveIn:
+        if self.postal_code is None and self.municipality_nis is None:
+            raise ValueError("give postal_code or municipality_nis")
+        return self
+
+
 class PassholderOut(ResponseModel):
     id: str
     first_name: str
@@ -285,8 +299,12 @@ async def get_passholder(
 @router.patch(
     "/passholders/{passholder_id}",
     response_model=PassholderOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 422),
     summary="Correct a passholder's data",
+    description=(
+        "A new postal code or municipality must lie in the passholder's own region "
+        "(422 `move-required` otherwise: a move is POST /v1/passholders/{id}/move)."
+    ),
 )
 async def patch_passholder(
     passholder_id: str,
@@ -297,6 +315,33 @@ async def patch_passholder(
 ) -> PassholderOut:
     requested: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
     row = await service.correct_passholder(session, settings, principal, passholder_id, requested)
+    return PassholderOut.of(row)
+
+
+@router.post(
+    "/passholders/{passholder_id}/move",
+    response_model=PassholderOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Move a passholder to another region (registry of the region they leave)",
+    description=(
+        "The person keeps their id, cards, history and usage and from now on belongs to the "
+        "registry of the new region. The statuses the region left had granted end today, "
+        "unless that region's `end_statuses_on_move` is false. Both regions' change feeds "
+        "tell of it (`passholder.moved_out`, `passholder.moved_in`) and both regions' audit "
+        "logs name the client that moved whom. A new residence in the same region is a "
+        "correction (PATCH), not a move."
+    ),
+)
+async def move_passholder(
+    passholder_id: str, body: MoveIn, session: SessionDep, principal: Registry
+) -> PassholderOut:
+    row = await service.move_passholder(
+        session,
+        principal,
+        passholder_id,
+        postal_code=body.postal_code,
+        municipality_nis=body.municipality_nis,
+    )
     return PassholderOut.of(row)
 
 

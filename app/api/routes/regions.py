@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
@@ -59,6 +59,13 @@ class RegionIn(RequestModel):
             description="MM-DD: a new kansenstatuut ends on this day of next year by default",
         ),
     ] = "04-30"
+    end_statuses_on_move: StrictBool = Field(
+        default=True,
+        description=(
+            "A move to another region (POST /v1/passholders/{id}/move) ends this region's "
+            "statuses of the person on the day of the move; false keeps them as they are"
+        ),
+    )
 
     @field_validator("default_status_end")
     @classmethod
@@ -89,6 +96,7 @@ class RegionOut(ResponseModel):
     name: str
     status_grace_days: int
     default_status_end: str
+    end_statuses_on_move: bool
     municipalities: list[MunicipalityOut]
     created_at: datetime
 
@@ -100,6 +108,7 @@ class RegionOut(ResponseModel):
             name=row.name,
             status_grace_days=row.status_grace_days,
             default_status_end=row.default_status_end,
+            end_statuses_on_move=row.end_statuses_on_move,
             municipalities=[
                 MunicipalityOut(nis_code=m.nis_code, name=m.name, postal_codes=list(m.postal_codes))
                 for m in row.municipalities
@@ -126,6 +135,7 @@ async def create_region(
         name=body.name,
         status_grace_days=body.status_grace_days,
         default_status_end=body.default_status_end,
+        end_statuses_on_move=body.end_statuses_on_move,
         municipality_rows=[
             MunicipalityRow(m.nis_code, m.name, tuple(m.postal_codes)) for m in body.municipalities
         ],

@@ -23,6 +23,7 @@ from app.api.models import (
     parse_reference,
     require_to_after_from,
 )
+from app.api.openapi import REQUIRED_HEADERS
 from app.api.problems import negotiate_language, problem_responses
 from app.api.routes.quotes import CardNumber, Desk, VoucherCode, exactly_one_bearer, quote_body
 from app.clock import BRUSSELS
@@ -153,6 +154,9 @@ class SaleOut(ResponseModel):
     response_model=SaleOut,
     responses=problem_responses(400, 401, 403, 404, 409),
     summary="Register a sale: all items or none; a retry with the same key is answered once",
+    # Required, as the contract says; optional in Python only so that a missing key is
+    # answered 400 idempotency-key-missing (the service's words) rather than a generic 422.
+    openapi_extra={REQUIRED_HEADERS: ["Idempotency-Key"]},
 )
 async def register_sale(
     body: SaleIn,
