@@ -132,14 +132,17 @@ def _quote_page(
     error: str | None = None,
 ) -> HTMLResponse:
     quote = result.quote
+    holder = result.holder
+    # The page takes card numbers only, so a quote here always has a holder.
+    assert holder is not None
     return render(
         page,
         "quote.html",
         status_code,
         choice=choice,
         card_number=card_number,
-        holder_name=display_name(result.holder.first_name, result.holder.last_name),
-        card_status=result.holder.card_status,
+        holder_name=display_name(holder.first_name, holder.last_name),
+        card_status=holder.card_status,
         offer=result.offer,
         price_class=result.price_class,
         regular_price_cents=quote.regular_price_cents,
