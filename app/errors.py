@@ -104,6 +104,25 @@ class DatabaseUnavailable(ServiceUnavailable):
         )
 
 
+class DatabaseBusy(ServiceUnavailable):
+    """A statement waited too long for a lock or ran past its timeout: the database is
+    slow or something holds what the request needs; the client may retry shortly."""
+
+    code = "database-busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is busy; the request was stopped rather than left waiting. Try again.",
+            headers={"Retry-After": "2"},
+        )
+
+
+class TooManyRequests(OpenPasError):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests"
+
+
 class UnsupportedMediaType(OpenPasError):
     status = 415
     code = "unsupported-media-type"

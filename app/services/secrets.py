@@ -1,8 +1,18 @@
-"""Client secrets: random, shown once, stored only as an Argon2 hash."""
+"""Client secrets: random, shown once, stored only as an Argon2 hash.
+
+An Argon2 check costs ≈ 0.1 s of CPU by design. On the event loop it would freeze every
+other request of the process for that long (a desk's quote, /health): so it runs in a
+worker thread — argon2-cffi releases the GIL while it hashes — and at most
+`HASHING_CONCURRENCY` at once, so a burst of token requests queues behind each other
+instead of taking every core (rate limits, app.api.rate_limits, bound the burst itself).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,6 +21,29 @@ _hasher = PasswordHasher()
 # Verifying against this when a client id is unknown keeps the answer time the same,
 # so response times do not tell which client ids exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+_T = TypeVar("_T")
+# One hash at a time per process: it keeps a core free for the event loop on a small
+# machine, and a token request is rare next to the desk's traffic.
+HASHING_CONCURRENCY = 1
+_hashing: asyncio.Semaphore | None = None
+
+
+async def _off_loop(work: Callable[..., _T], *args: str | None) -> _T:
+    global _hashing
+    if _hashing is None:
+        _hashing = asyncio.Semaphore(HASHING_CONCURRENCY)
+    async with _hashing:
+        return await asyncio.to_thread(work, *args)
+
+
+async def hash_secret_off_loop(secret: str) -> str:
+    return await _off_loop(hash_secret, secret)
+
+
+async def verify_secret_off_loop(secret_hash: str | None, secret: str) -> bool:
+    return await _off_loop(verify_secret, secret_hash, secret)
 
 
 def new_secret() -> str:

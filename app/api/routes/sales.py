@@ -24,6 +24,7 @@ from app.api.models import (
     require_to_after_from,
 )
 from app.api.problems import negotiate_language, problem_responses
+from app.api.rate_limits import SALES, RateLimits
 from app.api.routes.quotes import CardNumber, Desk, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
@@ -143,7 +144,7 @@ class SaleOut(ResponseModel):
     "",
     status_code=201,
     response_model=SaleOut,
-    responses=problem_responses(400, 401, 403, 404, 409),
+    responses=problem_responses(400, 401, 403, 404, 409, 429),
     summary="Register a sale: all items or none; a retry with the same key is answered once",
 )
 async def register_sale(
@@ -161,36 +162,39 @@ async def register_sale(
         ),
     ] = None,
 ) -> JSONResponse:
-    try:
-        sale = await service.register_sale(
-            session,
-            settings,
-            principal,
-            idempotency_key=idempotency_key,
-            # Fields at their defaults left out: a sale asked with or without them is one
-            # request, and a field added later does not change the keys of older requests.
-            body_hash=service.request_hash(body.model_dump(mode="json", exclude_defaults=True)),
-            request=service.SaleRequest(
-                items=tuple(
-                    service.SaleItemRequest(
-                        card_number=i.card_number,
-                        offer_id=i.offer_id,
-                        price_class=i.price_class,
-                        tariff_id=i.tariff_id,
-                        quantity=i.quantity,
-                        companions=i.companions,
-                    )
-                    for i in body.items
+    limits: RateLimits = request.app.state.rate_limits
+    await limits.hit_hot(SALES, principal.client_id)
+    async with limits.card_lookups(principal.client_id):
+        try:
+            sale = await service.register_sale(
+                session,
+                settings,
+                principal,
+                idempotency_key=idempotency_key,
+                # Fields at their defaults left out: a sale asked with or without them is one
+                # request, and a field added later does not change the keys of older requests.
+                body_hash=service.request_hash(body.model_dump(mode="json", exclude_defaults=True)),
+                request=service.SaleRequest(
+                    items=tuple(
+                        service.SaleItemRequest(
+                            card_number=i.card_number,
+                            offer_id=i.offer_id,
+                            price_class=i.price_class,
+                            tariff_id=i.tariff_id,
+                            quantity=i.quantity,
+                            companions=i.companions,
+                        )
+                        for i in body.items
+                    ),
+                    hold=body.hold,
                 ),
-                hold=body.hold,
-            ),
-        )
-    except service.PriceChanged as changed:
-        # The fresh quote, exactly as POST /v1/quotes would answer it now (its audit row
-        # stands: the problem keeps the work before it).
-        language = negotiate_language(request.headers.get("accept-language"))
-        changed.extra["quote"] = quote_body(changed.result, language)
-        raise
+            )
+        except service.PriceChanged as changed:
+            # The fresh quote, exactly as POST /v1/quotes would answer it now (its audit row
+            # stands: the problem keeps the work before it).
+            language = negotiate_language(request.headers.get("accept-language"))
+            changed.extra["quote"] = quote_body(changed.result, language)
+            raise
     return JSONResponse(SaleOut.of(sale).model_dump(mode="json"), status_code=201)
 
 
