@@ -16,8 +16,9 @@ Two kinds of limit, by what a check may cost:
   trip per request would cost more than the rest of a quote's own work in this process.
   Each process counts them in memory (a few µs; one process alone never lets more through
   than the limit), and a background task adds its counts to the shared Redis counter every
-  `FLUSH_SECONDS`; when the shared count is over the limit, every process refuses that client
-  until the window ends. Across processes the limit holds within one flush interval.
+  `FLUSH_SECONDS`; a process whose flush finds the shared count over the limit refuses
+  that client until the window ends. Across processes the limit holds within what each
+  process lets through before its next flush (its requests of one flush interval).
 
 A failed look-up (unknown, blocked or replaced card) is counted after it failed; once a
 client is over that limit its *every* look-up is refused until the window ends — a valid

@@ -2,16 +2,21 @@
 
 An Argon2 check costs ≈ 0.1 s of CPU by design. On the event loop it would freeze every
 other request of the process for that long (a desk's quote, /health): so it runs in a
-worker thread — argon2-cffi releases the GIL while it hashes — and at most
-`HASHING_CONCURRENCY` at once, so a burst of token requests queues behind each other
-instead of taking every core (rate limits, app.api.rate_limits, bound the burst itself).
+worker thread — argon2-cffi releases the GIL while it hashes — at most
+`HASHING_CONCURRENCY` at once and at a low CPU priority (nice 10), so a burst of token requests
+queues behind each other instead of taking the cores from the event loop (rate limits,
+app.api.rate_limits, bound the burst itself).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -24,18 +29,30 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 _T = TypeVar("_T")
-# One hash at a time per process: it keeps a core free for the event loop on a small
-# machine, and a token request is rare next to the desk's traffic.
+# One hash at a time per process, in a thread of its own at a low CPU priority (nice 10): a
+# burst of token requests then queues behind itself and takes only the CPU the event loop
+# leaves (Argon2 runs four lanes in parallel by default and would otherwise take every
+# core). A token request is rare next to the desk's traffic; its wait does not matter.
 HASHING_CONCURRENCY = 1
-_hashing: asyncio.Semaphore | None = None
+_LOWEST_PRIORITY = 10
+_executor: ThreadPoolExecutor | None = None
+
+
+def _lower_priority() -> None:
+    # On Linux a nice value belongs to a thread (and to the threads it starts).
+    with suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LOWEST_PRIORITY)
 
 
 async def _off_loop(work: Callable[..., _T], *args: str | None) -> _T:
-    global _hashing
-    if _hashing is None:
-        _hashing = asyncio.Semaphore(HASHING_CONCURRENCY)
-    async with _hashing:
-        return await asyncio.to_thread(work, *args)
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=HASHING_CONCURRENCY,
+            thread_name_prefix="openpas-secrets",
+            initializer=_lower_priority,
+        )
+    return await asyncio.get_running_loop().run_in_executor(_executor, work, *args)
 
 
 async def hash_secret_off_loop(secret: str) -> str:
