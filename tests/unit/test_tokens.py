@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -44,7 +45,7 @@ def test_a_remembered_token_does_not_open_the_door_for_another_key_or_a_changed_
 NEW = "unit-test-new-signing-key-0123456789abcd"
 
 
-def _signed(claims: dict[str, object], key: str = KEY, kid: str | None = None) -> str:
+def _signed(claims: Mapping[str, object], key: str = KEY, kid: str | None = None) -> str:
     import jwt
 
     base: dict[str, object] = {"iss": "openpas", "aud": "openpas-api", "sub": "desk-x"}
