@@ -28,9 +28,7 @@ async def test_a_connection_lost_under_a_desk_statement_drops_the_whole_pool(
         async def pooled_pids() -> set[int]:
             drawn = [await engine.raw_connection() for _ in range(3)]
             try:
-                return {
-                    await c.driver_connection.fetchval("SELECT pg_backend_pid()") for c in drawn
-                }
+                return {await _driver(c).fetchval("SELECT pg_backend_pid()") for c in drawn}
             finally:
                 for c in drawn:
                     c.close()
