@@ -125,3 +125,45 @@ def test_a_token_naming_an_unknown_key_or_signed_by_another_key_than_its_kid_is_
     mislabelled = issue_token("desk-s", key=NEW, key_id="a", ttl_seconds=60, now=datetime.now(UTC))
     with pytest.raises(Unauthorized):
         client_of_token(mislabelled, key=keys)
+
+
+def test_the_settings_refuse_a_ttl_over_the_ceiling_and_a_previous_key_without_its_end() -> None:
+    from tests.conftest import make_settings
+
+    with pytest.raises(ValueError, match="exceeds"):
+        make_settings("postgresql://x/y", token_ttl_seconds=7200, token_max_lifetime_seconds=3600)
+    with pytest.raises(ValueError, match="PREVIOUS_KEY_UNTIL"):
+        make_settings("postgresql://x/y", token_previous_signing_key=NEW, token_previous_key_id="0")
+    with pytest.raises(ValueError, match="time zone"):
+        make_settings(
+            "postgresql://x/y",
+            token_previous_signing_key=NEW,
+            token_previous_key_id="0",
+            token_previous_key_until="2026-12-04T10:00:00",
+        )
+
+
+def test_tokens_issued_under_the_settings_name_their_key_and_the_previous_one_is_honoured() -> None:
+    import jwt
+
+    from app.services.clients import signing_keys
+    from tests.conftest import TEST_TOKEN_KEY, make_settings
+
+    until = datetime.fromtimestamp(time.time() + 600, UTC)
+    settings = make_settings(
+        "postgresql://x/y",
+        token_key_id="2026-12",
+        token_previous_signing_key=NEW,
+        token_previous_key_id="2026-11",
+        token_previous_key_until=until.isoformat(),
+    )
+    keys = signing_keys(settings)
+    assert keys.key == TEST_TOKEN_KEY
+    assert keys.previous_until == pytest.approx(until.timestamp())
+    old = issue_token("desk-p", key=NEW, key_id="2026-11", ttl_seconds=60, now=datetime.now(UTC))
+    assert client_of_token(old, key=keys) == "desk-p"
+    current = issue_token(
+        "desk-p", key=TEST_TOKEN_KEY, key_id="2026-12", ttl_seconds=60, now=datetime.now(UTC)
+    )
+    assert jwt.get_unverified_header(current)["kid"] == "2026-12"
+    assert client_of_token(current, key=keys) == "desk-p"
