@@ -81,12 +81,6 @@ class Conflict(OpenPasError):
     title = "Conflict"
 
 
-class TooManyRequests(OpenPasError):
-    status = 429
-    code = "too-many-requests"
-    title = "Too many requests"
-
-
 class Unprocessable(OpenPasError):
     status = 422
     code = "validation-failed"
@@ -108,6 +102,25 @@ class DatabaseUnavailable(ServiceUnavailable):
         super().__init__(
             "The database could not be reached; try again.", headers={"Retry-After": "1"}
         )
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """A statement waited too long for a lock or ran past its timeout: the database is
+    slow or something holds what the request needs; the client may retry shortly."""
+
+    code = "database-busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is busy; the request was stopped rather than left waiting. Try again.",
+            headers={"Retry-After": "2"},
+        )
+
+
+class TooManyRequests(OpenPasError):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests"
 
 
 class UnsupportedMediaType(OpenPasError):

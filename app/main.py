@@ -20,6 +20,7 @@ from app.api.problems import (
     problem_responses,
     unexpected_error,
 )
+from app.api.rate_limits import RateLimits
 from app.api.routes import (
     checkins,
     clients,
@@ -39,7 +40,7 @@ from app.api.routes import (
     schemes,
     staff,
 )
-from app.db.engine import create_engine, create_grants_cache, create_sessionmaker
+from app.db.engine import Timeouts, create_engine, create_grants_cache, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
 from app.settings import Settings, get_settings
 from app.web import install as install_web
@@ -60,12 +61,16 @@ and an `end_user_message` in Dutch (French or English with `Accept-Language`).
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, timeouts=database_timeouts(settings)
+    )
     grants_cache = create_grants_cache(settings.database_url)
+    rate_limits = RateLimits.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await rate_limits.close()
         await grants_cache.close()
         await engine.dispose()
 
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.grants_cache = grants_cache
+    app.state.rate_limits = rate_limits
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.schema_at_head = False
     app.state.schema_checked_at = float("-inf")
@@ -128,6 +134,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, on_error=unexpected_error)
     app.openapi = lambda: _openapi_with_problem(app)  # type: ignore[method-assign]
     return app
+
+
+def database_timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(
+        pool_seconds=settings.db_pool_timeout_seconds,
+        connect_seconds=settings.db_connect_timeout_seconds,
+        statement_ms=settings.db_statement_timeout_ms,
+        lock_ms=settings.db_lock_timeout_ms,
+        idle_in_transaction_ms=settings.db_idle_in_transaction_timeout_ms,
+    )
 
 
 def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:

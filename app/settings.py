@@ -6,6 +6,7 @@ forgotten key in production must be a loud failure, not a silently forgeable tok
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -44,6 +45,18 @@ class Settings(BaseSettings):
     token_signing_key: str = Field(default="", repr=False)
     insz_hmac_key: str = Field(default="", repr=False)
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # The longest life (exp - iat) of a token this server accepts, whoever signed it: a
+    # leaked key must not mint year-long tokens. At least token_ttl_seconds.
+    token_max_lifetime_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # How far ahead of this server's clock a token's iat or nbf may be (other machines').
+    token_clock_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Key rotation: tokens carry `kid` = token_key_id. The previous key (and its id) is
+    # still accepted until token_previous_key_until, an ISO 8601 moment with a time zone —
+    # at least token_ttl_seconds after the switch, so no token issued before it is cut short.
+    token_key_id: str = Field(default="1", min_length=1, max_length=64)
+    token_previous_signing_key: str = Field(default="", repr=False)
+    token_previous_key_id: str = Field(default="", max_length=64)
+    token_previous_key_until: datetime | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -58,6 +71,58 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=48, ge=1, le=24 * 365)
     audit_retention_days: int = Field(default=730, ge=31, le=36_500)
     audit_partition_months_ahead: int = Field(default=2, ge=1, le=24)
+
+    # Fail fast when the database is slow or full (app.db.engine.Timeouts): a request that
+    # finds no free connection within db_pool_timeout_seconds answers 503
+    # database-unavailable; one whose statement runs past db_statement_timeout_ms or waits
+    # for a lock past db_lock_timeout_ms answers 503 database-busy. Reports and imports
+    # may run statements up to db_long_statement_timeout_ms.
+    db_pool_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    db_statement_timeout_ms: int = Field(default=5_000, ge=100, le=3_600_000)
+    db_long_statement_timeout_ms: int = Field(default=120_000, ge=100, le=3_600_000)
+    db_lock_timeout_ms: int = Field(default=2_000, ge=10, le=3_600_000)
+    db_idle_in_transaction_timeout_ms: int = Field(default=10_000, ge=100, le=3_600_000)
+
+    # Rate limits (app.api.rate_limits), "N/second|minute|hour|day" or "N per M minutes";
+    # "" switches one off. Shared by every process through Redis when redis_url is set
+    # (redis://host:port/db), else counted in each process's memory.
+    redis_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("OPENPAS_REDIS_URL", "REDIS_URL"),
+        repr=False,
+    )
+    rate_limit_namespace: str = Field(default="openpas", min_length=1, max_length=64)
+    rate_limit_token_per_client: str = "20/minute"  # noqa: S105 - a rate, not a secret
+    rate_limit_token_per_address: str = "60/minute"  # noqa: S105 - a rate, not a secret
+    rate_limit_failed_card_lookups: str = "30 per 10 minutes"
+    rate_limit_quotes: str = "600/minute"
+    rate_limit_sales: str = "300/minute"
+
+    @field_validator(
+        "rate_limit_token_per_client",
+        "rate_limit_token_per_address",
+        "rate_limit_failed_card_lookups",
+        "rate_limit_quotes",
+        "rate_limit_sales",
+    )
+    @classmethod
+    def _parse_limit(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip():
+            try:
+                parse(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a rate limit such as '600/minute'") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str) -> str:
+        if url and not url.startswith(("redis://", "rediss://", "async+redis://")):
+            raise ValueError("OPENPAS_REDIS_URL must be a redis:// URL")
+        return url
 
     @field_validator("database_url")
     @classmethod
@@ -75,6 +140,25 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent_token_settings(self) -> Settings:
+        if self.token_ttl_seconds > self.token_max_lifetime_seconds:
+            raise ValueError(
+                "OPENPAS_TOKEN_TTL_SECONDS exceeds OPENPAS_TOKEN_MAX_LIFETIME_SECONDS: "
+                "the server would refuse its own tokens"
+            )
+        if self.token_previous_signing_key:
+            if not self.token_previous_key_id or self.token_previous_key_until is None:
+                raise ValueError(
+                    "OPENPAS_TOKEN_PREVIOUS_SIGNING_KEY needs OPENPAS_TOKEN_PREVIOUS_KEY_ID "
+                    "and OPENPAS_TOKEN_PREVIOUS_KEY_UNTIL (the end of the overlap)"
+                )
+            if self.token_previous_key_id == self.token_key_id:
+                raise ValueError("OPENPAS_TOKEN_PREVIOUS_KEY_ID equals OPENPAS_TOKEN_KEY_ID")
+            if self.token_previous_key_until.tzinfo is None:
+                raise ValueError("OPENPAS_TOKEN_PREVIOUS_KEY_UNTIL needs a time zone (…Z)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> Settings:
@@ -97,6 +181,12 @@ class Settings(BaseSettings):
                 raise InsecureSettingsError(
                     f"{env_name} is shorter than {_MIN_SECRET_LENGTH} characters"
                 )
+        previous = self.token_previous_signing_key
+        if previous and (len(previous) < _MIN_SECRET_LENGTH or previous == DEMO_TOKEN_SIGNING_KEY):
+            raise InsecureSettingsError(
+                "OPENPAS_TOKEN_PREVIOUS_SIGNING_KEY is the demo key or shorter than "
+                f"{_MIN_SECRET_LENGTH} characters"
+            )
         return self
 
 

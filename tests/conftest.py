@@ -21,6 +21,15 @@ from tests.support.postgres import create_database, drop_database, postgres_serv
 
 TEST_TOKEN_KEY = "test-token-signing-key-0123456789abcdef"
 TEST_INSZ_KEY = "test-insz-hmac-key-0123456789abcdef0123"
+RATE_LIMIT_NAMES = (
+    "token_per_client",
+    "token_per_address",
+    "failed_card_lookups",
+    "quotes",
+    "sales",
+)
+# The same for server processes (tests.support.live_server), unless a test sets them.
+NO_RATE_LIMITS = {f"OPENPAS_RATE_LIMIT_{name.upper()}": "" for name in RATE_LIMIT_NAMES}
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -30,6 +39,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "token_signing_key": TEST_TOKEN_KEY,
         "insz_hmac_key": TEST_INSZ_KEY,
         "log_level": "WARNING",
+        # Off unless a test sets them: the suite shares one app and asks for many tokens.
+        **{f"rate_limit_{name}": "" for name in RATE_LIMIT_NAMES},
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

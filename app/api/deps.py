@@ -17,7 +17,7 @@ from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.clients import GrantsCache
-from app.db.engine import unit_of_work
+from app.db.engine import allow_long_statements, unit_of_work
 from app.db.migrations import current_revision, head_revision
 from app.domain.access import Principal, Role
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
@@ -51,6 +51,15 @@ GrantsCacheDep = Annotated[GrantsCache, Depends(get_grants_cache)]
 # scope="function": the commit runs when the route returns, so an answer is only sent for
 # work that is committed (a failing commit is answered as an error, not after a 201).
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def long_statements(session: SessionDep, request: Request) -> None:
+    """Dependency of the routes whose statements may run long (reports, imports): their
+    transaction gets OPENPAS_DB_LONG_STATEMENT_TIMEOUT_MS instead of the server's short
+    statement timeout."""
+    settings: Settings = request.app.state.settings
+    await allow_long_statements(session, settings.db_long_statement_timeout_ms)
+
 
 _oauth2 = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/v1/oauth/token")),

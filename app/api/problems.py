@@ -21,9 +21,9 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.db.driver import connection_lost
+from app.db.driver import connection_lost, database_busy, database_unavailable
 from app.domain.localized import Lang
-from app.errors import DatabaseUnavailable, OpenPasError
+from app.errors import DatabaseBusy, DatabaseUnavailable, OpenPasError
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_BASE: Final = "https://openpas.example/problems/"
@@ -104,6 +104,16 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "nl": "OpenPas is heel even niet bereikbaar. Probeer het meteen opnieuw.",
         "fr": "OpenPas est brièvement injoignable. Réessayez tout de suite.",
         "en": "OpenPas could not be reached for a moment. Please try again right away.",
+    },
+    "database-busy": {
+        "nl": "OpenPas is even erg druk. Probeer het over enkele seconden opnieuw.",
+        "fr": "OpenPas est très sollicité. Réessayez dans quelques secondes.",
+        "en": "OpenPas is very busy right now. Please try again in a few seconds.",
+    },
+    "rate-limited": {
+        "nl": "Er kwamen te veel aanvragen na elkaar. Wacht even en probeer opnieuw.",
+        "fr": "Trop de demandes d'affilée. Patientez un instant et réessayez.",
+        "en": "Too many requests in a row. Please wait a moment and try again.",
     },
     "card-not-found": {
         "nl": "Deze kaart kennen we niet. Kijk het kaartnummer na.",
@@ -331,11 +341,6 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Trop de tentatives échouées. Attendez un quart d'heure et réessayez.",
         "en": "Too many failed attempts. Wait a quarter of an hour and try again.",
     },
-    "too-many-requests": {
-        "nl": "Te veel aanvragen. Wacht even en probeer opnieuw.",
-        "fr": "Trop de demandes. Attendez un instant et réessayez.",
-        "en": "Too many requests. Please wait a moment and try again.",
-    },
     "activation-invalid": {
         "nl": "Deze activatielink is onbekend, al gebruikt of verlopen. Vraag een nieuwe.",
         "fr": "Ce lien d'activation est inconnu, déjà utilisé ou expiré. Demandez-en un nouveau.",
@@ -383,7 +388,7 @@ _FALLBACK_CODE_BY_STATUS: Final[Mapping[int, str]] = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-failed",
-    429: "too-many-requests",
+    429: "rate-limited",
     503: "service-unavailable",
 }
 
@@ -605,7 +610,11 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     if _lost_database(exc):
         # Connections are not pinged before use (three round trips on every request): a
         # connection that died with a database restart fails once and leaves the pool.
-        problem = DatabaseUnavailable()
+        problem: OpenPasError = DatabaseUnavailable()
+        problem.__cause__ = exc
+        return await _openpas_error(request, problem)
+    if database_busy(exc):
+        problem = DatabaseBusy()
         problem.__cause__ = exc
         return await _openpas_error(request, problem)
     # The trace goes to the server log; the client learns only that it was our fault. Never
@@ -629,9 +638,15 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _lost_database(exc: Exception) -> bool:
+    if isinstance(exc, sa_exc.TimeoutError):
+        # No connection free in the pool within its timeout (OPENPAS_DB_POOL_TIMEOUT_SECONDS):
+        # the database is slow or every connection is stuck; a quick 503, not a 500 at 30 s.
+        return True
     if isinstance(exc, sa_exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+            or database_unavailable(exc)
         )
     return connection_lost(exc)
 

@@ -60,12 +60,15 @@ async def client_exists(session: AsyncSession, client_id: str) -> bool:
 
 
 async def secret_hash_of_active(session: AsyncSession, client_id: str) -> str | None:
-    result = await session.execute(
-        sa.select(api_clients.c.secret_hash).where(
-            api_clients.c.client_id == client_id, api_clients.c.revoked_at.is_(None)
-        )
+    """Read on its own (app.db.driver), not in a transaction: the secret check that follows
+    may wait its turn for a while (app.services.secrets), and must not hold a pooled
+    connection — or an open transaction — while it waits."""
+    rows = await driver.fetch(
+        session,
+        "SELECT secret_hash FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+        client_id,
     )
-    return result.scalar_one_or_none()
+    return rows[0]["secret_hash"] if rows else None
 
 
 async def update_secret_hash(session: AsyncSession, client_id: str, secret_hash: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
 
 from app.errors import DatabaseUnavailable
 
@@ -37,6 +38,43 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+# SQLSTATEs that say the database cannot serve us now, whoever wraps the error: too many
+# connections (53300) and other insufficient resources (53xxx: disk full, out of memory),
+# the server shutting down or starting (57P01-57P03), any connection exception (08xxx).
+_UNAVAILABLE_CLASSES = ("53", "08")
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+# SQLSTATEs of a statement stopped for taking too long: statement_timeout or a cancel
+# (57014), lock_timeout (55P03), a deadlock broken by the server (40P01).
+_BUSY_STATES = frozenset({"57014", "55P03", "40P01"})
+
+
+def _sqlstates(exc: BaseException) -> set[str]:
+    """The SQLSTATEs on `exc` and on what it wraps (SQLAlchemy's `orig`, the cause)."""
+    found: set[str] = set()
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            break
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            found.add(state)
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return found
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a server error says the database cannot take us now (full, restarting)."""
+    return any(
+        state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_STATES
+        for state in _sqlstates(exc)
+    )
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether a statement was stopped for waiting or running too long (503, retry)."""
+    return bool(_sqlstates(exc) & _BUSY_STATES)
+
+
 # Raised by asyncpg's client side both for a connection that closed under it ("connection
 # is closed") and for a mistake of ours (an argument it cannot encode, two operations at
 # once): only the state of the connection tells them apart.
@@ -50,7 +88,7 @@ def connection_lost(exc: BaseException, connection: asyncpg.Connection | None = 
     hand it is ours: the statements sent here classify their failures with their connection
     (`_fetch`), and SQLAlchemy wraps those of its own statements.
     """
-    if isinstance(exc, UNREACHABLE):
+    if isinstance(exc, UNREACHABLE) or database_unavailable(exc):
         return True
     if isinstance(exc, _CLIENT_SIDE):
         return connection is not None and connection.is_closed()
@@ -77,11 +115,24 @@ async def fetch(session: AsyncSession, sql: str, *args: Any) -> Sequence[asyncpg
         return await driver.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
         if connection_lost(exc, driver):
-            # SQLAlchemy cannot see this failure: tell its pool not to hand the connection
-            # out again, as it does itself for a failure of its own statements.
+            # SQLAlchemy cannot see this failure: tell its pool, as it does itself for a
+            # failure of its own statements, to drop this connection and every other one
+            # opened before it — after a restart they all lead to the dead server, and each
+            # would otherwise fail a request of its own, possibly minutes later.
+            _invalidate_pool(bind, raw, exc)
             await connection.invalidate()
             raise DatabaseUnavailable() from exc
         raise
+
+
+def _invalidate_pool(
+    bind: AsyncEngine | AsyncConnection, pooled: PoolProxiedConnection, exc: BaseException
+) -> None:
+    """Invalidate `pooled` and every connection the pool opened before it: what SQLAlchemy
+    does on a disconnect it sees (`Pool._invalidate`); checked-in connections are replaced
+    when next drawn, checked-out ones when they come back."""
+    engine = bind if isinstance(bind, AsyncEngine) else bind.engine
+    engine.sync_engine.pool._invalidate(pooled, exc)
 
 
 async def _fetch_pooled(
@@ -98,7 +149,7 @@ async def _fetch_pooled(
         return await driver.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
         if connection_lost(exc, driver):
-            pooled.invalidate()
+            _invalidate_pool(engine, pooled, exc)
             raise DatabaseUnavailable() from exc
         raise
     finally:

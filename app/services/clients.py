@@ -18,8 +18,13 @@ from app.db import regions as db_regions
 from app.db.clients import GrantsCache
 from app.domain.access import Grant, Principal
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
-from app.services.secrets import hash_secret, needs_rehash, new_secret, verify_secret
-from app.services.tokens import client_of_token, issue_token
+from app.services.secrets import (
+    hash_secret_off_loop,
+    needs_rehash,
+    new_secret,
+    verify_secret_off_loop,
+)
+from app.services.tokens import SigningKeys, client_of_token, issue_token
 from app.settings import Settings
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -59,7 +64,7 @@ async def create_client(
         session,
         client_id=client_id,
         name=name,
-        secret_hash=hash_secret(secret),
+        secret_hash=await hash_secret_off_loop(secret),
         grants=tuple(grants),
         now=utcnow(),
     )
@@ -113,7 +118,7 @@ async def issue_client_token(
     session: AsyncSession, settings: Settings, *, client_id: str, client_secret: str
 ) -> IssuedToken:
     secret_hash = await db_clients.secret_hash_of_active(session, client_id)
-    if not verify_secret(secret_hash, client_secret):
+    if not await verify_secret_off_loop(secret_hash, client_secret):
         raise Unauthorized(
             "Unknown client, wrong secret or revoked client.",
             code="invalid-client",
@@ -122,10 +127,13 @@ async def issue_client_token(
         )
     assert secret_hash is not None
     if needs_rehash(secret_hash):
-        await db_clients.update_secret_hash(session, client_id, hash_secret(client_secret))
+        await db_clients.update_secret_hash(
+            session, client_id, await hash_secret_off_loop(client_secret)
+        )
     token = issue_token(
         client_id,
         key=settings.token_signing_key,
+        key_id=settings.token_key_id,
         ttl_seconds=settings.token_ttl_seconds,
         now=utcnow(),
     )
@@ -135,7 +143,7 @@ async def issue_client_token(
 async def principal_of_token(
     session: AsyncSession, settings: Settings, token: str, grants_cache: GrantsCache | None
 ) -> Principal:
-    client_id = client_of_token(token, key=settings.token_signing_key)
+    client_id = client_of_token(token, key=signing_keys(settings))
     grants = await db_clients.active_grants(session, client_id, grants_cache)
     if grants is None:
         raise Unauthorized(
@@ -144,3 +152,28 @@ async def principal_of_token(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return Principal(client_id=client_id, grants=grants)
+
+
+# Per settings object (one per process): the keys are read on every authenticated request.
+_KEYS: dict[int, tuple[Settings, SigningKeys]] = {}
+
+
+def signing_keys(settings: Settings) -> SigningKeys:
+    """The keys and bounds the settings give tokens (app.services.tokens)."""
+    known = _KEYS.get(id(settings))
+    if known is not None and known[0] is settings:
+        return known[1]
+    until = settings.token_previous_key_until
+    keys = SigningKeys(
+        key=settings.token_signing_key,
+        key_id=settings.token_key_id,
+        previous_key=settings.token_previous_signing_key or None,
+        previous_key_id=settings.token_previous_key_id or None,
+        previous_until=None if until is None else until.timestamp(),
+        max_lifetime_seconds=settings.token_max_lifetime_seconds,
+        leeway_seconds=settings.token_clock_leeway_seconds,
+    )
+    if len(_KEYS) > 100:
+        _KEYS.clear()
+    _KEYS[id(settings)] = (settings, keys)
+    return keys

@@ -3,6 +3,7 @@ migration head (the check behind GET /ready)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,10 +23,19 @@ class SchemaState:
         return self.unreachable is None and self.current == self.expected
 
 
-async def schema_state(engine: AsyncEngine) -> SchemaState:
+# A probe must answer within a second, however slow or full the database is: a load
+# balancer that waits 30 s for /ready learns nothing in time.
+READY_WITHIN_SECONDS = 0.8
+
+
+async def schema_state(
+    engine: AsyncEngine, *, within_seconds: float = READY_WITHIN_SECONDS
+) -> SchemaState:
     expected = head_revision()
     try:
-        current = await current_revision(engine)
+        current = await asyncio.wait_for(current_revision(engine), within_seconds)
+    except TimeoutError:
+        return SchemaState(expected, unreachable="timeout")
     except Exception as error:  # any failure to reach the database makes the process unready
         return SchemaState(expected, unreachable=type(error).__name__)
     return SchemaState(expected, current)

@@ -293,3 +293,26 @@ async def test_a_desk_reads_its_own_partner_but_not_another(
     assert (await client.get(f"/v1/partners/{mine}", headers=desk)).json()["id"] == mine
     hidden = await client.get(f"/v1/partners/{theirs}", headers=desk)
     assert_problem(hidden, 404, "not-found")
+
+
+async def test_an_issued_token_names_its_key_and_a_year_long_one_signed_with_it_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    import jwt
+
+    from app.domain.access import Grant
+
+    created = await create_client(session, name="Balie", grants=[Grant(Role.ADMIN)])
+    token = (await _token(client, created.client_id, created.client_secret)).json()
+    assert jwt.get_unverified_header(token["access_token"])["kid"] == "1"
+    year = issue_token(
+        created.client_id,
+        key=TEST_TOKEN_KEY,
+        key_id="1",
+        ttl_seconds=365 * 86_400,
+        now=datetime.now(UTC),
+    )
+    refused = await client.delete(
+        "/v1/clients/no-such-client", headers={"Authorization": f"Bearer {year}"}
+    )
+    assert_problem(refused, 401, "invalid-token")

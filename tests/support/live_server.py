@@ -26,7 +26,10 @@ class LiveServer:
 def live_server(
     database_url: str, env: dict[str, str], *, workers: int = 1
 ) -> Iterator[LiveServer]:
-    """Start `uvicorn app.asgi:app` with `workers` processes on a free port."""
+    """Start `uvicorn app.asgi:app` with `workers` processes on a free port (rate limits off
+    unless `env` sets them)."""
+    from tests.conftest import NO_RATE_LIMITS
+
     port = free_port()
     process = subprocess.Popen(
         [
@@ -46,7 +49,7 @@ def live_server(
             "--log-level",
             "warning",
         ],
-        env={**os.environ, **env, "DATABASE_URL": database_url},
+        env={**os.environ, **NO_RATE_LIMITS, **env, "DATABASE_URL": database_url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,

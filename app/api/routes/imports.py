@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import Authorized, SessionDep, SettingsDep
+from app.api.deps import Authorized, SessionDep, SettingsDep, long_statements
 from app.api.models import ResponseModel, parse_reference
 from app.api.problems import problem_responses
 from app.domain.access import Principal, Role
 from app.errors import Unprocessable, UnsupportedMediaType
 from app.services import imports as service
 
-router = APIRouter(prefix="/v1/imports", tags=["registry"])
+# A list of 100,000 rows takes longer than the desk's statement timeout.
+router = APIRouter(prefix="/v1/imports", tags=["registry"], dependencies=[Depends(long_statements)])
 
 CSV_TYPES = ("text/csv",)
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request, Response
 from app.api.deps import SessionDep, SettingsDep
 from app.api.models import ResponseModel
 from app.api.problems import problem_responses
+from app.api.rate_limits import TOKEN_PER_ADDRESS, TOKEN_PER_CLIENT, RateLimits
 from app.errors import BadRequest, Unauthorized
 from app.services.clients import issue_client_token
 
@@ -44,7 +45,7 @@ def _invalid_request(detail: str) -> BadRequest:
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=problem_responses(400, 401, 413),
+    responses=problem_responses(400, 401, 413, 429),
     summary="Get an access token (client credentials)",
 )
 async def token(
@@ -58,6 +59,9 @@ async def token(
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
 ) -> TokenResponse:
+    limits: RateLimits = request.app.state.rate_limits
+    # Before anything is checked: each request may cost a secret check (≈ 0.1 s of CPU).
+    await limits.hit(TOKEN_PER_ADDRESS, request.client.host if request.client else "-")
     if grant_type is None:
         raise _invalid_request(
             "Send grant_type=client_credentials as a form field "
@@ -89,6 +93,7 @@ async def token(
             code="invalid-client",
             extra={"error": "invalid_client"},
         )
+    await limits.hit(TOKEN_PER_CLIENT, client_id)
     issued = await issue_client_token(
         session, settings, client_id=client_id, client_secret=client_secret
     )

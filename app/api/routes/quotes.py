@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from app.api.deps import Authorized, SessionDep
 from app.api.models import RequestModel, ResponseModel, StrictInt
 from app.api.problems import Language, negotiate_language, problem_responses
+from app.api.rate_limits import QUOTES, RateLimits
 from app.domain.access import Principal
 from app.domain.people import display_name
 from app.domain.pricing import NotApplicable, Tariff
@@ -117,20 +118,23 @@ class QuoteOut(ResponseModel):
 @router.post(
     "/quotes",
     response_model=QuoteOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 429),
     summary="Quote: the tariffs this card holder gets for this offer",
 )
 async def quote(body: QuoteIn, request: Request, session: SessionDep, principal: Desk) -> Response:
     language = negotiate_language(request.headers.get("accept-language"))
-    result = await service.quote_for_desk(
-        session,
-        principal,
-        card_number=body.card_number,
-        offer_id=body.offer_id,
-        price_class=body.price_class,
-        quantity=body.quantity,
-        voucher_code=body.voucher_code,
-    )
+    limits: RateLimits = request.app.state.rate_limits
+    await limits.hit_hot(QUOTES, principal.client_id)
+    async with limits.card_lookups(principal.client_id):
+        result = await service.quote_for_desk(
+            session,
+            principal,
+            card_number=body.card_number,
+            offer_id=body.offer_id,
+            price_class=body.price_class,
+            quantity=body.quantity,
+            voucher_code=body.voucher_code,
+        )
     # The hot path of every desk: the body is written straight from the result (a tested
     # instance of QuoteOut), skipping a second validation by the response model.
     return Response(

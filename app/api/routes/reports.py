@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
-from app.api.deps import Authorized, SessionDep
+from app.api.deps import Authorized, SessionDep, long_statements
 from app.api.models import IsoDate, ResponseModel, parse_reference, require_to_after_from
 from app.api.problems import negotiate_language, problem_responses
 from app.clock import today_in_brussels
@@ -42,7 +42,8 @@ from app.domain.reports import (
 from app.errors import Unprocessable
 from app.services import reports as service
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+# Reports may scan a year of sales: a longer statement timeout than the desk's.
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(long_statements)])
 
 CSV_MEDIA_TYPE = "text/csv"
 # The same URL answers JSON or CSV, with Dutch or English headers: caches must tell them apart.

@@ -25,6 +25,7 @@ from app.api.models import (
 )
 from app.api.openapi import REQUIRED_HEADERS
 from app.api.problems import negotiate_language, problem_responses
+from app.api.rate_limits import SALES, RateLimits
 from app.api.routes.quotes import CardNumber, Desk, VoucherCode, exactly_one_bearer, quote_body
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
@@ -152,7 +153,7 @@ class SaleOut(ResponseModel):
     "",
     status_code=201,
     response_model=SaleOut,
-    responses=problem_responses(400, 401, 403, 404, 409),
+    responses=problem_responses(400, 401, 403, 404, 409, 429),
     summary="Register a sale: all items or none; a retry with the same key is answered once",
     # Required, as the contract says; optional in Python only so that a missing key is
     # answered 400 idempotency-key-missing (the service's words) rather than a generic 422.
@@ -173,37 +174,40 @@ async def register_sale(
         ),
     ] = None,
 ) -> JSONResponse:
-    try:
-        sale = await service.register_sale(
-            session,
-            settings,
-            principal,
-            idempotency_key=idempotency_key,
-            # Fields at their defaults left out: a sale asked with or without them is one
-            # request, and a field added later does not change the keys of older requests.
-            body_hash=service.request_hash(body.model_dump(mode="json", exclude_defaults=True)),
-            request=service.SaleRequest(
-                items=tuple(
-                    service.SaleItemRequest(
-                        card_number=i.card_number,
-                        voucher_code=i.voucher_code,
-                        offer_id=i.offer_id,
-                        price_class=i.price_class,
-                        tariff_id=i.tariff_id,
-                        quantity=i.quantity,
-                        companions=i.companions,
-                    )
-                    for i in body.items
+    limits: RateLimits = request.app.state.rate_limits
+    await limits.hit_hot(SALES, principal.client_id)
+    async with limits.card_lookups(principal.client_id):
+        try:
+            sale = await service.register_sale(
+                session,
+                settings,
+                principal,
+                idempotency_key=idempotency_key,
+                # Fields at their defaults left out: a sale asked with or without them is one
+                # request, and a field added later does not change the keys of older requests.
+                body_hash=service.request_hash(body.model_dump(mode="json", exclude_defaults=True)),
+                request=service.SaleRequest(
+                    items=tuple(
+                        service.SaleItemRequest(
+                            card_number=i.card_number,
+                            voucher_code=i.voucher_code,
+                            offer_id=i.offer_id,
+                            price_class=i.price_class,
+                            tariff_id=i.tariff_id,
+                            quantity=i.quantity,
+                            companions=i.companions,
+                        )
+                        for i in body.items
+                    ),
+                    hold=body.hold,
                 ),
-                hold=body.hold,
-            ),
-        )
-    except service.PriceChanged as changed:
-        # The fresh quote, exactly as POST /v1/quotes would answer it now (its audit row
-        # stands: the problem keeps the work before it).
-        language = negotiate_language(request.headers.get("accept-language"))
-        changed.extra["quote"] = quote_body(changed.result, language)
-        raise
+            )
+        except service.PriceChanged as changed:
+            # The fresh quote, exactly as POST /v1/quotes would answer it now (its audit row
+            # stands: the problem keeps the work before it).
+            language = negotiate_language(request.headers.get("accept-language"))
+            changed.extra["quote"] = quote_body(changed.result, language)
+            raise
     return JSONResponse(SaleOut.of(sale).model_dump(mode="json"), status_code=201)
 
 
