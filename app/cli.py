@@ -23,7 +23,7 @@ from app.db import embedded, migrations
 from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.domain.access import Grant, GrantError, Role
 from app.errors import OpenPasError
-from app.settings import Settings
+from app.settings import Settings, SettingsFileError, database_url_is_set
 
 T = TypeVar("T")
 
@@ -34,6 +34,8 @@ def _settings() -> Settings:
     except ValidationError as error:
         messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
         sys.exit(f"openpas: invalid settings: {messages}")
+    except SettingsFileError as error:
+        sys.exit(f"openpas: invalid settings: {error}")
 
 
 async def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
@@ -50,7 +52,7 @@ async def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -
 def _database() -> Iterator[None]:
     """DATABASE_URL as it is set, or else the embedded server's for as long as the command
     runs (its workers inherit it)."""
-    if os.environ.get("DATABASE_URL") or os.environ.get("OPENPAS_DATABASE_URL"):
+    if database_url_is_set():
         yield
         return
     data_dir = Path(os.environ.get("OPENPAS_DATA_DIR") or embedded.DEFAULT_DATA_DIR)

@@ -2,16 +2,30 @@
 
 Outside demo mode the server refuses to start with a missing or default secret: a
 forgotten key in production must be a loud failure, not a silently forgeable token.
+
+Every setting can also come from a file, as Docker and Kubernetes secrets are handed over:
+``OPENPAS_TOKEN_SIGNING_KEY_FILE=/run/secrets/token_signing_key`` reads that file (its
+trailing newline dropped). Setting both the variable and its ``_FILE`` is refused: which
+one wins would be a guess.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
 
 # Well-known values that must never protect real data.
 DEMO_TOKEN_SIGNING_KEY = "demo-token-signing-key-do-not-use-in-production"  # noqa: S105
@@ -32,8 +46,64 @@ class InsecureSettingsError(ValueError):
     """A secret is missing or left at a published default outside demo mode."""
 
 
+def environment_names(name: str, field: FieldInfo) -> list[str]:
+    """The environment variables that set one field (its aliases, else OPENPAS_<NAME>)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [choice for choice in alias.choices if isinstance(choice, str)]
+    return [f"OPENPAS_{name.upper()}"]
+
+
+class SettingsFileError(ValueError):
+    """A ``*_FILE`` setting names a file that cannot be read, or clashes with its variable."""
+
+
+class _SecretFiles(PydanticBaseSettingsSource):
+    """``<VARIABLE>_FILE`` reads a setting from a file (Docker secrets)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            for env_name in environment_names(name, field):
+                path = os.environ.get(f"{env_name}_FILE")
+                if not path:
+                    continue
+                if os.environ.get(env_name):
+                    raise SettingsFileError(f"both {env_name} and {env_name}_FILE are set")
+                try:
+                    value = Path(path).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as error:
+                    raise SettingsFileError(
+                        f"{env_name}_FILE: cannot read {path}: {error}"
+                    ) from None
+                # Keyed as the model validates it: by alias where the field has one.
+                key = env_name if isinstance(field.validation_alias, AliasChoices) else name
+                values[key] = value.rstrip("\r\n")
+        return values
+
+
+def database_url_is_set() -> bool:
+    """DATABASE_URL given directly or as a file (else the embedded server is started)."""
+    names = ("DATABASE_URL", "OPENPAS_DATABASE_URL")
+    return any(os.environ.get(name) or os.environ.get(f"{name}_FILE") for name in names)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENPAS_", extra="ignore", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SecretFiles(settings_cls), dotenv_settings)
 
     # Required here: with no DATABASE_URL the `openpas` command starts the embedded
     # PostgreSQL server (app.db.embedded) and hands its URL on.
@@ -41,6 +111,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "OPENPAS_DATABASE_URL"),
         description="The PostgreSQL server, postgresql://user@host:port/database.",
     )
+    # The password apart from the URL, so that it can be a secret file of its own
+    # (OPENPAS_DATABASE_PASSWORD_FILE) while the URL stays in plain configuration.
+    database_password: str = Field(default="", repr=False)
     demo: bool = Field(default=False, description="Demo mode: allows the published demo keys.")
     token_signing_key: str = Field(default="", repr=False)
     insz_hmac_key: str = Field(default="", repr=False)
@@ -140,6 +213,13 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> Settings:
+        if self.database_password:
+            url = make_url(self.database_url).set(password=self.database_password)
+            object.__setattr__(self, "database_url", url.render_as_string(hide_password=False))
+        return self
 
     @model_validator(mode="after")
     def _consistent_token_settings(self) -> Settings:

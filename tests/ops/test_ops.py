@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from app.db import driver, migrations
 from app.db.engine import unit_of_work
@@ -18,7 +20,13 @@ from app.domain.access import Grant, Role
 from app.main import create_app
 from app.observability import configure_logging
 from app.services.clients import create_client
-from app.settings import DEMO_INSZ_HMAC_KEY, DEMO_TOKEN_SIGNING_KEY, Settings
+from app.settings import (
+    DEMO_INSZ_HMAC_KEY,
+    DEMO_TOKEN_SIGNING_KEY,
+    Settings,
+    SettingsFileError,
+    database_url_is_set,
+)
 from tests.conftest import make_settings
 from tests.support.postgres import create_database, drop_database
 
@@ -189,6 +197,52 @@ def test_settings_keep_secrets_out_of_their_repr() -> None:
     )
     assert "t" * 40 not in repr(settings)
     assert "i" * 40 not in repr(settings)
+
+
+def test_secrets_come_from_files_as_docker_hands_them_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signing, insz, password = ("s" * 40 + "\n"), "h" * 40, "p@ss:w/rd"
+    (tmp_path / "signing").write_text(signing)
+    (tmp_path / "insz").write_text(insz)
+    (tmp_path / "password").write_text(password + "\n")
+    (tmp_path / "url").write_text("postgresql://openpas@db:5432/openpas\n")
+    for name in ("DATABASE_URL", "OPENPAS_DATABASE_URL", "OPENPAS_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENPAS_TOKEN_SIGNING_KEY_FILE", str(tmp_path / "signing"))
+    monkeypatch.setenv("OPENPAS_INSZ_HMAC_KEY_FILE", str(tmp_path / "insz"))
+    monkeypatch.setenv("OPENPAS_DATABASE_PASSWORD_FILE", str(tmp_path / "password"))
+    monkeypatch.setenv("DATABASE_URL_FILE", str(tmp_path / "url"))
+
+    settings = Settings()
+
+    assert settings.demo is False
+    assert settings.token_signing_key == "s" * 40  # the file's newline is not part of it
+    assert settings.insz_hmac_key == "h" * 40
+    url = make_url(settings.database_url)
+    assert (url.drivername, url.username, url.host, url.database) == (
+        "postgresql+asyncpg",
+        "openpas",
+        "db",
+        "openpas",
+    )
+    assert url.password == password
+    assert database_url_is_set()
+
+
+def test_a_secret_set_twice_or_in_a_missing_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "signing").write_text("s" * 40)
+    monkeypatch.setenv("OPENPAS_TOKEN_SIGNING_KEY_FILE", str(tmp_path / "signing"))
+    monkeypatch.setenv("OPENPAS_TOKEN_SIGNING_KEY", "t" * 40)
+    with pytest.raises(SettingsFileError, match="both OPENPAS_TOKEN_SIGNING_KEY and"):
+        Settings(database_url=ANY_DATABASE, demo=True)
+
+    monkeypatch.delenv("OPENPAS_TOKEN_SIGNING_KEY")
+    monkeypatch.setenv("OPENPAS_TOKEN_SIGNING_KEY_FILE", str(tmp_path / "absent"))
+    with pytest.raises(SettingsFileError, match="cannot read"):
+        Settings(database_url=ANY_DATABASE, demo=True)
 
 
 async def _sqlalchemy_data_error(app: FastAPI) -> None:
