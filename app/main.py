@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 
 from app.api.deps import require_schema_at_head
 from app.api.limits import BodySizeLimitMiddleware
@@ -79,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # OpenPas reports through Prometheus (/metrics) and its JSON access log. FastAPI's
+        # native OpenTelemetry would otherwise ask the global providers on every request
+        # whether anyone listens — a fifth of what /health costs — for nobody.
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -90,8 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.schema_lock = asyncio.Lock()
 
     install_problem_handlers(app)
+    # The probes join the app's own route table rather than being included: FastAPI (0.165)
+    # matches an included router's requests through a wrapper per router, a fifth of what
+    # /health costs (docs/performance.md). They have no dependencies, so nothing that
+    # include_router would wire (dependency overrides, shared dependencies) is lost.
+    app.router.routes.extend(ops.router.routes)
     business = [Depends(require_schema_at_head)]
-    app.include_router(ops.router)
     # The desk's routes first: a request is matched against the routers in this order, and
     # quotes and sales are most of the traffic.
     for module in (
@@ -134,6 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, on_error=unexpected_error)
     app.openapi = lambda: _openapi_with_problem(app)  # type: ignore[method-assign]
     return app
+
+
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def database_timeouts(settings: Settings) -> Timeouts:

@@ -306,3 +306,21 @@ async def test_an_unexpected_database_error_logs_no_value_it_was_given(
     assert "Desmet" not in logs
     access = [json.loads(line) for line in logs.splitlines() if '"request"' in line]
     assert [(line["route"], line["status"]) for line in access] == [("/boom", 500)]
+
+
+def test_the_probes_sit_in_the_apps_own_route_table_without_dependencies() -> None:
+    """/health, /ready and /metrics are matched first and without a nested router (cheap,
+    docs/performance.md); that is only sound while they need no dependency that
+    include_router would have wired (overrides, the schema check)."""
+    from fastapi.routing import APIRoute
+
+    app = create_app(make_settings(ANY_DATABASE))
+    probes = [
+        route for route in app.router.routes if isinstance(route, APIRoute) and route.path in PROBES
+    ]
+    assert sorted(route.path for route in probes) == sorted(PROBES)
+    for route in probes:
+        assert route.dependant.dependencies == []
+
+
+PROBES = {"/health", "/ready", "/metrics"}
