@@ -29,6 +29,7 @@ from app.domain.access import Principal, Role, Tenant
 from app.domain.funding import HOME_MUNICIPALITY, ORGANISATION, PARTNER, SCHEME_OWNER
 from app.domain.localized import Lang
 from app.domain.report_tables import (
+    ReportNames,
     ReportTable,
     allocations_table,
     non_take_up_table,
@@ -249,16 +250,14 @@ async def allocations(
 # --- the reports as tables for spreadsheets (CSV, XLSX) -----------------------------------------
 
 
-async def settlement_sheet(
-    session: AsyncSession, report: Settlement, language: Lang
-) -> ReportTable:
-    """The settlement as a table, with the names of its partners, municipalities, regions,
-    organisations and schemes beside their ids and codes."""
+async def settlement_names(session: AsyncSession, report: Settlement) -> ReportNames:
+    """The names of a settlement's partners, municipalities, regions, organisations and
+    schemes, for the people who read it."""
 
     def refs(payer: str) -> set[str]:
         return {line.payer_ref for line in report.lines if line.payer == payer and line.payer_ref}
 
-    names = await db.report_names(
+    return await db.report_names(
         session,
         partner_ids=refs(PARTNER),
         nis_codes=refs(HOME_MUNICIPALITY),
@@ -268,7 +267,13 @@ async def settlement_sheet(
         | {line.funded_scheme_code for line in report.lines}
         | {scheme.scheme_code for scheme in report.schemes},
     )
-    return settlement_table(report, names, language)
+
+
+async def settlement_sheet(
+    session: AsyncSession, report: Settlement, language: Lang
+) -> ReportTable:
+    """The settlement as a table, names beside the ids and codes."""
+    return settlement_table(report, await settlement_names(session, report), language)
 
 
 async def participation_sheet(

@@ -24,6 +24,7 @@ from app.api.deps import SessionDep
 from app.clock import today_in_brussels
 from app.domain.access import Role
 from app.domain.localized import Lang
+from app.domain.report_tables import payer_label, payer_name
 from app.domain.reports import GroupBy, Participation, ReportPeriod
 from app.errors import OpenPasError
 from app.services import reports as service
@@ -151,6 +152,7 @@ async def _reports(
         "chart": month_chart(groups["month"], page.language),
         "non_take_up": non_take_up,
         "settlement": settlement,
+        "names": await service.settlement_names(session, settlement),
     }
 
 
@@ -182,6 +184,9 @@ async def dashboard(
         chart=figures["chart"],
         non_take_up=figures["non_take_up"],
         settlement=figures["settlement"],
+        names=figures["names"],
+        payer_label=payer_label,
+        payer_name=payer_name,
     )
 
 

@@ -46,6 +46,9 @@ async def test_a_reporter_downloads_the_settlement_and_participation_with_the_ap
 
     assert 'href="/dashboard/settlement.xlsx?from=2026-01&amp;to=2026-12"' in page.text
     assert 'href="/dashboard/participation.csv?from=2026-01&amp;to=2026-12"' in page.text
+    # The page names the payers as the files do.
+    assert '<td data-payer="partner">partner: Schouwburg</td>' in page.text
+    assert '<td data-payer="home_municipality">woonplaats van de pashouder: ' in page.text
     # Dutch by default: `;`, decimal commas, the JSON's amounts.
     assert as_csv.status_code == 200
     assert as_csv.headers["content-disposition"] == (

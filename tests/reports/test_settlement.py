@@ -710,6 +710,7 @@ async def test_an_unsupported_accept_is_refused_with_406_naming_what_is_supporte
 
     body = assert_problem(response, 406, "not-acceptable")
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["vary"] == "Accept, Accept-Language"
     assert body["supported"] == ["application/json", "text/csv", XLSX_MEDIA_TYPE]
     assert body["end_user_message"] == "This file cannot be made in the format asked for."
 

@@ -142,6 +142,7 @@ def _representation(request: Request) -> Representation:
         raise NotAcceptable(
             f"Reports are answered as {', '.join(SUPPORTED_MEDIA_TYPES)}.",
             extra={"supported": list(SUPPORTED_MEDIA_TYPES)},
+            headers={"Vary": VARY},
         )
     return chosen
 
