@@ -61,6 +61,7 @@ def main() -> None:
     assert '"total":{' in figures, figures[-2000:]  # the settlement's total line
     assert "month,name,tickets,passholders," in figures, figures[-2000:]  # English CSV header
     assert '"entitled_without_active_card":' in figures, figures[-2000:]  # non-take-up
+    assert (workdir / "settlement.xlsx").read_bytes()[:2] == b"PK"  # an XLSX is a zip
     quote = json.loads((workdir / "quote.json").read_text())
     [tariff] = quote["tariffs"]
     assert tariff["unit_price_cents"] == 1880, quote

@@ -117,6 +117,14 @@ class DatabaseBusy(ServiceUnavailable):
         )
 
 
+class NotAcceptable(OpenPasError):
+    """None of the media types the client accepts is one the resource can answer in."""
+
+    status = 406
+    code = "not-acceptable"
+    title = "Not acceptable"
+
+
 class TooManyRequests(OpenPasError):
     status = 429
     code = "rate-limited"

@@ -70,6 +70,11 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Cette action n'est pas possible ici.",
         "en": "This action is not possible here.",
     },
+    "not-acceptable": {
+        "nl": "Dit bestand kan niet in het gevraagde formaat gemaakt worden.",
+        "fr": "Ce fichier ne peut pas être fourni dans le format demandé.",
+        "en": "This file cannot be made in the format asked for.",
+    },
     "conflict": {
         "nl": "Dit kan niet: het botst met gegevens die al bestaan.",
         "fr": "Impossible : cela entre en conflit avec des données existantes.",
@@ -384,6 +389,7 @@ _FALLBACK_CODE_BY_STATUS: Final[Mapping[int, str]] = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    406: "not-acceptable",
     409: "conflict",
     413: "payload-too-large",
     415: "unsupported-media-type",
@@ -398,6 +404,7 @@ _TITLES: Final[Mapping[int, str]] = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     413: "Payload too large",
     415: "Unsupported media type",

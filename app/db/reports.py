@@ -30,7 +30,7 @@ does only for its partial months.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +45,7 @@ from app.db.tables import (
     entitlements,
     municipalities,
     offers,
+    organisations,
     partners,
     passholders,
     pending_entitlements,
@@ -52,9 +53,12 @@ from app.db.tables import (
     sale_item_funding,
     sale_items,
     sales,
+    schemes,
     settlement_payer_months,
     settlement_scheme_months,
 )
+from app.domain.localized import LocalizedText
+from app.domain.report_tables import ReportNames
 from app.domain.reports import (
     CellCounts,
     Figures,
@@ -508,3 +512,88 @@ async def non_take_up(
         )
     ).scalar_one()
     return int(entitled), int(with_card), int(pending)
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+def _uuids(ids: Iterable[str]) -> list[uuid.UUID]:
+    out = []
+    for value in ids:
+        try:
+            out.append(uuid.UUID(value))
+        except ValueError:
+            continue  # a funder's or a region's code where an id was expected: no name
+    return out
+
+
+def _scheme_name(definition: object) -> LocalizedText | None:
+    name = definition.get("name") if isinstance(definition, dict) else None
+    if not isinstance(name, dict) or not isinstance(name.get("nl"), str):
+        return None
+    return LocalizedText(nl=name["nl"], fr=name.get("fr"), en=name.get("en"))
+
+
+async def report_names(
+    session: AsyncSession,
+    *,
+    partner_ids: Iterable[str] = (),
+    nis_codes: Iterable[str] = (),
+    region_codes: Iterable[str] = (),
+    organisation_ids: Iterable[str] = (),
+    scheme_codes: Iterable[str] = (),
+) -> ReportNames:
+    """The names of what a report names by id or code, read apart from the sums (they are
+    few); a scheme's name from its newest version."""
+
+    async def pairs(select: sa.Select[Any]) -> dict[str, Any]:
+        return {str(key): value for key, value in (await session.execute(select)).all()}
+
+    partner_names = await pairs(
+        sa.select(partners.c.id, partners.c.name).where(partners.c.id.in_(_uuids(partner_ids)))
+    )
+    municipality_names = await pairs(
+        sa.select(municipalities.c.nis_code, municipalities.c.name).where(
+            municipalities.c.nis_code.in_(sorted(set(nis_codes)))
+        )
+    )
+    region_names = await pairs(
+        sa.select(regions.c.code, regions.c.name).where(
+            regions.c.code.in_(sorted(set(region_codes)))
+        )
+    )
+    organisation_names = await pairs(
+        sa.select(organisations.c.id, organisations.c.name).where(
+            organisations.c.id.in_(_uuids(organisation_ids))
+        )
+    )
+    newest = (
+        sa.select(schemes.c.code, sa.func.max(schemes.c.version).label("version"))
+        .where(schemes.c.code.in_(sorted(set(scheme_codes))))
+        .group_by(schemes.c.code)
+        .subquery()
+    )
+    definitions = await pairs(
+        sa.select(schemes.c.code, schemes.c.definition).join(
+            newest,
+            sa.and_(schemes.c.code == newest.c.code, schemes.c.version == newest.c.version),
+        )
+    )
+    scheme_names = {
+        code: name
+        for code, definition in definitions.items()
+        if (name := _scheme_name(definition)) is not None
+    }
+    return ReportNames(
+        partners=partner_names,
+        municipalities=municipality_names,
+        regions=region_names,
+        organisations=organisation_names,
+        schemes=scheme_names,
+    )
+
+
+async def region_name(session: AsyncSession, region_id: str) -> str | None:
+    return (
+        await session.execute(sa.select(regions.c.name).where(regions.c.id == uuid.UUID(region_id)))
+    ).scalar_one_or_none()

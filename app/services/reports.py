@@ -26,6 +26,16 @@ from app.db import organisations as db_organisations
 from app.db import reports as db
 from app.db.reports import Scope
 from app.domain.access import Principal, Role, Tenant
+from app.domain.funding import HOME_MUNICIPALITY, ORGANISATION, PARTNER, SCHEME_OWNER
+from app.domain.localized import Lang
+from app.domain.report_tables import (
+    ReportNames,
+    ReportTable,
+    allocations_table,
+    non_take_up_table,
+    participation_table,
+    settlement_table,
+)
 from app.domain.reports import (
     GroupBy,
     NonTakeUp,
@@ -235,3 +245,58 @@ async def allocations(
         to_date=period.to_date,
     )
     return region_id, period, allocation_figures(found, vouchers, today=today_in_brussels())
+
+
+# --- the reports as tables for spreadsheets (CSV, XLSX) -----------------------------------------
+
+
+async def settlement_names(session: AsyncSession, report: Settlement) -> ReportNames:
+    """The names of a settlement's partners, municipalities, regions, organisations and
+    schemes, for the people who read it."""
+
+    def refs(payer: str) -> set[str]:
+        return {line.payer_ref for line in report.lines if line.payer == payer and line.payer_ref}
+
+    return await db.report_names(
+        session,
+        partner_ids=refs(PARTNER),
+        nis_codes=refs(HOME_MUNICIPALITY),
+        region_codes=refs(SCHEME_OWNER),
+        organisation_ids=refs(ORGANISATION),
+        scheme_codes={line.scheme_code for line in report.lines}
+        | {line.funded_scheme_code for line in report.lines}
+        | {scheme.scheme_code for scheme in report.schemes},
+    )
+
+
+async def settlement_sheet(
+    session: AsyncSession, report: Settlement, language: Lang
+) -> ReportTable:
+    """The settlement as a table, names beside the ids and codes."""
+    return settlement_table(report, await settlement_names(session, report), language)
+
+
+async def participation_sheet(
+    session: AsyncSession, report: Participation, language: Lang
+) -> ReportTable:
+    """Participation as a table; cells by scheme get the scheme's name (partners and
+    municipalities have theirs already)."""
+    codes = {cell.key for cell in report.cells} if report.group_by == "scheme" else set()
+    names = await db.report_names(session, scheme_codes=codes)
+    return participation_table(report, names, language)
+
+
+async def allocations_sheet(
+    session: AsyncSession,
+    period: ReportPeriod,
+    lines: list[AllocationFigures],
+    language: Lang,
+) -> ReportTable:
+    names = await db.report_names(session, scheme_codes={line.scheme_code for line in lines})
+    return allocations_table(lines, period, names, language)
+
+
+async def non_take_up_sheet(
+    session: AsyncSession, report: NonTakeUp, language: Lang
+) -> ReportTable:
+    return non_take_up_table(report, await db.region_name(session, report.region_id), language)

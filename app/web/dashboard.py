@@ -1,6 +1,7 @@
 """The coordinator's dashboard at /dashboard/: participation by month (an SVG chart drawn
 on the server with pygal, and the same figures as a table), by municipality, partner and
-scheme; non-take-up; the settlement with a CSV download.
+scheme; non-take-up; the settlement, and participation by month, as CSV and XLSX
+downloads (the API's own tables and files: app.services.reports, app.spreadsheets).
 
 Every figure comes from app.services.reports, the API's own use cases: a suppressed cell
 of the API is a suppressed bar here (no bar, "hidden" in the table), never a number.
@@ -14,17 +15,20 @@ from datetime import date
 from typing import Annotated
 
 import pygal  # type: ignore[import-untyped]
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pygal.style import Style  # type: ignore[import-untyped]
 
+from app import spreadsheets
 from app.api.deps import SessionDep
 from app.clock import today_in_brussels
 from app.domain.access import Role
 from app.domain.localized import Lang
-from app.domain.reports import GroupBy, Participation, ReportPeriod, settlement_csv
+from app.domain.report_tables import payer_label, payer_name
+from app.domain.reports import GroupBy, Participation, ReportPeriod
 from app.errors import OpenPasError
 from app.services import reports as service
+from app.spreadsheets import FileFormat
 from app.web.common import Page, ShowProblem, problem_message, render, staff_page
 from app.web.i18n import text
 
@@ -148,6 +152,7 @@ async def _reports(
         "chart": month_chart(groups["month"], page.language),
         "non_take_up": non_take_up,
         "settlement": settlement,
+        "names": await service.settlement_names(session, settlement),
     }
 
 
@@ -179,41 +184,87 @@ async def dashboard(
         chart=figures["chart"],
         non_take_up=figures["non_take_up"],
         settlement=figures["settlement"],
+        names=figures["names"],
+        payer_label=payer_label,
+        payer_name=payer_name,
     )
 
 
-@router.get("/settlement.csv")
-async def settlement_download(
+DownloadFormat = Annotated[FileFormat, Path(description="csv or xlsx")]
+
+
+async def _download(
     request: Request,
     session: SessionDep,
-    from_month: Annotated[Month, Query(alias="from")] = None,
-    to_month: Annotated[Month, Query(alias="to")] = None,
+    from_month: str | None,
+    to_month: str | None,
+    file_format: FileFormat,
+    group_by: GroupBy | None,
 ) -> Response:
+    """The settlement (`group_by` None) or the participation of the page's period as a
+    file: the API's report and the API's table, rendered as the API renders them."""
     page = await staff_page(request, session)
     tenant = _tenant(page)
-    assert page.staff is not None
     if tenant is None:
         return render(page, "message.html", 403, error_key="not_for_you")
+    assert page.staff is not None
+    principal = page.staff.principal
     period = _period(from_month, to_month)
     try:
-        report = await service.settlement(
-            session,
-            page.staff.principal,
-            partner_id=tenant.partner_id,
-            region_id=tenant.region_id,
-            period=period if tenant.region_id is not None else None,
-        )
+        if group_by is None:
+            settlement = await service.settlement(
+                session,
+                principal,
+                partner_id=tenant.partner_id,
+                region_id=tenant.region_id,
+                period=period if tenant.region_id is not None else None,
+            )
+            table = await service.settlement_sheet(session, settlement, page.language)
+        else:
+            participation = await service.participation(
+                session,
+                principal,
+                partner_id=tenant.partner_id,
+                region_id=tenant.region_id,
+                period=period,
+                group_by=group_by,
+            )
+            table = await service.participation_sheet(session, participation, page.language)
     except OpenPasError as error:
         message = problem_message(error, page.language)
         raise ShowProblem(
             error, render(page, "message.html", error.status, error=message)
         ) from None
-    name = f"settlement_{report.period.from_date}_{report.period.to_date}.csv"
+    file = spreadsheets.render(table, file_format, page.language)
     return Response(
-        settlement_csv(report, page.language),
-        media_type="text/csv; charset=utf-8",
+        file.content,
+        media_type=file.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": file.content_disposition,
+            "Content-Language": page.language,
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/settlement.{file_format}")
+async def settlement_download(
+    request: Request,
+    session: SessionDep,
+    file_format: DownloadFormat,
+    from_month: Annotated[Month, Query(alias="from")] = None,
+    to_month: Annotated[Month, Query(alias="to")] = None,
+) -> Response:
+    return await _download(request, session, from_month, to_month, file_format, None)
+
+
+@router.get("/participation.{file_format}")
+async def participation_download(
+    request: Request,
+    session: SessionDep,
+    file_format: DownloadFormat,
+    from_month: Annotated[Month, Query(alias="from")] = None,
+    to_month: Annotated[Month, Query(alias="to")] = None,
+    group_by: GroupBy = "month",
+) -> Response:
+    return await _download(request, session, from_month, to_month, file_format, group_by)

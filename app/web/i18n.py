@@ -175,6 +175,21 @@ TEXTS: Final[Mapping[str, Mapping[Lang, str]]] = {
     "paid": {"nl": "Betaald", "fr": "Payé", "en": "Paid"},
     "owed": {"nl": "Verschuldigd", "fr": "Dû", "en": "Owed"},
     "download_csv": {"nl": "Download CSV", "fr": "Télécharger CSV", "en": "Download CSV"},
+    "download_xlsx": {
+        "nl": "Download Excel (XLSX)",
+        "fr": "Télécharger Excel (XLSX)",
+        "en": "Download Excel (XLSX)",
+    },
+    "participation_csv": {
+        "nl": "Participatie per maand als CSV",
+        "fr": "Participation par mois en CSV",
+        "en": "Participation by month as CSV",
+    },
+    "participation_xlsx": {
+        "nl": "Participatie per maand als Excel (XLSX)",
+        "fr": "Participation par mois en Excel (XLSX)",
+        "en": "Participation by month as Excel (XLSX)",
+    },
     "no_lines": {
         "nl": "Geen lijnen in deze periode.",
         "fr": "Aucune ligne sur cette période.",

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+import openpyxl
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,7 @@ from app.db.tables import (
 )
 from app.domain.funding import FundingKey, PayerRefs, ShareRule, split_discount
 from app.domain.reports import settlement_day
+from app.spreadsheets import XLSX_MEDIA_TYPE
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 _numbers = itertools.count(1)
@@ -324,9 +326,32 @@ async def a_pending_entitlement(
     )
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def read_csv(response: httpx.Response) -> list[list[str]]:
-    """A report's CSV answer as rows of cells."""
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    """A report's CSV answer as rows of cells, read as a Belgian spreadsheet would: UTF-8
+    after its byte-order mark, `;` between cells in Dutch and French, `,` in English."""
+    assert response.content.startswith(BOM), response.content[:20]
+    delimiter = "," if response.headers["content-language"] == "en" else ";"
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def read_xlsx(response: httpx.Response) -> tuple[str, list[list[object]]]:
+    """A report's XLSX answer: the sheet's title and its rows of typed values."""
+    assert response.headers["content-type"] == XLSX_MEDIA_TYPE
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = workbook.active
+    assert sheet is not None
+    return sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def cents(text: str) -> int:
+    """A CSV amount in euros ("238,00" or "238.00") as cents."""
+    whole, _, part = text.replace(",", ".").partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * 100 + int(part or 0))
 
 
 async def settle_at(session: AsyncSession, sale_id: str, status: str, at: datetime) -> None:

@@ -159,9 +159,27 @@ async def test_a_cancellation_after_the_month_closed_is_a_correction_in_the_mont
         headers={**desk.partner_admin, "Accept": "text/csv"},
         params=OCTOBER,
     )
-    assert [row[3:] for row in read_csv(csv) if row[0] == "betaler"] == [
-        ["partner", desk.world.partner_id, "-1", "-10.00", "-2.00", "-4.00"],
-        ["scheme_owner", desk.world.region.code, "-1", "-10.00", "-2.00", "-4.00"],
+    assert [row[5:13] for row in read_csv(csv) if row[0] == "betaler"] == [
+        [
+            "partner",
+            "partner",
+            desk.world.partner_id,
+            "Cultuurcentrum",
+            "-1",
+            "-10,00",
+            "-2,00",
+            "-4,00",
+        ],
+        [
+            "scheme_owner",
+            "regio van het kortingssysteem",
+            desk.world.region.code,
+            desk.world.region.name,
+            "-1",
+            "-10,00",
+            "-2,00",
+            "-4,00",
+        ],
     ]
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import today_in_brussels
 from app.domain.access import Role
+from app.spreadsheets import XLSX_MEDIA_TYPE
 from tests.factories import a_region, bearer_for
 from tests.reports.factories import (
     a_card,
     a_passholder,
     a_pending_entitlement,
     an_entitlement,
+    read_csv,
+    read_xlsx,
 )
 
 
@@ -100,6 +103,33 @@ async def test_the_unknown_group_is_the_entitled_without_an_active_card_plus_the
         "unknown_group": 4 + 2,
         "take_up_share": 0.25,
     }
+    # The same counts as files, with the region's name beside its id.
+    as_csv = await client.get("/v1/reports/non-take-up", headers={**headers, "Accept": "text/csv"})
+    as_xlsx = await client.get(
+        "/v1/reports/non-take-up",
+        headers={**headers, "Accept": XLSX_MEDIA_TYPE, "Accept-Language": "en"},
+    )
+    assert as_csv.headers["content-disposition"] == (
+        f'attachment; filename="non_take_up_{today.isoformat()}.csv"'
+    )
+    header, row = read_csv(as_csv)
+    assert header[:4] == ["regio", "naam regio", "geteld op", "rechthebbenden"]
+    assert row == [
+        region.id,
+        region.name,
+        today.isoformat(),
+        "8",
+        "6",
+        "2",
+        "4",
+        "2",
+        "6",
+        "0,2500",
+    ]
+    title, [sheet_header, values] = read_xlsx(as_xlsx)
+    assert (title, sheet_header[-1]) == ("Non-take-up", "take-up share")
+    assert values[2] == datetime(today.year, today.month, today.day)
+    assert values[3:] == [8, 6, 2, 4, 2, 6, 0.25]
 
 
 async def test_a_region_without_anyone_entitled_has_no_take_up_share(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -11,9 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.regions import MunicipalityRow, RegionRow
 from app.domain.access import Role
+from app.spreadsheets import XLSX_MEDIA_TYPE
 from tests.api.test_auth import assert_problem
 from tests.factories import a_partner, a_region, bearer_for, next_nis
-from tests.reports.factories import Line, a_passholder, a_sale, an_offer, read_csv
+from tests.reports.factories import (
+    Line,
+    a_passholder,
+    a_sale,
+    an_offer,
+    read_csv,
+    read_xlsx,
+)
 
 YEAR_2026 = {"from": "2026-01-01", "to": "2027-01-01"}
 
@@ -329,6 +338,10 @@ async def test_the_participation_as_csv_leaves_suppressed_figures_empty(
     )
 
     assert dutch.headers["content-type"] == "text/csv; charset=utf-8"
+    assert dutch.headers["content-disposition"] == (
+        'attachment; filename="participation_month_2026-01-01_2027-01-01.csv"'
+    )
+    period = ["2026-01-01", "2026-12-31"]
     rows = read_csv(dutch)
     assert rows == [
         [
@@ -342,17 +355,49 @@ async def test_the_participation_as_csv_leaves_suppressed_figures_empty(
             "afgeschermd",
             "anonieme tickets (ticketbons)",
             "bezoeken",
+            "eerste dag",
+            "laatste dag",
         ],
-        ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "nee", "0", "0"],
-        ["2026-02", "", "", "", "", "", "", "ja", "", ""],
-        ["2026-03", "", "", "", "", "", "", "ja", "", ""],
-        ["2026-04", "", "8", "8", "8", "1.0000", "761.60", "nee", "0", "0"],
-        ["totaal", "", "22", "12", "21", "0.9545", "1999.20", "nee", "0", "0"],
+        ["2026-01", "", "6", "6", "6", "1,0000", "571,20", "nee", "0", "0", *period],
+        ["2026-02", "", "", "", "", "", "", "ja", "", "", *period],
+        ["2026-03", "", "", "", "", "", "", "ja", "", "", *period],
+        ["2026-04", "", "8", "8", "8", "1,0000", "761,60", "nee", "0", "0", *period],
+        ["totaal", "", "22", "12", "21", "0,9545", "1999,20", "nee", "0", "0", *period],
     ]
     english_rows = read_csv(english)
     assert english_rows[0][:4] == ["partner", "name", "tickets", "passholders"]
+    assert english_rows[-1][5:7] == ["0.9545", "1999.20"]  # a decimal point in English
     assert english_rows[-1][0] == "total"
     assert {row[1] for row in english_rows[1:-1]} == {"Schouwburg", "Sportclub"}
+
+
+async def test_the_participation_as_xlsx_has_months_as_dates_and_the_json_figures(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_participation_world(session)
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+
+    response = await client.get(
+        "/v1/reports/participation",
+        headers={**headers, "Accept": XLSX_MEDIA_TYPE, "Accept-Language": "en"},
+        params=YEAR_2026,
+    )
+    report = (
+        await client.get("/v1/reports/participation", headers=headers, params=YEAR_2026)
+    ).json()
+
+    title, rows = read_xlsx(response)
+    assert title == "Participation"
+    assert rows[0][:4] == ["month", "name", "tickets", "passholders"]
+    assert [row[0] for row in rows[1:-1]] == [datetime(2026, month, 1) for month in (1, 2, 3, 4)]
+    assert [
+        (row[2], row[3], None if row[6] is None else round(Decimal(str(row[6])) * 100))
+        for row in rows[1:]
+    ] == [
+        (cell["tickets"], cell["passholders"], cell["discount_cents"])
+        for cell in [*report["cells"], report["total"]]
+    ]
+    assert rows[-1][0] == "total"
 
 
 async def test_the_participation_as_csv_speaks_french_for_a_francophone_council(
@@ -380,7 +425,9 @@ async def test_the_participation_as_csv_speaks_french_for_a_francophone_council(
         "masqué",
         "tickets anonymes (bons)",
         "visites",
+        "premier jour",
+        "dernier jour",
     ]
-    assert rows[1] == ["2026-01", "", "6", "6", "6", "1.0000", "571.20", "non", "0", "0"]
-    assert rows[2][-3] == "oui"  # suppressed, as in Dutch
-    assert rows[-1] == ["total", "", "22", "12", "21", "0.9545", "1999.20", "non", "0", "0"]
+    assert rows[1][:10] == ["2026-01", "", "6", "6", "6", "1,0000", "571,20", "non", "0", "0"]
+    assert rows[2][7] == "oui"  # suppressed, as in Dutch
+    assert rows[-1][:10] == ["total", "", "22", "12", "21", "0,9545", "1999,20", "non", "0", "0"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -16,8 +17,9 @@ from app.clock import today_in_brussels
 from app.db.regions import RegionRow
 from app.db.tables import sale_item_funding, sale_items, sales
 from app.domain.access import Role
+from app.spreadsheets import XLSX_MEDIA_TYPE
 from tests.api.test_auth import assert_problem
-from tests.factories import a_partner, a_region, bearer_for
+from tests.factories import a_partner, a_region, bearer_for, catalog_scheme, with_schemes
 from tests.reports.factories import (
     THIRDS,
     Line,
@@ -27,7 +29,9 @@ from tests.reports.factories import (
     a_passholder,
     a_sale,
     an_offer,
+    cents,
     read_csv,
+    read_xlsx,
 )
 
 YEAR_2026 = {"from": "2026-01-01", "to": "2027-01-01"}
@@ -454,95 +458,123 @@ async def test_partner_and_region_together_are_refused(
     assert_problem(response, 422, "validation-failed")
 
 
-async def test_the_settlement_as_csv_has_dutch_headers_and_euro_amounts_with_a_dot(
+async def test_the_settlement_as_csv_is_for_a_belgian_spreadsheet_with_names_beside_ids(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await a_settlement_world(session)
+    await with_schemes(
+        session,
+        catalog_scheme("KORTRIJK_KANSENTARIEF", world.region.code),
+        catalog_scheme("ARTIKEL_27", world.region.code),
+    )
     # The partner's settlement, read by its region (a partner admin reads closed months).
     headers = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    asked = {"partner_id": world.partner, **YEAR_2026}
 
     response = await client.get(
-        "/v1/reports/settlement",
-        headers={**headers, "Accept": "text/csv"},
-        params={"partner_id": world.partner, **YEAR_2026},
+        "/v1/reports/settlement", headers={**headers, "Accept": "text/csv"}, params=asked
     )
+    report = (await client.get("/v1/reports/settlement", headers=headers, params=asked)).json()
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-language"] == "nl"
-    assert "attachment" in response.headers["content-disposition"]
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="settlement_2026-01-01_2027-01-01.csv"'
+    )
     assert response.content.endswith(b"\r\n")
+    assert b";" in response.content.splitlines()[0]
     rows = read_csv(response)
     assert rows[0] == [
         "soort",
         "kortingssysteem",
+        "naam kortingssysteem",
         "korting betaald voor",
+        "naam kortingssysteem betaald voor",
         "betaler",
+        "soort betaler",
         "referentie betaler",
+        "naam betaler",
         "tickets",
         "normale prijs",
         "betaald door pashouders",
         "bedrag",
+        "eerste dag",
+        "laatste dag",
     ]
     assert [
         "betaler",
         "KORTRIJK_KANSENTARIEF",
+        "Kansentarief",
         "KORTRIJK_KANSENTARIEF",
+        "Kansentarief",
+        "partner",
         "partner",
         world.partner,
+        "Schouwburg",
         "2",
-        "238.00",
-        "47.60",
-        "95.20",
+        "238,00",
+        "47,60",
+        "95,20",
+        "2026-01-01",
+        "2026-12-31",
     ] in rows
-    assert rows[3][:5] == ["betaler", "ARTIKEL_27", "ARTIKEL_27", "scheme_owner", "REGIO_KORTRIJK"]
-    assert rows[3][5:] == ["3", "47.25", "9.45", "12.62"]
-    assert rows[-1] == ["totaal", "", "", "", "", "5", "285.25", "57.05", "228.20"]
-    scheme_rows = [row for row in rows if row[0] == "totaal kortingssysteem"]
-    assert [row[1] for row in scheme_rows] == ["ARTIKEL_27", "KORTRIJK_KANSENTARIEF"]
-    # The CSV's amounts reconcile as the JSON's do: payers add up to each scheme's discount.
-    for scheme_row in scheme_rows:
-        owed = sum(
-            round(float(row[8]) * 100)
-            for row in rows
-            if row[0] == "betaler" and row[1] == scheme_row[1]
+    assert rows[3][:9] == [
+        "betaler",
+        "ARTIKEL_27",
+        "Artikel 27-ticket",
+        "ARTIKEL_27",
+        "Artikel 27-ticket",
+        "scheme_owner",
+        "regio van het kortingssysteem",
+        "REGIO_KORTRIJK",
+        "",  # no region with that code in this world: no name
+    ]
+    assert rows[3][9:13] == ["3", "47,25", "9,45", "12,62"]
+    assert rows[-1][:13] == ["totaal", *([""] * 8), "5", "285,25", "57,05", "228,20"]
+    # Read back, the file holds the JSON's figures, cent for cent.
+    payer_rows = [row for row in rows if row[0] == "betaler"]
+    assert [
+        (row[1], row[3], row[5], row[7] or None, int(row[9]), *(cents(c) for c in row[10:13]))
+        for row in payer_rows
+    ] == [
+        (
+            line["scheme_code"],
+            line["funded_scheme_code"],
+            line["payer"],
+            line["payer_ref"],
+            line["tickets"],
+            line["regular_cents"],
+            line["paid_cents"],
+            line["amount_cents"],
         )
-        assert owed == round(float(scheme_row[8]) * 100)
+        for line in report["lines"]
+    ]
+    scheme_rows = [row for row in rows if row[0] == "totaal kortingssysteem"]
+    assert [(row[1], row[2], cents(row[12])) for row in scheme_rows] == [
+        (scheme["scheme_code"], name, scheme["discount_cents"])
+        for scheme, name in zip(
+            report["schemes"], ["Artikel 27-ticket", "Kansentarief"], strict=True
+        )
+    ]
+    assert cents(rows[-1][12]) == report["total"]["discount_cents"]
 
 
 @pytest.mark.parametrize(
-    ("accept_language", "language", "headers", "kinds"),
+    ("accept_language", "language", "delimiter", "headers", "kinds"),
     [
         (
             "en-GB,en;q=0.9",
             "en",
-            (
-                "kind",
-                "scheme",
-                "discount paid for",
-                "payer",
-                "payer reference",
-                "tickets",
-                "regular price",
-                "paid by passholders",
-                "amount",
-            ),
+            ",",
+            ("kind", "scheme", "scheme name", "discount paid for"),
             ("payer", "scheme total", "total"),
         ),
         (
             "fr",
             "fr",
-            (
-                "type",
-                "système de réduction",
-                "réduction payée pour",
-                "payeur",
-                "référence du payeur",
-                "tickets",
-                "prix normal",
-                "payé par les détenteurs du pass",
-                "montant",
-            ),
+            ";",
+            ("type", "système de réduction", "nom du système de réduction", "réduction payée pour"),
             ("payeur", "total système de réduction", "total"),
         ),
     ],
@@ -552,6 +584,7 @@ async def test_the_settlement_as_csv_speaks_the_language_asked_with_the_same_fig
     session: AsyncSession,
     accept_language: str,
     language: str,
+    delimiter: str,
     headers: tuple[str, ...],
     kinds: tuple[str, str, str],
 ) -> None:
@@ -566,9 +599,10 @@ async def test_the_settlement_as_csv_speaks_the_language_asked_with_the_same_fig
         params=asked,
     )
 
+    assert response.content.decode("utf-8-sig").splitlines()[0].count(delimiter) == 14
     rows = read_csv(response)
     assert response.headers["content-language"] == language
-    assert tuple(rows[0]) == headers
+    assert tuple(rows[0][:4]) == headers
     payer, scheme_total, total = kinds
     assert {row[0] for row in rows[1:-1]} == {payer, scheme_total}
     assert rows[-1][0] == total
@@ -576,28 +610,109 @@ async def test_the_settlement_as_csv_speaks_the_language_asked_with_the_same_fig
     dutch = await client.get(
         "/v1/reports/settlement", headers={**region_admin, "Accept": "text/csv"}, params=asked
     )
-    assert [row[1:] for row in read_csv(dutch)[1:]] == [row[1:] for row in rows[1:]]
+
+    def figures(table: list[list[str]]) -> list[tuple[object, ...]]:
+        return [(row[1], row[7], row[9], *(cents(c) for c in row[10:13])) for row in table[1:]]
+
+    assert figures(read_csv(dutch)) == figures(rows)
 
 
-async def test_json_stays_the_default_unless_csv_is_preferred(
+async def test_the_settlement_as_xlsx_has_the_json_figures_in_typed_cells(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await a_settlement_world(session)
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    asked = {"region_id": world.region.id, **YEAR_2026}
+
+    response = await client.get(
+        "/v1/reports/settlement",
+        headers={**region_admin, "Accept": XLSX_MEDIA_TYPE, "Accept-Language": "fr"},
+        params=asked,
+    )
+    report = (await client.get("/v1/reports/settlement", headers=region_admin, params=asked)).json()
+
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="settlement_2026-01-01_2027-01-01.xlsx"'
+    )
+    assert response.headers["content-language"] == "fr"
+    title, rows = read_xlsx(response)
+    assert title == "Décompte"
+    assert rows[0][:2] == ["type", "système de réduction"]
+    assert rows[0][-2:] == ["premier jour", "dernier jour"]
+    payer_rows = [row for row in rows if row[0] == "payeur"]
+    assert [
+        (row[1], row[5], row[7], row[9], *(round(Decimal(str(v)) * 100) for v in row[10:13]))
+        for row in payer_rows
+    ] == [
+        (
+            line["scheme_code"],
+            line["payer"],
+            line["payer_ref"],
+            line["tickets"],
+            line["regular_cents"],
+            line["paid_cents"],
+            line["amount_cents"],
+        )
+        for line in report["lines"]
+    ]
+    # Money is a number (a float in the file), dates are dates.
+    assert all(isinstance(row[12], int | float) for row in rows[1:])
+    names = {row[7]: row[8] for row in payer_rows if row[5] == "partner"}
+    assert names == {world.partner: "Schouwburg", world.other_partner: "Sportclub"}
+    assert {row[6] for row in payer_rows} >= {"partenaire", "commune de résidence du détenteur"}
+    total = rows[-1]
+    assert total[0] == "total"
+    assert round(Decimal(str(total[12])) * 100) == report["total"]["discount_cents"]
+    assert (total[13], total[14]) == (datetime(2026, 1, 1), datetime(2026, 12, 31))
+
+
+async def test_json_stays_the_default_unless_a_file_is_preferred(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     region = await a_region(session)
     headers = await bearer_for(session, Role.REGION_ADMIN, region_id=region.id)
 
-    async def content_type(accept: str) -> str:
+    async def content_type(accept: str | None) -> str:
         response = await client.get(
-            "/v1/reports/settlement", headers={**headers, "Accept": accept}, params=YEAR_2026
+            "/v1/reports/settlement",
+            headers={**headers, **({} if accept is None else {"Accept": accept})},
+            params=YEAR_2026,
         )
-        # One URL, two representations: caches must keep them apart.
+        # One URL, three representations: caches must keep them apart.
         assert response.headers["vary"] == "Accept, Accept-Language"
         return response.headers["content-type"].split(";")[0]
 
+    assert await content_type(None) == "application/json"
     assert await content_type("*/*") == "application/json"
+    assert await content_type("application/*") == "application/json"
     assert await content_type("application/json, text/csv;q=0.5") == "application/json"
     assert await content_type("text/csv, application/json;q=0.5") == "text/csv"
     assert await content_type("text/*") == "text/csv"
-    assert await content_type("text/html") == "application/json"
+    assert await content_type(f"{XLSX_MEDIA_TYPE}, */*;q=0.1") == XLSX_MEDIA_TYPE
+    # A browser's Accept ends in */*: JSON.
+    assert await content_type("text/html,application/xml;q=0.9,*/*;q=0.8") == "application/json"
+
+
+@pytest.mark.parametrize("path", ["settlement", "participation", "allocations", "non-take-up"])
+@pytest.mark.parametrize("accept", ["application/xml", "text/html", "application/json;q=0"])
+async def test_an_unsupported_accept_is_refused_with_406_naming_what_is_supported(
+    client: httpx.AsyncClient, session: AsyncSession, path: str, accept: str
+) -> None:
+    region = await a_region(session)
+    headers = await bearer_for(session, Role.REGION_ADMIN, region_id=region.id)
+
+    response = await client.get(
+        f"/v1/reports/{path}",
+        headers={**headers, "Accept": accept, "Accept-Language": "en"},
+        params={"region_id": region.id},
+    )
+
+    body = assert_problem(response, 406, "not-acceptable")
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["vary"] == "Accept, Accept-Language"
+    assert body["supported"] == ["application/json", "text/csv", XLSX_MEDIA_TYPE]
+    assert body["end_user_message"] == "This file cannot be made in the format asked for."
 
 
 async def test_a_partner_admin_settles_by_whole_months_and_a_region_admin_by_any_days(

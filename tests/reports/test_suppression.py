@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from app.domain.report_tables import format_cents
 from app.domain.reports import (
     SUPPRESSION_THRESHOLD,
     CellCounts,
     Figures,
     cells_to_suppress,
-    format_cents,
     suppress,
 )
 
@@ -203,3 +203,5 @@ def test_amounts_are_written_in_euros_with_a_dot_and_two_decimals() -> None:
         "-0.05",
         "1234567.89",
     ]
+    # and with the decimal comma of a Dutch or French spreadsheet
+    assert format_cents(-123_456, ",") == "-1234,56"

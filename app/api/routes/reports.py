@@ -1,10 +1,11 @@
 """Reports for partners, coordinators and councils: settlement, participation, non-take-up,
 organisations' allocations.
 
-JSON by default; `Accept: text/csv` gives the same report as CSV (UTF-8, comma separated,
-amounts in euros with a dot, a header row in Dutch, or French or English with
-`Accept-Language`). Text that a spreadsheet would run as a formula (a name starting with
-`=`, `+`, `-` or `@`) starts with an apostrophe.
+JSON by default; `Accept: text/csv` gives the same report as a CSV file for Belgian
+spreadsheets and `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`
+as an XLSX workbook, with names beside the ids and headers in Dutch, or French or English
+with `Accept-Language` (app.domain.report_tables says what is in them, app.spreadsheets
+how they are written). Any other Accept: 406 not-acceptable.
 
 Periods are days, `from` included and `to` excluded; without both, the current calendar
 year (Europe/Brussels). Participation counts sales on their activity date, by whole months.
@@ -18,7 +19,7 @@ buyers' municipalities).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
@@ -29,39 +30,76 @@ from app.api.problems import negotiate_language, problem_responses
 from app.clock import today_in_brussels
 from app.domain.access import Principal
 from app.domain.localized import Lang
+from app.domain.report_tables import ReportTable
 from app.domain.reports import (
     SUPPRESSION_THRESHOLD,
     Figures,
     GroupBy,
     ReportPeriod,
     SaleTotals,
-    allocations_csv,
-    participation_csv,
-    settlement_csv,
 )
-from app.errors import Unprocessable
+from app.errors import NotAcceptable, Unprocessable
 from app.services import reports as service
+from app.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, FileFormat, render
 
 # Reports may scan a year of sales: a longer statement timeout than the desk's.
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(long_statements)])
 
-CSV_MEDIA_TYPE = "text/csv"
-# The same URL answers JSON or CSV, with Dutch or English headers: caches must tell them apart.
+# The same URL answers JSON, CSV or XLSX, with Dutch, French or English headers: caches
+# must tell them apart.
 VARY = "Accept, Accept-Language"
 MaybeId = Annotated[str | None, Query(max_length=64)]
 FromDate = Annotated[IsoDate | None, Query(alias="from", description="first day (included)")]
 ToDate = Annotated[IsoDate | None, Query(description="the day after the last day (excluded)")]
 
+Representation = Literal["json", "csv", "xlsx"]
+# In this order on a tie: JSON is what `*/*` and no Accept get.
+_REPRESENTATIONS: Final[tuple[tuple[Representation, str], ...]] = (
+    ("json", "application/json"),
+    ("csv", CSV_MEDIA_TYPE),
+    ("xlsx", XLSX_MEDIA_TYPE),
+)
+SUPPORTED_MEDIA_TYPES: Final = tuple(media_type for _, media_type in _REPRESENTATIONS)
+
+_CSV_DESCRIPTION = (
+    "UTF-8 with a byte-order mark, CRLF line ends, a header row. With Accept-Language nl "
+    "(the default) or fr: `;` between cells and a decimal comma (`238,00`); en: `,` and a "
+    "decimal point. Money in euros with two decimals, shares with four, ISO dates; names "
+    "beside ids."
+)
+_XLSX_DESCRIPTION = (
+    "One sheet titled with the report's name, a header row, money as numbers with a euro "
+    "format, shares as percentages, dates as dates; headers in the Accept-Language."
+)
+
 
 def _responses(csv_description: str) -> dict[int | str, dict[str, Any]]:
     return {
         200: {
-            "description": "The report; as CSV with `Accept: text/csv`.",
+            "description": f"The report as JSON; as CSV with `Accept: {CSV_MEDIA_TYPE}`, as "
+            f"a spreadsheet with `Accept: {XLSX_MEDIA_TYPE}` ({csv_description}).",
             "content": {
-                CSV_MEDIA_TYPE: {"schema": {"type": "string", "description": csv_description}}
+                CSV_MEDIA_TYPE: {"schema": {"type": "string", "description": _CSV_DESCRIPTION}},
+                XLSX_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": _XLSX_DESCRIPTION,
+                    }
+                },
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": "for CSV and XLSX: `attachment; filename=...`",
+                    "schema": {"type": "string"},
+                },
+                "Content-Language": {
+                    "description": "for CSV and XLSX: the language of the headers and labels",
+                    "schema": {"type": "string", "enum": ["nl", "fr", "en"]},
+                },
             },
         },
-        **problem_responses(401, 403, 404, 422),
+        **problem_responses(401, 403, 404, 406, 422),
     }
 
 
@@ -90,26 +128,37 @@ def _quality(accept: str, media_type: str) -> float:
     return best[1]
 
 
-def _wants_csv(request: Request) -> bool:
-    """CSV when the client prefers it to JSON; JSON on a tie and for anything else."""
-    accept = request.headers.get("accept")
+def _representation(request: Request) -> Representation:
+    """What the client prefers of JSON, CSV and XLSX; JSON on a tie and without Accept.
+    Nothing it accepts: 406, before any report is summed."""
+    accept = request.headers.get("accept", "").strip()
     if not accept:
-        return False
-    return _quality(accept, CSV_MEDIA_TYPE) > _quality(accept, "application/json")
+        return "json"
+    quality, _, chosen = max(
+        (_quality(accept, media_type), -position, name)
+        for position, (name, media_type) in enumerate(_REPRESENTATIONS)
+    )
+    if quality <= 0:
+        raise NotAcceptable(
+            f"Reports are answered as {', '.join(SUPPORTED_MEDIA_TYPES)}.",
+            extra={"supported": list(SUPPORTED_MEDIA_TYPES)},
+            headers={"Vary": VARY},
+        )
+    return chosen
 
 
-def _csv_language(request: Request) -> Lang:
+def _language(request: Request) -> Lang:
     return negotiate_language(request.headers.get("accept-language"))
 
 
-def _csv_response(request: Request, text: str, name: str, period: ReportPeriod) -> Response:
-    filename = f"{name}_{period.from_date}_{period.to_date}.csv"
+def _file_response(table: ReportTable, file_format: FileFormat, language: Lang) -> Response:
+    file = render(table, file_format, language)
     return Response(
-        content=text.encode("utf-8"),
-        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        content=file.content,
+        media_type=file.media_type,
         headers={
-            "Content-Language": _csv_language(request),
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Language": language,
+            "Content-Disposition": file.content_disposition,
             "Vary": VARY,
         },
     )
@@ -223,6 +272,7 @@ async def settlement(
     Per tariff scheme, the payers' `amount_cents` add up to the scheme's `discount_cents`,
     which is `regular_cents` − `paid_cents`, to the cent.
     """
+    representation = _representation(request)
     response.headers["Vary"] = VARY
     report = await service.settlement(
         session,
@@ -231,10 +281,10 @@ async def settlement(
         region_id=_reference(region_id, "region_id"),
         period=_period(from_, to),
     )
-    if _wants_csv(request):
-        return _csv_response(
-            request, settlement_csv(report, _csv_language(request)), "settlement", report.period
-        )
+    if representation != "json":
+        language = _language(request)
+        table = await service.settlement_sheet(session, report, language)
+        return _file_response(table, representation, language)
     return SettlementOut(
         partner_id=report.partner_id,
         region_id=report.region_id,
@@ -349,6 +399,7 @@ async def participation(
     no more people than suppressed cells, when every cell is suppressed) is suppressed too.
     A ticket is at a social tariff when its line has a reduction.
     """
+    representation = _representation(request)
     response.headers["Vary"] = VARY
     report = await service.participation(
         session,
@@ -358,13 +409,10 @@ async def participation(
         period=_period(from_, to),
         group_by=group_by,
     )
-    if _wants_csv(request):
-        return _csv_response(
-            request,
-            participation_csv(report, _csv_language(request)),
-            f"participation_{report.group_by}",
-            report.period,
-        )
+    if representation != "json":
+        language = _language(request)
+        table = await service.participation_sheet(session, report, language)
+        return _file_response(table, representation, language)
     return ParticipationOut(
         partner_id=report.partner_id,
         region_id=report.region_id,
@@ -400,24 +448,32 @@ class NonTakeUpOut(ResponseModel):
 @router.get(
     "/non-take-up",
     response_model=NonTakeUpOut,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=_responses("one row: the region's counts today"),
     summary="How many entitled people in a region hold no active card (counts only)",
 )
 async def non_take_up(
+    request: Request,
+    response: Response,
     session: SessionDep,
     principal: Annotated[Principal, Depends(Authorized(*service.REGION_READERS))],
     region_id: MaybeId = None,
-) -> NonTakeUpOut:
+) -> NonTakeUpOut | Response:
     """Today's count of people entitled in the region — passholders living there with a
     usable status of the region (or of everywhere), and distinct people on an authoritative
     list who have not registered yet — against those holding an active card. Counts only.
     """
+    representation = _representation(request)
+    response.headers["Vary"] = VARY
     report = await service.non_take_up(
         session,
         principal,
         region_id=_reference(region_id, "region_id"),
         on=today_in_brussels(),
     )
+    if representation != "json":
+        language = _language(request)
+        table = await service.non_take_up_sheet(session, report, language)
+        return _file_response(table, representation, language)
     return NonTakeUpOut(
         region_id=report.region_id,
         counted_on=report.on,
@@ -470,14 +526,15 @@ async def allocations(
     """The allocations of a region's organisations whose period overlaps the report's
     (default: this calendar year); a social worker sees only their own organisation's.
     Voucher tickets are anonymous: nothing here counts people."""
+    representation = _representation(request)
     response.headers["Vary"] = VARY
     region, period, lines = await service.allocations(
         session, principal, region_id=_reference(region_id, "region_id"), period=_period(from_, to)
     )
-    if _wants_csv(request):
-        return _csv_response(
-            request, allocations_csv(lines, _csv_language(request)), "allocations", period
-        )
+    if representation != "json":
+        language = _language(request)
+        table = await service.allocations_sheet(session, period, lines, language)
+        return _file_response(table, representation, language)
     return AllocationsOut(
         region_id=region,
         from_date=period.from_date,

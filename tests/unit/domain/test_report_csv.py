@@ -1,11 +1,22 @@
-"""Report CSV: text a spreadsheet would run as a formula is written as text."""
+"""Report files: text a spreadsheet would run as a formula is written as text; Belgian CSV
+has `;` and decimal commas in Dutch and French; XLSX cells are typed."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
+import openpyxl
+
+from app.domain.localized import Lang, LocalizedText
+from app.domain.report_tables import (
+    ReportNames,
+    participation_table,
+    payer_label,
+    settlement_table,
+)
 from app.domain.reports import (
     Cell,
     Figures,
@@ -15,21 +26,22 @@ from app.domain.reports import (
     SaleTotals,
     SchemeTotal,
     Settlement,
-    participation_csv,
-    settlement_csv,
 )
+from app.spreadsheets import EURO_FORMAT, to_csv, to_xlsx
 
 PERIOD = ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))
 
 
-def rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+def rows(content: bytes, language: Lang = "en") -> list[list[str]]:
+    assert content.startswith(b"\xef\xbb\xbf")  # a byte-order mark: Excel reads UTF-8
+    delimiter = "," if language == "en" else ";"
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=delimiter))
 
 
 def test_a_partner_named_like_a_formula_is_written_as_text() -> None:
     figures = Figures(passholders=6, tickets=9, social_tariff_tickets=9, discount_cents=1_000)
     names = ['=HYPERLINK("http://evil.example","klik")', "+32 56 00 00 00", "@SUM(A1)", "-1+2"]
-    names += ["\tTab", "De Kreun", "-4.00"]
+    names += ["\tTab", "De Kreun", "-4.00", "-4,00"]
     report = Participation(
         partner_id=None,
         region_id="r",
@@ -39,7 +51,10 @@ def test_a_partner_named_like_a_formula_is_written_as_text() -> None:
         total=figures,
     )
 
-    labels = [row[1] for row in rows(participation_csv(report, "nl"))[1:-1]]
+    table = participation_table(report, ReportNames(), "nl")
+    labels = [row[1] for row in rows(to_csv(table, "nl"), "nl")[1:-1]]
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(table))).active
+    assert sheet is not None
 
     assert labels == [
         '\'=HYPERLINK("http://evil.example","klik")',
@@ -49,12 +64,14 @@ def test_a_partner_named_like_a_formula_is_written_as_text() -> None:
         "'\tTab",
         "De Kreun",
         "-4.00",  # a number stays a number
+        "-4,00",
     ]
+    assert [sheet.cell(row=n, column=2).value for n in range(2, 10)] == labels
 
 
-def test_negative_amounts_of_a_correction_stay_numbers() -> None:
+def _correction() -> Settlement:
     line = PayerLine("KANS", "KANS", "partner", "=cmd", -1, -1_000, -200, -400)
-    settlement = Settlement(
+    return Settlement(
         partner_id="p",
         region_id=None,
         period=PERIOD,
@@ -62,8 +79,66 @@ def test_negative_amounts_of_a_correction_stay_numbers() -> None:
         schemes=(SchemeTotal("KANS", SaleTotals(-1, -1_000, -200, -800)),),
     )
 
-    [payer, scheme, total] = rows(settlement_csv(settlement, "en"))[1:]
 
-    assert payer[3:] == ["partner", "'=cmd", "-1", "-10.00", "-2.00", "-4.00"]
-    assert scheme[5:] == ["-1", "-10.00", "-2.00", "-8.00"]
-    assert total[5:] == scheme[5:]
+def test_negative_amounts_of_a_correction_stay_numbers() -> None:
+    [payer, scheme, total] = rows(
+        to_csv(settlement_table(_correction(), ReportNames(), "en"), "en")
+    )[1:]
+
+    assert payer[5:13] == ["partner", "partner", "'=cmd", "", "-1", "-10.00", "-2.00", "-4.00"]
+    assert scheme[9:13] == ["-1", "-10.00", "-2.00", "-8.00"]
+    assert total[9:] == [*scheme[9:13], "2026-01-01", "2026-12-31"]
+
+
+def test_dutch_and_french_csv_use_semicolons_and_decimal_commas_with_names() -> None:
+    names = ReportNames(
+        partners={"p": "Schouwburg; Kortrijk"},
+        schemes={"KANS": LocalizedText("Kansentarief", fr="Tarif social")},
+    )
+    settlement = _correction()
+
+    dutch = rows(to_csv(settlement_table(settlement, names, "nl"), "nl"), "nl")
+    french = rows(to_csv(settlement_table(settlement, names, "fr"), "fr"), "fr")
+
+    assert dutch[1] == [
+        "betaler",
+        "KANS",
+        "Kansentarief",
+        "KANS",
+        "Kansentarief",
+        "partner",
+        "partner",
+        "'=cmd",
+        "",  # "=cmd" is no partner id: no name
+        "-1",
+        "-10,00",
+        "-2,00",
+        "-4,00",
+        "2026-01-01",
+        "2026-12-31",
+    ]
+    assert french[0][:3] == ["type", "système de réduction", "nom du système de réduction"]
+    assert french[1][2] == "Tarif social"
+    assert french[-1][9:13] == ["-1", "-10,00", "-2,00", "-8,00"]
+    assert payer_label("home_municipality", "fr") == "commune de résidence du détenteur"
+    assert payer_label("ARTIKEL_27_VZW", "nl") == "financier"
+
+
+def test_an_xlsx_has_typed_money_and_date_cells() -> None:
+    table = settlement_table(_correction(), ReportNames(), "nl")
+
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(table)))
+    sheet = workbook.active
+    assert sheet is not None
+
+    assert sheet.title == "Afrekening"
+    assert [cell.value for cell in sheet[1]][:2] == ["soort", "kortingssysteem"]
+    amount = sheet.cell(row=2, column=13)
+    assert amount.value == -4  # a number, not the text "-4,00"
+    assert Decimal(str(amount.value)) == Decimal("-4.00")
+    assert amount.number_format == EURO_FORMAT
+    assert sheet.cell(row=3, column=11).value == -10
+    first_day = sheet.cell(row=4, column=14)
+    assert first_day.value == datetime(2026, 1, 1)
+    assert first_day.is_date
+    assert sheet.cell(row=2, column=8).value == "'=cmd"
