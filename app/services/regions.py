@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import utcnow
 from app.db import regions as db
 from app.db.regions import MunicipalityRow, RegionRow
+from app.domain.access import Principal, Role, Tenant
 from app.errors import Conflict, NotFound
+from app.services.access import ensure
 
 
 async def create_region(
@@ -65,3 +68,24 @@ async def list_regions(
     session: AsyncSession, *, after_code: str | None, limit: int
 ) -> list[RegionRow]:
     return await db.get_regions(session, after_code=after_code, limit=limit)
+
+
+async def update_region(
+    session: AsyncSession, principal: Principal, region_id: uuid.UUID, changes: dict[str, Any]
+) -> RegionRow:
+    """Rename a region or change its settings (grace days, default status end, what a
+    move ends): for an admin, or the region's own admin."""
+    await get_region(session, region_id)
+    ensure(principal, {Role.REGION_ADMIN}, Tenant(region_id=str(region_id)), hide=False)
+    await db.update_region(session, region_id, changes)
+    return await get_region(session, region_id)
+
+
+async def archive_region(
+    session: AsyncSession, principal: Principal, region_id: uuid.UUID
+) -> RegionRow:
+    """Archive a region (admin): its history stays; no partner is registered in it."""
+    await get_region(session, region_id)
+    ensure(principal, {Role.ADMIN}, Tenant(region_id=str(region_id)), hide=False)
+    await db.archive_region(session, region_id, utcnow())
+    return await get_region(session, region_id)
