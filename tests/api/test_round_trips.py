@@ -28,7 +28,7 @@ async def _round_trip(
     else changed (but what the server keeps itself, such as `updated_at`)."""
     read = await client.get(url, headers=read_headers or headers)
     assert read.status_code == 200, read.text
-    before = read.json()
+    before: dict[str, Any] = read.json()
     sent = {**before, field: value}
     written = await client.request(write, url, headers=headers, json=sent)
     assert written.status_code == 200, written.text
