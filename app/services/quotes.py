@@ -120,10 +120,12 @@ async def _read_offer(session: AsyncSession, key: uuid.UUID, generation: int | N
 
 
 async def load_offer(session: AsyncSession, offer_id: str) -> OfferRow:
-    """The offer, from this process's cache when it has it (see `current_offer`)."""
+    """The offer, from this process's cache when it has it (see `current_offer`). An
+    entry of no generation (read by `fresh_offer`, maybe inside a transaction that did not
+    commit) is read again."""
     key = _offer_key(offer_id)
     cached = _OFFERS.get(key)
-    if cached is not None:
+    if cached is not None and cached[0] is not None:
         return cached[1]
     return await _read_offer(session, key, CATALOG.known_generation)
 
