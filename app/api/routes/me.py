@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 
-from app.api.deps import SessionDep, _oauth2, _principal
+from app.api.deps import SessionDep, bearer_scheme, principal_of_bearer
 from app.api.models import ResponseModel
 from app.api.problems import problem_responses
 from app.api.routes.clients import GrantOut
@@ -26,7 +26,7 @@ class MeOut(ResponseModel):
 async def _caller(
     request: Request,
     session: SessionDep,
-    authorization: Annotated[str | None, Depends(_oauth2)],
+    authorization: Annotated[str | None, Depends(bearer_scheme)],
 ) -> tuple[Principal, Literal["client", "staff"]]:
     """The bearer token's client; without a token, the staff member of the web session."""
     token = request.cookies.get(SESSION_COOKIE)
@@ -35,7 +35,7 @@ async def _caller(
         if found is not None:
             request.state.client_id = found.principal.client_id
             return found.principal, "staff"
-    return await _principal(request, session, authorization), "client"
+    return await principal_of_bearer(request, session, authorization), "client"
 
 
 @router.get(
