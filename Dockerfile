@@ -20,6 +20,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY app app
 COPY migrations migrations
 COPY catalog catalog
+COPY regions regions
 COPY docker/entrypoint.sh /usr/local/bin/openpas-entrypoint
 RUN pip install --no-deps -e . \
     && chmod +x /usr/local/bin/openpas-entrypoint \

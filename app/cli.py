@@ -1,4 +1,5 @@
-"""The `openpas` command: run, serve, migrate, demo, clients, schemes, imports, maintenance.
+"""The `openpas` command: run, serve, migrate, demo, clients, regions, schemes, imports,
+maintenance.
 
 With no DATABASE_URL every command works on the embedded PostgreSQL server under
 `var/postgres` (app.db.embedded): started when it is not running, and stopped again by the
@@ -279,6 +280,25 @@ def cmd_schemes_import(args: argparse.Namespace) -> None:
     print(f"schemes: {len(definitions)} read; " + (", ".join(changed) or "nothing changed"))
 
 
+def cmd_regions_import(args: argparse.Namespace) -> None:
+    from app.services.catalog_files import CatalogFileError
+    from app.services.region_files import load_region_files
+    from app.services.regions import import_regions
+
+    settings = _settings()
+    try:
+        regions = load_region_files(args.paths)
+    except CatalogFileError as error:
+        sys.exit(f"openpas: {str(error).replace('scheme file', 'region file')}")
+    try:
+        changed = asyncio.run(
+            _with_session(settings, lambda session: import_regions(session, regions))
+        )
+    except OpenPasError as error:
+        sys.exit(f"openpas: {error.detail}")
+    print(f"regions: {len(regions)} read; " + (", ".join(changed) or "nothing changed"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openpas", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -319,6 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemes_import.add_argument("paths", nargs="+", help="files or directories, e.g. catalog/")
     schemes_import.set_defaults(func=cmd_schemes_import)
+
+    regions = commands.add_parser("regions", help="regions and their municipalities")
+    regions_commands = regions.add_subparsers(dest="regions_command", required=True)
+    regions_import = regions_commands.add_parser(
+        "import",
+        help="create or update regions from files (YAML/JSON); a second run changes nothing",
+    )
+    regions_import.add_argument("paths", nargs="+", help="files or directories, e.g. regions/")
+    regions_import.set_defaults(func=cmd_regions_import)
 
     maintenance = commands.add_parser(
         "maintenance",

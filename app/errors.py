@@ -135,3 +135,16 @@ class UnsupportedMediaType(OpenPasError):
     status = 415
     code = "unsupported-media-type"
     title = "Unsupported media type"
+
+
+class ReadOnlyField(Unprocessable):
+    """A field that the server sets (an id, a creation moment) was sent changed: what GET
+    answers may be sent back, but only as it was read."""
+
+    code = "read-only-field"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field} is read-only: send it as GET answers it, or leave it out.",
+            extra={"errors": [{"pointer": f"/{field}", "detail": "read-only"}]},
+        )

@@ -28,6 +28,7 @@ from app.api.routes import (
     eligibility,
     feeds,
     imports,
+    me,
     oauth,
     offers,
     ops,
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organisations,
         checkins,
         staff,
+        me,
     ):
         app.include_router(module.router, dependencies=business)
 

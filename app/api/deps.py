@@ -138,3 +138,8 @@ async def require_schema_at_head(request: Request) -> None:
             code="schema-not-migrated",
             headers={"Retry-After": "5"},
         )
+
+
+# For a route that authenticates in its own way (GET /v1/me also takes a staff session).
+bearer_scheme = _oauth2
+principal_of_bearer = _principal

@@ -150,6 +150,26 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Nous ne trouvons pas cette offre.",
         "en": "We cannot find this offer.",
     },
+    "offer-archived": {
+        "nl": "Dit aanbod is stopgezet. Tickets zijn er niet meer voor te krijgen.",
+        "fr": "Cette offre a été arrêtée. Elle n'est plus en vente.",
+        "en": "This offer has been withdrawn. It can no longer be sold.",
+    },
+    "partner-archived": {
+        "nl": "Deze organisator werkt niet meer met de pas. Er wordt niets meer verkocht.",
+        "fr": "Ce partenaire ne participe plus à la carte. Plus rien n'y est vendu.",
+        "en": "This partner no longer takes part in the pass. Nothing is sold here any more.",
+    },
+    "region-archived": {
+        "nl": "Deze regio is stopgezet. Hier kan niets meer bij.",
+        "fr": "Cette région a été arrêtée. Plus rien ne peut y être ajouté.",
+        "en": "This region has been closed. Nothing more can be added to it.",
+    },
+    "read-only-field": {
+        "nl": "Sommige gegevens kunnen niet gewijzigd worden. Laad ze opnieuw en probeer nog eens.",
+        "fr": "Certaines données ne peuvent pas être modifiées. Rechargez-les et réessayez.",
+        "en": "Some details cannot be changed. Please reload them and try again.",
+    },
     "unknown-price-class": {
         "nl": "Deze prijscategorie bestaat niet voor dit aanbod.",
         "fr": "Cette catégorie de prix n'existe pas pour cette offre.",

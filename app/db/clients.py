@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -241,3 +242,72 @@ async def revoke(session: AsyncSession, client_id: str, now: datetime) -> bool:
         .values(revoked_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    client_id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    grants: tuple[Grant, ...]
+
+
+async def get_client(session: AsyncSession, client_id: str) -> ClientRow | None:
+    """A client with its grants (revoked or not); never its secret's hash."""
+    found = (
+        await session.execute(
+            sa.select(api_clients.c.name, api_clients.c.created_at, api_clients.c.revoked_at).where(
+                api_clients.c.client_id == client_id
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    rows = (
+        await session.execute(
+            sa.select(client_grants)
+            .where(client_grants.c.client_id == client_id)
+            .order_by(client_grants.c.id)
+        )
+    ).all()
+    grants = tuple(
+        Grant(
+            role=Role(row.role),
+            region_id=None if row.region_id is None else str(row.region_id),
+            partner_id=None if row.partner_id is None else str(row.partner_id),
+            organisation_id=None if row.organisation_id is None else str(row.organisation_id),
+        )
+        for row in rows
+    )
+    return ClientRow(client_id, found.name, found.created_at, found.revoked_at, grants)
+
+
+async def update_client(
+    session: AsyncSession, client_id: str, *, name: str | None, grants: tuple[Grant, ...] | None
+) -> None:
+    """Rename a client or replace its grants; the database's trigger tells every process
+    (LISTEN openpas_clients) to forget what it knew of the client's grants."""
+    if name is not None:
+        await session.execute(
+            sa.update(api_clients).where(api_clients.c.client_id == client_id).values(name=name)
+        )
+    if grants is not None:
+        await session.execute(
+            sa.delete(client_grants).where(client_grants.c.client_id == client_id)
+        )
+        await session.execute(
+            sa.insert(client_grants),
+            [
+                {
+                    "client_id": client_id,
+                    "role": grant.role.value,
+                    "region_id": uuid.UUID(grant.region_id) if grant.region_id else None,
+                    "partner_id": uuid.UUID(grant.partner_id) if grant.partner_id else None,
+                    "organisation_id": (
+                        uuid.UUID(grant.organisation_id) if grant.organisation_id else None
+                    ),
+                }
+                for grant in grants
+            ],
+        )

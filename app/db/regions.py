@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ class RegionRow:
     created_at: datetime
     municipalities: tuple[MunicipalityRow, ...]
     end_statuses_on_move: bool = True
+    archived_at: datetime | None = None
 
 
 async def insert_region(
@@ -143,6 +145,44 @@ async def get_regions(
             created_at=row.created_at,
             municipalities=tuple(munis_by_region.get(row.id, ())),
             end_statuses_on_move=row.end_statuses_on_move,
+            archived_at=row.archived_at,
         )
         for row in region_rows
     ]
+
+
+async def update_region(
+    session: AsyncSession, region_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    if values:
+        await session.execute(sa.update(regions).where(regions.c.id == region_id).values(**values))
+
+
+async def archive_region(session: AsyncSession, region_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        sa.update(regions)
+        .where(regions.c.id == region_id, regions.c.archived_at.is_(None))
+        .values(archived_at=now)
+    )
+
+
+async def add_municipalities(
+    session: AsyncSession, region_id: uuid.UUID, municipality_rows: Sequence[MunicipalityRow]
+) -> None:
+    """New municipalities of an existing region, with their postal codes."""
+    if not municipality_rows:
+        return
+    await session.execute(
+        sa.insert(municipalities),
+        [
+            {"nis_code": m.nis_code, "region_id": region_id, "name": m.name}
+            for m in municipality_rows
+        ],
+    )
+    postal_rows = [
+        {"postal_code": postal_code, "nis_code": m.nis_code}
+        for m in municipality_rows
+        for postal_code in m.postal_codes
+    ]
+    if postal_rows:
+        await session.execute(sa.insert(municipality_postal_codes), postal_rows)

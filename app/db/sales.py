@@ -157,7 +157,7 @@ class NewItem:
 
 
 class Outcome(enum.StrEnum):
-    """What `openpas_register_sale` did (migrations f44834c06b64, b7e1c4a9d2f3)."""
+    """What `openpas_register_sale` did (migrations f44834c06b64, b7e1c4a9d2f3, 9a3f6c2d1e87)."""
 
     SOLD = "sold"
     # The key belongs to a sale that committed first: with this request's body, or not.
@@ -166,6 +166,10 @@ class Outcome(enum.StrEnum):
     # A counter refused a claim: nothing was written.
     LIMIT_REACHED = "limit-reached"
     BUDGET_EXHAUSTED = "budget-exhausted"
+    # An offer or partner of the sale was archived (committed before the sale read it):
+    # nothing was written (migration 9a3f6c2d1e87).
+    OFFER_ARCHIVED = "offer-archived"
+    PARTNER_ARCHIVED = "partner-archived"
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,12 @@ async def insert_version(
             created_by=created_by,
         )
     )
+    await bump_generation(session)
+
+
+async def bump_generation(session: AsyncSession) -> None:
+    """Tell every process that what it caches of the catalogue, the offers or the partners
+    is stale: the generation is read with every quote's card (app.db.pricing)."""
     # A fresh random generation rather than a counter: a change that is rolled back must
     # never leave behind a number that a later change would reuse, or a cache keyed on it
     # would serve the rolled-back catalogue.

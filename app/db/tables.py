@@ -56,6 +56,8 @@ regions = sa.Table(
     # A move to another region ends this region's statuses of the person who leaves.
     sa.Column("end_statuses_on_move", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("created_at", Timestamp, nullable=False),
+    # An archived region keeps its history; no partner is registered in it any more.
+    sa.Column("archived_at", Timestamp, nullable=True),
 )
 
 municipalities = sa.Table(
@@ -92,6 +94,8 @@ partners = sa.Table(
     # How long after a sale the partner accepts a cancellation (usage goes back).
     sa.Column("cancellation_window_hours", sa.Integer, nullable=False, server_default="168"),
     sa.Column("created_at", Timestamp, nullable=False),
+    # An archived partner keeps its sales and settlement; none of its offers sells.
+    sa.Column("archived_at", Timestamp, nullable=True),
 )
 
 api_clients = sa.Table(
@@ -349,6 +353,8 @@ offers = sa.Table(
     sa.Column("ends_at", Timestamp, nullable=True),
     sa.Column("external_ref", sa.String(100), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
+    # An archived offer keeps its sales and settlement; it is no longer quoted or sold.
+    sa.Column("archived_at", Timestamp, nullable=True),
 )
 
 price_classes = sa.Table(

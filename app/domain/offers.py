@@ -46,3 +46,37 @@ def nearest_first_key(
     if kind == OfferKind.PERMANENT or starts_at is None:
         return (1, 0.0, title.casefold())
     return (0, max(0.0, (starts_at - now).total_seconds()), title.casefold())
+
+
+class NotSellable(StrEnum):
+    """Why a desk can no longer quote, sell or check in on an offer (its history stays)."""
+
+    OFFER_ARCHIVED = "offer-archived"
+    PARTNER_ARCHIVED = "partner-archived"
+
+
+def not_sellable(
+    offer_archived_at: datetime | None, partner_archived_at: datetime | None
+) -> NotSellable | None:
+    """An archived partner sells none of its offers; an archived offer is not sold."""
+    if partner_archived_at is not None:
+        return NotSellable.PARTNER_ARCHIVED
+    if offer_archived_at is not None:
+        return NotSellable.OFFER_ARCHIVED
+    return None
+
+
+def dates_problem(
+    kind: str, starts_at: datetime | None, ends_at: datetime | None
+) -> tuple[str, str] | None:
+    """What is wrong with an offer's dates, as (field, detail); None when nothing is."""
+    if kind == OfferKind.ONE_OFF and starts_at is None:
+        return "starts_at", "required for one_off"
+    if starts_at is not None and ends_at is not None and ends_at < starts_at:
+        return "ends_at", "before starts_at"
+    return None
+
+
+def brussels_midnight(day: date) -> datetime:
+    """The first moment of a Brussels day: the bounds of a list's `from` and `to`."""
+    return datetime(day.year, day.month, day.day, tzinfo=BRUSSELS)

@@ -64,6 +64,11 @@ class CatalogCache:
             self._catalog = current
             return current
 
+    @property
+    def known_generation(self) -> int | None:
+        """The generation of the catalogue this process last loaded (None: none yet)."""
+        return None if self._catalog is None else self._catalog.generation
+
     async def last_known(self, session: AsyncSession) -> Catalog:
         """The catalogue this process last loaded, without asking the database whether it
         is still current: for a caller that reads the generation itself in its own query

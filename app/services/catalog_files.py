@@ -51,7 +51,7 @@ def load_scheme_files(paths: Iterable[str | os.PathLike[str]]) -> list[SchemeDef
     for path in scheme_file_paths(paths):
         name = str(path)
         try:
-            document = _read(path)
+            document = read_document(path)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((name, "", f"cannot be read: {error}"))
             continue
@@ -85,7 +85,7 @@ def load_scheme_files(paths: Iterable[str | os.PathLike[str]]) -> list[SchemeDef
     return schemes
 
 
-def _read(path: Path) -> object:
+def read_document(path: Path) -> object:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         return json.loads(text)

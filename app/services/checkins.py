@@ -23,7 +23,7 @@ from app.errors import NotFound
 from app.services.access import ensure
 from app.services.audit import record_reads
 from app.services.lookup import parse_card_field
-from app.services.quotes import DESKS, card_problem, load_offer, voucher_problem
+from app.services.quotes import DESKS, card_problem, ensure_sellable, fresh_offer, voucher_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +40,16 @@ async def check_in(
     card_number: str | None,
     voucher_code: str | None,
 ) -> Checkin:
-    offer = await load_offer(session, offer_id)
+    # Read afresh, not from the quote's cache: a visit to an offer archived by another
+    # process is refused at once.
+    offer = await fresh_offer(session, offer_id)
     ensure(
         principal,
         DESKS,
         Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
         hide=False,
     )
+    ensure_sellable(offer)
     now = utcnow()
     day = activity_date(offer.kind, offer.starts_at) or date_in_brussels(now)
     if card_number is not None:

@@ -177,3 +177,31 @@ def signing_keys(settings: Settings) -> SigningKeys:
         _KEYS.clear()
     _KEYS[id(settings)] = (settings, keys)
     return keys
+
+
+async def read_client(session: AsyncSession, client_id: str) -> db_clients.ClientRow:
+    found = await db_clients.get_client(session, client_id[:64])
+    if found is None:
+        raise NotFound(f"no client {client_id[:64]}")
+    return found
+
+
+async def update_client(
+    session: AsyncSession,
+    client_id: str,
+    *,
+    name: str | None,
+    grants: Sequence[Grant] | None,
+    grants_cache: GrantsCache | None,
+) -> db_clients.ClientRow:
+    """Rename a client or replace its grants (admin). Every process forgets the client's
+    grants when the change commits; this one at once."""
+    await read_client(session, client_id)
+    if grants is not None:
+        await _check_tenants_exist(session, grants)
+    await db_clients.update_client(
+        session, client_id, name=name, grants=None if grants is None else tuple(grants)
+    )
+    if grants_cache is not None:
+        grants_cache.forget(client_id)
+    return await read_client(session, client_id)

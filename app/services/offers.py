@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,15 +14,24 @@ from app.db import offers as db
 from app.db import partners as db_partners
 from app.db import regions as db_regions
 from app.db.offers import OfferRow, PriceClassRow
+from app.db.schemes import bump_generation
 from app.domain.access import Principal, Role, Tenant
 from app.domain.facts import PriceClass
-from app.domain.offers import nearest_first_key, on_sale
+from app.domain.offers import brussels_midnight, dates_problem, nearest_first_key, on_sale
 from app.domain.pricing import Quote, price
 from app.domain.schemes import SchemeDefinition
-from app.errors import NotFound, Unprocessable
+from app.errors import Conflict, NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.catalog import CATALOG
-from app.services.quotes import DESKS, load_offer, offer_facts
+from app.services.partners import READERS as PARTNER_READERS
+from app.services.partners import read_partner
+from app.services.quotes import (
+    DESKS,
+    forget_offers,
+    fresh_offer,
+    load_offer,
+    offer_facts,
+)
 from app.services.schemes import place_names, summaries
 
 OFFER_EDITORS = frozenset({Role.PARTNER_ADMIN, Role.REGION_ADMIN})
@@ -58,16 +68,9 @@ async def create_offer(
         Tenant(region_id=partner.region_id, partner_id=partner.id),
         hide=False,
     )
-    if offer.kind == "one_off" and offer.starts_at is None:
-        raise Unprocessable(
-            "A one-off activity needs starts_at.",
-            extra={"errors": [{"pointer": "/starts_at", "detail": "required for one_off"}]},
-        )
-    if offer.starts_at and offer.ends_at and offer.ends_at < offer.starts_at:
-        raise Unprocessable(
-            "ends_at lies before starts_at.",
-            extra={"errors": [{"pointer": "/ends_at", "detail": "before starts_at"}]},
-        )
+    if partner.archived_at is not None:
+        raise Conflict("This partner is archived: it gets no new offers.", code="partner-archived")
+    _check_dates(offer.kind, offer.starts_at, offer.ends_at)
     offer_id = offer_id or uuid.uuid4()
     await db.insert_offer(
         session,
@@ -87,6 +90,152 @@ async def create_offer(
     return await load_offer(session, str(offer_id))
 
 
+def _check_dates(kind: str, starts_at: datetime | None, ends_at: datetime | None) -> None:
+    problem = dates_problem(kind, starts_at, ends_at)
+    if problem is not None:
+        field, detail = problem
+        raise Unprocessable(
+            f"{field}: {detail}.", extra={"errors": [{"pointer": f"/{field}", "detail": detail}]}
+        )
+
+
+OFFER_STATUSES = ("active", "archived", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class OfferQuery:
+    """What a list of offers is filtered on: their category, whether they are archived
+    (`status`), and a period of Brussels days [`from_date`, `to_date`)."""
+
+    category: str | None = None
+    status: str = "active"
+    from_date: date | None = None
+    to_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferPage:
+    items: list[OfferRow]
+    # The last offer's place when there are more: (start, id).
+    next_after: tuple[datetime, str] | None
+
+
+async def partner_offers(
+    session: AsyncSession,
+    principal: Principal,
+    partner_id: uuid.UUID,
+    query: OfferQuery,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> OfferPage:
+    """A partner's offers, for the partner's roles and its region's admin (to anyone
+    else the partner does not exist)."""
+    partner = await read_partner(session, principal, partner_id)
+    where = _filter(query, partner_ids=[uuid.UUID(partner.id)])
+    return await _page(session, where, after=after, limit=limit)
+
+
+async def region_offers(
+    session: AsyncSession,
+    principal: Principal,
+    region_id: uuid.UUID,
+    query: OfferQuery,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> OfferPage:
+    """The offers of a region's partners: all of them for the region's admin; for a
+    partner's roles, those of their own partners in the region."""
+    partner_ids: list[uuid.UUID] | None = None
+    if not principal.may(PARTNER_READERS, Tenant(region_id=str(region_id))):
+        own = principal.partner_ids(PARTNER_READERS)
+        if not own:
+            ensure(principal, PARTNER_READERS, Tenant(region_id=str(region_id)), hide=False)
+        partner_ids = [uuid.UUID(p) for p in sorted(own)]
+    where = _filter(query, partner_ids=partner_ids, region_ids=[region_id])
+    return await _page(session, where, after=after, limit=limit)
+
+
+def _filter(
+    query: OfferQuery,
+    *,
+    partner_ids: list[uuid.UUID] | None = None,
+    region_ids: list[uuid.UUID] | None = None,
+) -> db.OfferFilter:
+    return db.OfferFilter(
+        partner_ids=partner_ids,
+        region_ids=region_ids,
+        category=query.category,
+        archived=None if query.status == "all" else query.status == "archived",
+        starts=None if query.from_date is None else brussels_midnight(query.from_date),
+        ends=None if query.to_date is None else brussels_midnight(query.to_date),
+    )
+
+
+async def _page(
+    session: AsyncSession,
+    where: db.OfferFilter,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> OfferPage:
+    found = await db.list_offers(session, where, after=after, limit=limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
+    last = found[-1] if more and found else None
+    return OfferPage(found, None if last is None else (db.start_key(last), last.id))
+
+
+async def read_offer(session: AsyncSession, offer_id: str) -> OfferRow:
+    """One offer as the database has it now (public)."""
+    return await fresh_offer(session, offer_id)
+
+
+async def _editable_offer(session: AsyncSession, principal: Principal, offer_id: str) -> OfferRow:
+    offer = await fresh_offer(session, offer_id)
+    ensure(
+        principal,
+        OFFER_EDITORS,
+        Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
+        hide=False,
+    )
+    return offer
+
+
+async def update_offer(
+    session: AsyncSession,
+    principal: Principal,
+    offer_id: str,
+    changes: dict[str, Any],
+    classes: tuple[PriceClassRow, ...] | None,
+) -> OfferRow:
+    """Change an offer's fields (`changes`) and, when given, its price classes. Quotes in
+    every process see the change with their next card (the generation is bumped)."""
+    offer = await _editable_offer(session, principal, offer_id)
+    merged = {
+        "kind": offer.kind,
+        "starts_at": offer.starts_at,
+        "ends_at": offer.ends_at,
+        **{k: v for k, v in changes.items() if k in ("kind", "starts_at", "ends_at")},
+    }
+    _check_dates(merged["kind"], merged["starts_at"], merged["ends_at"])
+    await db.update_offer(session, uuid.UUID(offer.id), changes, classes)
+    await bump_generation(session)
+    forget_offers([offer.id])
+    return await fresh_offer(session, offer.id)
+
+
+async def archive_offer(session: AsyncSession, principal: Principal, offer_id: str) -> OfferRow:
+    """Archive an offer: its sales and settlement stay; quotes, sales and check-ins on it
+    are refused (`offer-archived`), in every process from its next card on."""
+    offer = await _editable_offer(session, principal, offer_id)
+    await db.archive_offer(session, uuid.UUID(offer.id), utcnow())
+    await bump_generation(session)
+    forget_offers([offer.id])
+    return await fresh_offer(session, offer.id)
+
+
 @dataclass(frozen=True, slots=True)
 class PublicPrices:
     offer: OfferRow
@@ -98,7 +247,7 @@ class PublicPrices:
 async def public_prices(session: AsyncSession, offer_id: str) -> PublicPrices:
     """Per price class, each scheme's tariff for a holder who qualifies and has used none
     of its limits: what a partner's website shows next to the regular price."""
-    offer = await load_offer(session, offer_id)
+    offer = await fresh_offer(session, offer_id)
     catalog = await CATALOG.get(session)
     facts = offer_facts(offer)
     day = today_in_brussels()

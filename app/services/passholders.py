@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -169,9 +170,14 @@ async def correct_passholder(
     principal: Principal,
     passholder_id: str,
     changes_requested: dict[str, Any],
+    check_current: Callable[[PassholderRow], None] | None = None,
 ) -> PassholderRow:
-    """Apply a PATCH: only the fields given; the home region follows a new residence."""
+    """Apply a PATCH: only the fields given; the home region follows a new residence.
+    `check_current` sees the passholder as it is before anything changes (the API checks
+    that read-only fields were sent back unchanged)."""
     row = await load_for(session, principal, passholder_id)
+    if check_current is not None:
+        check_current(row)
     values: dict[str, Any] = {}
     first = changes_requested.get("first_name", row.first_name)
     last = changes_requested.get("last_name", row.last_name)

@@ -14,7 +14,7 @@ about who it is for.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,7 +29,7 @@ from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
 from app.domain.limits import UsageAmount, UsageClaim, with_claims
-from app.domain.offers import activity_date
+from app.domain.offers import NotSellable, activity_date, not_sellable
 from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition
 from app.domain.vouchers import (
@@ -93,27 +93,79 @@ def offer_facts(offer: OfferRow) -> OfferFacts:
     )
 
 
-# Offers and their partners are never changed once created (the API has no update for
-# either), so a process may keep them: a quote then reads only the card and the usage.
-# Whoever adds an update must invalidate this through the database, as the catalogue does.
-_OFFERS: dict[uuid.UUID, OfferRow] = {}
+# A process keeps the offers it sold on, so a quote reads only the card and the usage. An
+# offer or partner that is changed or archived bumps the catalogue generation
+# (app.db.schemes.bump_generation), which every quote reads with the card: each entry keeps
+# the generation it was read under, and a quote under another generation reads its offer
+# again (`current_offer`). The process that made the change forgets the entry at once.
+_OFFERS: dict[uuid.UUID, tuple[int | None, OfferRow]] = {}
 _MAX_CACHED_OFFERS = 50_000
 
 
-async def load_offer(session: AsyncSession, offer_id: str) -> OfferRow:
+def _offer_key(offer_id: str) -> uuid.UUID:
     try:
-        key = uuid.UUID(offer_id)
+        return uuid.UUID(offer_id)
     except ValueError:
         raise NotFound(f"No offer {offer_id[:64]!r}.", code="offer-not-found") from None
-    offer = _OFFERS.get(key)
+
+
+async def _read_offer(session: AsyncSession, key: uuid.UUID, generation: int | None) -> OfferRow:
+    offer = await db_offers.get_offer(session, key)
     if offer is None:
-        offer = await db_offers.get_offer(session, key)
-        if offer is None:
-            raise NotFound(f"No offer {offer_id[:64]!r}.", code="offer-not-found")
-        if len(_OFFERS) >= _MAX_CACHED_OFFERS:
-            _OFFERS.clear()
-        _OFFERS[key] = offer
+        raise NotFound(f"No offer {str(key)!r}.", code="offer-not-found")
+    if len(_OFFERS) >= _MAX_CACHED_OFFERS:
+        _OFFERS.clear()
+    _OFFERS[key] = (generation, offer)
     return offer
+
+
+async def load_offer(session: AsyncSession, offer_id: str) -> OfferRow:
+    """The offer, from this process's cache when it has it (see `current_offer`). An
+    entry of no generation (read by `fresh_offer`, maybe inside a transaction that did not
+    commit) is read again."""
+    key = _offer_key(offer_id)
+    cached = _OFFERS.get(key)
+    if cached is not None and cached[0] is not None:
+        return cached[1]
+    return await _read_offer(session, key, CATALOG.known_generation)
+
+
+async def fresh_offer(session: AsyncSession, offer_id: str) -> OfferRow:
+    """The offer as the database has it now (for reads that are not the desk's hot path)."""
+    return await _read_offer(session, _offer_key(offer_id), None)
+
+
+async def current_offer(session: AsyncSession, offer: OfferRow, generation: int) -> OfferRow:
+    """`offer` as of catalogue `generation` (read with the card): the cached row when it was
+    read under that generation, else read again. Then refused if it no longer sells."""
+    key = uuid.UUID(offer.id)
+    cached = _OFFERS.get(key)
+    if cached is None or cached[0] != generation:
+        offer = await _read_offer(session, key, generation)
+    else:
+        offer = cached[1]
+    ensure_sellable(offer)
+    return offer
+
+
+def forget_offers(offer_ids: Iterable[str] | None = None) -> None:
+    """Forget cached offers after this process changed them (None: every offer)."""
+    if offer_ids is None:
+        _OFFERS.clear()
+        return
+    for offer_id in offer_ids:
+        _OFFERS.pop(uuid.UUID(offer_id), None)
+
+
+def ensure_sellable(offer: OfferRow) -> None:
+    """409 `offer-archived` / `partner-archived` for an offer that no longer sells."""
+    refusal = not_sellable(offer.archived_at, offer.partner_archived_at)
+    if refusal is NotSellable.PARTNER_ARCHIVED:
+        raise Conflict(
+            "This offer's partner is archived: none of its offers is sold.", code=refusal.value
+        )
+    if refusal is NotSellable.OFFER_ARCHIVED:
+        raise Conflict("This offer is archived: it is no longer sold.", code=refusal.value)
 
 
 def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
@@ -164,8 +216,11 @@ async def desk_quote(
     facts = await db.desk_facts(session, number, list(keys), now, audited_for=audited_for)
     if facts is None:
         raise NotFound("No card with this number.", code="card-not-found")
-    if facts.holder.catalog_generation != catalog.generation:
-        catalog = await CATALOG.get(session, facts.holder.catalog_generation)
+    generation = facts.holder.catalog_generation
+    offer = await current_offer(session, offer, generation)
+    price_class = pick_price_class(offer, price_class.code)
+    if generation != catalog.generation:
+        catalog = await CATALOG.get(session, generation)
         fresh = usage_keys(offer_facts(offer), at, catalog.card_schemes)
         if not set(fresh) <= set(keys):
             again = await db.desk_facts(session, number, list(fresh), now, audited_for=None)
@@ -257,6 +312,8 @@ async def voucher_quote(
     )
     if refusal is not None:
         raise voucher_problem(refusal)
+    offer = await current_offer(session, offer, facts.catalog_generation)
+    price_class = pick_price_class(offer, price_class.code)
     catalog = await CATALOG.get(session, facts.catalog_generation)
     schemes = catalog.alone(voucher.scheme_code)
     holder = HolderFacts(
@@ -297,6 +354,7 @@ async def desk_offer(
         Tenant(region_id=offer.partner_region_id, partner_id=offer.partner_id),
         hide=False,
     )
+    ensure_sellable(offer)
     return offer, pick_price_class(offer, price_class)
 
 

@@ -59,6 +59,7 @@ from app.services.quotes import (
     card_problem,
     desk_offer,
     desk_quote,
+    forget_offers,
     offer_facts,
     voucher_problem,
     voucher_quote,
@@ -149,6 +150,14 @@ async def register_sale(
             return await read_sale(session, principal, written.sale_id)
         case Outcome.KEY_REUSED:
             raise _key_reused()
+        case Outcome.OFFER_ARCHIVED | Outcome.PARTNER_ARCHIVED:
+            # Archived while this sale was read and priced: forget what this process
+            # keeps of its offers, and refuse as a quote now would.
+            forget_offers(item.row.offer_id for item in new.items)
+            raise Conflict(
+                "An offer of this sale, or its partner, was archived meanwhile.",
+                code=written.outcome.value,
+            )
     assert written.item_index is not None
     on_voucher = any(
         item.item_index == written.item_index and item.row.voucher_id is not None

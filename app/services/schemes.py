@@ -1,7 +1,7 @@
 """The scheme catalogue: create and version schemes, describe them in plain language.
 
-The API names a scheme's owner by `region_id`; the domain speaks of region codes. This is
-where the one becomes the other.
+The API names a scheme's owner by `region_id` or by the code in `owner_region`; the domain
+speaks of region codes. This is where the one becomes the other.
 """
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ def summaries(definition: SchemeDefinition, names: Mapping[str, str]) -> dict[st
 def _definition(
     body: Mapping[str, Any], regions: Sequence[RegionRow], *, code: str | None, version: int
 ) -> tuple[SchemeDefinition, str | None]:
-    """Parse an API body: `region_id` names the owner; the version is the server's to give."""
+    """Parse an API body: the owner is named by `owner_region` (its code, as GET answers
+    it in `definition`) or by `region_id` (its id); both: the same region. The version is
+    the server's to give."""
     data = dict(body)
-    if "owner_region" in data:
-        raise _invalid([("/owner_region", "name the owner with region_id")])
     region_id = data.pop("region_id", None)
     data.pop("version", None)
     owner_code = None
@@ -74,6 +74,15 @@ def _definition(
         if not isinstance(region_id, str) or region_id not in by_id:
             raise _invalid([("/region_id", "no region with this id")])
         owner_code = by_id[region_id].code
+    if "owner_region" in data:
+        named = data.pop("owner_region")
+        by_code = {region.code: region for region in regions}
+        if named is not None and (not isinstance(named, str) or named not in by_code):
+            raise _invalid([("/owner_region", "no region with this code")])
+        if "region_id" in body and named != owner_code:
+            raise _invalid([("/owner_region", "names another region than region_id")])
+        owner_code = named
+        region_id = None if named is None else by_code[named].id
     if code is not None:
         if data.get("code", code) != code:
             raise _invalid([("/code", "the code in the body differs from the one in the path")])

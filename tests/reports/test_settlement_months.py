@@ -695,6 +695,24 @@ async def _a_region_of_that_revision(session: AsyncSession) -> RegionRow:
     )
 
 
+async def _a_partner_of_that_revision(session: AsyncSession, region: RegionRow) -> str:
+    """A partner written with the columns the table had then (`archived_at` came later)."""
+    partner_id = uuid.uuid4()
+    await session.execute(
+        sa.text(
+            "INSERT INTO partners (id, region_id, municipality_nis, name, categories, "
+            "cancellation_window_hours, created_at) VALUES (:id, :region, :nis, 'Zaal', "
+            "'[\"podium\"]', 168, now())"
+        ),
+        {
+            "id": partner_id,
+            "region": uuid.UUID(region.id),
+            "nis": region.municipalities[0].nis_code,
+        },
+    )
+    return str(partner_id)
+
+
 async def test_the_migration_fills_the_sums_from_the_confirmed_sales(
     empty_database: str,
 ) -> None:
@@ -703,7 +721,10 @@ async def test_the_migration_fills_the_sums_from_the_confirmed_sales(
     try:
         async with AsyncSession(bind=engine, expire_on_commit=False) as session:
             region = await _a_region_of_that_revision(session)
-            partners = [await a_partner(session, region), await a_partner(session, region)]
+            partners = [
+                await _a_partner_of_that_revision(session, region),
+                await _a_partner_of_that_revision(session, region),
+            ]
             offers = [await an_offer(session, partner) for partner in partners]
             holders = [await a_passholder(session, region) for _ in range(3)]
             rng = random.Random(11)

@@ -1,8 +1,9 @@
-"""API clients (admin): create with grants, revoke."""
+"""API clients (admin): create with grants, read, change, revoke."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import Field, model_validator
@@ -10,7 +11,10 @@ from pydantic import Field, model_validator
 from app.api.deps import Authorized, GrantsCacheDep, SessionDep
 from app.api.models import Name, RequestModel, ResponseModel
 from app.api.problems import problem_responses
+from app.api.round_trip import ReadOnly, check_read_only
+from app.db.clients import ClientRow
 from app.domain.access import Grant, GrantError, Principal, Role
+from app.errors import Unprocessable
 from app.services import clients as service
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
@@ -101,3 +105,115 @@ async def revoke_client(
 ) -> Response:
     await service.revoke_client(session, client_id, grants_cache)
     return Response(status_code=204)
+
+
+class ClientOut(ResponseModel):
+    client_id: str
+    name: str
+    grants: list[GrantOut]
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ClientRow) -> ClientOut:
+        return cls(
+            client_id=row.client_id,
+            name=row.name,
+            grants=[
+                GrantOut(
+                    role=g.role,
+                    region_id=g.region_id,
+                    partner_id=g.partner_id,
+                    organisation_id=g.organisation_id,
+                )
+                for g in row.grants
+            ],
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+CLIENT_EXAMPLE = {
+    "client_id": "kassa-schouwburg",
+    "name": "Kassa Schouwburg",
+    "grants": [
+        {
+            "role": "desk",
+            "region_id": None,
+            "partner_id": "e84f74d8-12c7-5e26-aa54-e7215ff2204a",
+            "organisation_id": None,
+        }
+    ],
+    "created_at": "2026-12-04T09:30:00Z",
+    "revoked_at": None,
+}
+_EXAMPLE: dict[int | str, Any] = {
+    200: {
+        "description": "Successful response",
+        "content": {"application/json": {"example": CLIENT_EXAMPLE}},
+    }
+}
+
+
+class ClientPatch(RequestModel):
+    """A client's name or grants (replaced as a whole); a client as GET answers it may be
+    sent back whole, with its read-only fields unchanged. The secret never changes here."""
+
+    name: Name | None = None
+    grants: Annotated[list[GrantIn], Field(min_length=1, max_length=20)] | None = None
+    client_id: ReadOnly
+    created_at: ReadOnly
+    revoked_at: ReadOnly
+
+
+CLIENT_READ_ONLY = ("client_id", "created_at", "revoked_at")
+
+
+@router.get(
+    "/{client_id}",
+    response_model=ClientOut,
+    operation_id="getClient",
+    responses={**problem_responses(401, 403, 404), **_EXAMPLE},
+    summary="One API client and its grants (never its secret)",
+    description="Roles: `admin`.",
+)
+async def read_client(client_id: str, session: SessionDep, _: AdminOnly) -> ClientOut:
+    return ClientOut.of(await service.read_client(session, client_id))
+
+
+@router.patch(
+    "/{client_id}",
+    response_model=ClientOut,
+    operation_id="updateClient",
+    responses={**problem_responses(401, 403, 404, 422), **_EXAMPLE},
+    summary="Rename a client or replace its grants",
+    description=(
+        "`name` and `grants` (replaced as a whole; every server process uses the new grants"
+        " from the moment the change commits). The read-only fields (`client_id`,"
+        " `created_at`, `revoked_at`) are accepted unchanged and refused changed (422"
+        " `read-only-field`). Roles: `admin`."
+    ),
+)
+async def update_client(
+    client_id: str,
+    body: ClientPatch,
+    session: SessionDep,
+    grants_cache: GrantsCacheDep,
+    _: AdminOnly,
+) -> ClientOut:
+    current = ClientOut.of(await service.read_client(session, client_id))
+    check_read_only(body, current, CLIENT_READ_ONLY)
+    for name in ("name", "grants"):
+        if name in body.model_fields_set and getattr(body, name) is None:
+            raise Unprocessable(
+                f"{name} cannot be removed.",
+                extra={"errors": [{"pointer": f"/{name}", "detail": "may not be null"}]},
+            )
+    row = await service.update_client(
+        session,
+        client_id,
+        name=body.name,
+        grants=None if body.grants is None else [g.to_grant() for g in body.grants],
+        grants_cache=grants_cache,
+    )
+    return ClientOut.of(row)

@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Annotated, Literal
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field, field_validator
 
 from app.api.deps import Authorized, SessionDep
-from app.api.models import Moment, Name, RequestModel, ResponseModel, StrictInt
+from app.api.models import (
+    MAX_PAGE_SIZE,
+    IsoDate,
+    Moment,
+    Name,
+    RequestModel,
+    ResponseModel,
+    StrictInt,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+    parse_id,
+    parse_reference,
+    require_to_after_from,
+)
 from app.api.problems import negotiate_language, problem_responses
+from app.api.round_trip import ReadOnly, check_read_only
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Principal, Role
 from app.domain.validation import MAX_CENTS
+from app.errors import Unprocessable
 from app.services import offers as service
-from app.services.quotes import load_offer
 
 router = APIRouter(prefix="/v1", tags=["offers"])
+
+Editors = Annotated[Principal, Depends(Authorized(Role.PARTNER_ADMIN, Role.REGION_ADMIN))]
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
@@ -67,6 +85,9 @@ class OfferOut(ResponseModel):
     external_ref: str | None
     price_classes: list[PriceClassOut]
     created_at: datetime
+    archived_at: datetime | None = Field(
+        description="When the offer was archived: it keeps its history but is not sold"
+    )
 
     @classmethod
     def of(cls, row: OfferRow) -> OfferOut:
@@ -85,7 +106,255 @@ class OfferOut(ResponseModel):
                 for pc in row.price_classes
             ],
             created_at=row.created_at,
+            archived_at=row.archived_at,
         )
+
+
+OFFER_EXAMPLE = {
+    "id": "5b0f7c1e-8d7a-4a53-9e47-0f6f3b2d9c11",
+    "partner_id": "0c9d7a4e-2f35-4b8e-a1e2-7d4c6b9f0a23",
+    "partner_name": "Schouwburg Kortrijk",
+    "title": "De kersentuin",
+    "category": "podium",
+    "kind": "one_off",
+    "starts_at": "2027-03-14T20:00:00Z",
+    "ends_at": None,
+    "external_ref": None,
+    "price_classes": [{"code": "standard", "label": "Standaard", "price_cents": 2200}],
+    "created_at": "2026-12-04T09:30:00Z",
+    "archived_at": None,
+}
+
+
+def _example(example: object, description: str = "Successful response") -> dict[int | str, Any]:
+    return {
+        200: {"description": description, "content": {"application/json": {"example": example}}}
+    }
+
+
+class OfferPatch(RequestModel):
+    """Any of an offer's fields; an offer as GET answers it may be sent back whole, with
+    its read-only fields unchanged."""
+
+    title: Name | None = None
+    category: Category | None = None
+    kind: Literal["one_off", "period", "permanent"] | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    price_classes: Annotated[list[PriceClassIn], Field(min_length=1, max_length=20)] | None = None
+    external_ref: Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = (
+        None
+    )
+    id: ReadOnly
+    partner_id: ReadOnly
+    partner_name: ReadOnly
+    created_at: ReadOnly
+    archived_at: ReadOnly
+
+    @field_validator("price_classes")
+    @classmethod
+    def _distinct_codes(cls, classes: list[PriceClassIn] | None) -> list[PriceClassIn] | None:
+        if classes is not None and len({pc.code for pc in classes}) != len(classes):
+            raise ValueError("price class codes must not repeat")
+        return classes
+
+
+OFFER_READ_ONLY = ("id", "partner_id", "partner_name", "created_at", "archived_at")
+# Fields that have no "none": sent as null they are refused, not cleared.
+_REQUIRED = ("title", "category", "kind", "price_classes")
+
+
+class OfferPage(ResponseModel):
+    items: list[OfferOut]
+    next_cursor: str | None
+
+
+OfferStatus = Literal["active", "archived", "all"]
+
+
+def _query(
+    category: str | None, status: str, from_date: date | None, to_date: date | None
+) -> service.OfferQuery:
+    if from_date is not None and to_date is not None:
+        require_to_after_from(from_date, to_date)
+    return service.OfferQuery(
+        category=category, status=status, from_date=from_date, to_date=to_date
+    )
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    position = decode_cursor(cursor, {"at": str, "id": str})
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
+    except ValueError:
+        raise invalid_cursor() from None
+
+
+def _page(page: service.OfferPage) -> OfferPage:
+    after = page.next_after
+    return OfferPage(
+        items=[OfferOut.of(row) for row in page.items],
+        next_cursor=None
+        if after is None
+        else encode_cursor({"at": after[0].isoformat(), "id": after[1]}),
+    )
+
+
+ListReaders = Annotated[
+    Principal, Depends(Authorized(Role.REGION_ADMIN, Role.PARTNER_ADMIN, Role.DESK))
+]
+CategoryQuery = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+StatusQuery = Annotated[
+    OfferStatus, Query(description="active (not archived, the default), archived or all")
+]
+FromQuery = Annotated[
+    IsoDate | None,
+    Query(alias="from", description="Offers running on or after this day (Brussels)"),
+]
+ToQuery = Annotated[
+    IsoDate | None, Query(alias="to", description="Offers starting before this day (Brussels)")
+]
+CursorQuery = Annotated[str | None, Query(max_length=300)]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+_LIST_ROLES = (
+    "Roles: `admin`; `region_admin` of the partner's region; `partner_admin` and `desk` of"
+    " the partner."
+)
+
+
+@router.get(
+    "/partners/{partner_id}/offers",
+    response_model=OfferPage,
+    operation_id="listPartnerOffers",
+    responses={
+        **problem_responses(401, 403, 404, 422),
+        **_example({"items": [OFFER_EXAMPLE], "next_cursor": None}),
+    },
+    summary="A partner's offers, by start date, with filters",
+    description=(
+        "The offers of one partner, those without a date first, then by start; filtered by"
+        " `category`, `status` and the period [`from`, `to`) in which they run (an offer"
+        " without dates runs in every period). Paged with `cursor`. "
+        + _LIST_ROLES
+        + " Another region's partner is not found (404)."
+    ),
+)
+async def list_partner_offers(
+    partner_id: str,
+    session: SessionDep,
+    principal: ListReaders,
+    category: CategoryQuery = None,
+    status: StatusQuery = "active",
+    from_date: FromQuery = None,
+    to_date: ToQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
+) -> OfferPage:
+    page = await service.partner_offers(
+        session,
+        principal,
+        parse_id(partner_id, "partner"),
+        _query(category, status, from_date, to_date),
+        after=_after(cursor),
+        limit=limit,
+    )
+    return _page(page)
+
+
+@router.get(
+    "/offers",
+    response_model=OfferPage,
+    operation_id="listOffers",
+    responses={
+        **problem_responses(401, 403, 422),
+        **_example({"items": [OFFER_EXAMPLE], "next_cursor": None}),
+    },
+    summary="The offers of a region's partners, by start date, with filters",
+    description=(
+        "The offers of every partner of `region_id`, filtered and paged as a partner's"
+        " offers are. Roles: `admin`; `region_admin` of the region; `partner_admin` and"
+        " `desk` see their own partner's offers in it."
+    ),
+)
+async def list_offers(
+    session: SessionDep,
+    principal: ListReaders,
+    region_id: Annotated[str, Query(max_length=64)],
+    category: CategoryQuery = None,
+    status: StatusQuery = "active",
+    from_date: FromQuery = None,
+    to_date: ToQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
+) -> OfferPage:
+    page = await service.region_offers(
+        session,
+        principal,
+        uuid.UUID(parse_reference(region_id, parameter="region_id")),
+        _query(category, status, from_date, to_date),
+        after=_after(cursor),
+        limit=limit,
+    )
+    return _page(page)
+
+
+@router.patch(
+    "/offers/{offer_id}",
+    response_model=OfferOut,
+    operation_id="updateOffer",
+    responses={**problem_responses(401, 403, 404, 422), **_example(OFFER_EXAMPLE)},
+    summary="Change an offer (what GET answers may be sent back with one field edited)",
+    description=(
+        "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref` and"
+        " `price_classes` (replaced as a whole; sales keep what they were sold at). The"
+        " read-only fields (`id`, `partner_id`, `partner_name`, `created_at`,"
+        " `archived_at`) are accepted unchanged and refused changed (422"
+        " `read-only-field`). Roles: `admin`; `partner_admin` of the offer's partner;"
+        " `region_admin` of its region."
+    ),
+)
+async def update_offer(
+    offer_id: str, body: OfferPatch, session: SessionDep, principal: Editors
+) -> OfferOut:
+    current = OfferOut.of(await service.read_offer(session, offer_id))
+    check_read_only(body, current, OFFER_READ_ONLY)
+    sent = body.model_fields_set - set(OFFER_READ_ONLY)
+    for name in _REQUIRED:
+        if name in sent and getattr(body, name) is None:
+            raise Unprocessable(
+                f"{name} cannot be removed.",
+                extra={"errors": [{"pointer": f"/{name}", "detail": "may not be null"}]},
+            )
+    changes = {name: getattr(body, name) for name in sent if name != "price_classes"}
+    classes = (
+        None
+        if body.price_classes is None
+        else tuple(PriceClassRow(pc.code, pc.label, pc.price_cents) for pc in body.price_classes)
+    )
+    return OfferOut.of(await service.update_offer(session, principal, offer_id, changes, classes))
+
+
+@router.post(
+    "/offers/{offer_id}/archive",
+    response_model=OfferOut,
+    operation_id="archiveOffer",
+    responses={
+        **problem_responses(401, 403, 404),
+        **_example({**OFFER_EXAMPLE, "archived_at": "2026-12-04T14:00:00Z"}),
+    },
+    summary="Archive an offer: it keeps its history and is no longer quoted or sold",
+    description=(
+        "Quotes, sales (on a card or a voucher) and check-ins on an archived offer answer"
+        " 409 `offer-archived`; its sales and settlement are kept and still list it."
+        " Archiving again keeps the first moment. Roles: `admin`; `partner_admin` of the"
+        " offer's partner; `region_admin` of its region."
+    ),
+)
+async def archive_offer(offer_id: str, session: SessionDep, principal: Editors) -> OfferOut:
+    return OfferOut.of(await service.archive_offer(session, principal, offer_id))
 
 
 @router.post(
@@ -99,7 +368,7 @@ async def create_offer(
     partner_id: str,
     body: OfferIn,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(Authorized(Role.PARTNER_ADMIN, Role.REGION_ADMIN))],
+    principal: Editors,
 ) -> OfferOut:
     row = await service.create_offer(
         session,
@@ -127,7 +396,7 @@ async def create_offer(
     summary="One offer (public)",
 )
 async def get_offer(offer_id: str, session: SessionDep) -> OfferOut:
-    return OfferOut.of(await load_offer(session, offer_id))
+    return OfferOut.of(await service.read_offer(session, offer_id))
 
 
 class SchemePrice(ResponseModel):

@@ -11,6 +11,7 @@ from pydantic import EmailStr, Field, model_validator
 from app.api.deps import Authorized, SessionDep, SettingsDep
 from app.api.models import IsoDate, RequestModel, ResponseModel
 from app.api.problems import problem_responses
+from app.api.round_trip import ReadOnly, check_read_only
 from app.clock import today_in_brussels
 from app.db.passholders import CardRow, PassholderRow
 from app.domain.access import Principal, Role
@@ -65,6 +66,12 @@ class PassholderPatch(RequestModel):
     municipality_nis: NisCode | None = None
     email: EmailStr | None = Field(default=None, max_length=254)
     insz: InszText | None = None
+    # What GET answers and the server keeps: accepted sent back unchanged.
+    id: ReadOnly
+    region_id: ReadOnly
+    has_insz: ReadOnly
+    created_at: ReadOnly
+    updated_at: ReadOnly
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> PassholderPatch:
@@ -72,6 +79,12 @@ class PassholderPatch(RequestModel):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be removed")
         return self
+
+
+# `updated_at` changes with every correction: a passholder read before another registry's
+# correction is still sent back whole, so it is accepted whatever it says.
+PASSHOLDER_READ_ONLY = ("id", "region_id", "has_insz", "created_at")
+_ECHOED = (*PASSHOLDER_READ_ONLY, "updated_at")
 
 
 class MoveIn(RequestModel):
@@ -313,8 +326,16 @@ async def patch_passholder(
     settings: SettingsDep,
     principal: Registry,
 ) -> PassholderOut:
-    requested: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
-    row = await service.correct_passholder(session, settings, principal, passholder_id, requested)
+    sent = body.model_fields_set - set(_ECHOED)
+    requested: dict[str, Any] = {name: getattr(body, name) for name in sent}
+    row = await service.correct_passholder(
+        session,
+        settings,
+        principal,
+        passholder_id,
+        requested,
+        lambda current: check_read_only(body, PassholderOut.of(current), PASSHOLDER_READ_ONLY),
+    )
     return PassholderOut.of(row)
 
 

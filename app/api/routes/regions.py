@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StrictBool, field_validator, model_validator
@@ -21,8 +21,10 @@ from app.api.models import (
     parse_id,
 )
 from app.api.problems import problem_responses
+from app.api.round_trip import ReadOnly, check_read_only
 from app.db.regions import MunicipalityRow, RegionRow
 from app.domain.access import Principal, Role
+from app.errors import Unprocessable
 from app.services import regions as service
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
@@ -99,6 +101,9 @@ class RegionOut(ResponseModel):
     end_statuses_on_move: bool
     municipalities: list[MunicipalityOut]
     created_at: datetime
+    archived_at: datetime | None = Field(
+        description="When the region was archived: its history stays, it gets no new partners"
+    )
 
     @classmethod
     def of(cls, row: RegionRow) -> RegionOut:
@@ -114,7 +119,55 @@ class RegionOut(ResponseModel):
                 for m in row.municipalities
             ],
             created_at=row.created_at,
+            archived_at=row.archived_at,
         )
+
+
+REGION_EXAMPLE = {
+    "id": "dbe6c2d8-f9f5-5f27-8ab3-cca346f35689",
+    "code": "KORTRIJK",
+    "name": "Regio Kortrijk",
+    "status_grace_days": 30,
+    "default_status_end": "04-30",
+    "end_statuses_on_move": True,
+    "municipalities": [{"nis_code": "34022", "name": "Kortrijk", "postal_codes": ["8500"]}],
+    "created_at": "2026-12-04T09:30:00Z",
+    "archived_at": None,
+}
+
+
+def _example(example: object) -> dict[int | str, Any]:
+    return {
+        200: {
+            "description": "Successful response",
+            "content": {"application/json": {"example": example}},
+        }
+    }
+
+
+class RegionPatch(RequestModel):
+    """A region's name and settings; a region as GET answers it may be sent back whole,
+    with its read-only fields (its code and municipalities among them) unchanged."""
+
+    name: Name | None = None
+    status_grace_days: Annotated[StrictInt, Field(ge=0, le=365)] | None = None
+    default_status_end: (
+        Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")] | None
+    ) = None
+    end_statuses_on_move: StrictBool | None = None
+    id: ReadOnly
+    code: ReadOnly
+    municipalities: ReadOnly
+    created_at: ReadOnly
+    archived_at: ReadOnly
+
+    @field_validator("default_status_end")
+    @classmethod
+    def _real_day(cls, value: str | None) -> str | None:
+        return value if value is None else RegionIn._real_day(value)
+
+
+REGION_READ_ONLY = ("id", "code", "municipalities", "created_at", "archived_at")
 
 
 @router.post(
@@ -174,3 +227,60 @@ async def list_regions(
 )
 async def get_region(region_id: str, session: SessionDep) -> RegionOut:
     return RegionOut.of(await service.get_region(session, parse_id(region_id, "region")))
+
+
+@router.patch(
+    "/{region_id}",
+    response_model=RegionOut,
+    operation_id="updateRegion",
+    responses={**problem_responses(401, 403, 404, 422), **_example(REGION_EXAMPLE)},
+    summary="Change a region's name or settings",
+    description=(
+        "Any of `name`, `status_grace_days`, `default_status_end` and"
+        " `end_statuses_on_move`. The read-only fields (`id`, `code`, `municipalities`,"
+        " `created_at`, `archived_at`) are accepted unchanged and refused changed (422"
+        " `read-only-field`); municipalities are added with `openpas regions import`."
+        " Roles: `admin`; `region_admin` of the region."
+    ),
+)
+async def update_region(
+    region_id: str,
+    body: RegionPatch,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(Role.REGION_ADMIN))],
+) -> RegionOut:
+    key = parse_id(region_id, "region")
+    current = RegionOut.of(await service.get_region(session, key))
+    check_read_only(body, current, REGION_READ_ONLY)
+    sent = body.model_fields_set - set(REGION_READ_ONLY)
+    for name in sent:
+        if getattr(body, name) is None:
+            raise Unprocessable(
+                f"{name} cannot be removed.",
+                extra={"errors": [{"pointer": f"/{name}", "detail": "may not be null"}]},
+            )
+    changes = {name: getattr(body, name) for name in sent}
+    return RegionOut.of(await service.update_region(session, principal, key, changes))
+
+
+@router.post(
+    "/{region_id}/archive",
+    response_model=RegionOut,
+    operation_id="archiveRegion",
+    responses={
+        **problem_responses(401, 403, 404),
+        **_example({**REGION_EXAMPLE, "archived_at": "2026-12-04T14:00:00Z"}),
+    },
+    summary="Archive a region: its history stays; it gets no new partners",
+    description=(
+        "A partner registered in an archived region answers 409 `region-archived`."
+        " Archiving again keeps the first moment. Roles: `admin`."
+    ),
+)
+async def archive_region(
+    region_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Authorized(Role.ADMIN))],
+) -> RegionOut:
+    key = parse_id(region_id, "region")
+    return RegionOut.of(await service.archive_region(session, principal, key))

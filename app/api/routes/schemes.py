@@ -6,13 +6,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import ResponseModel
 from app.api.problems import problem_responses
+from app.api.round_trip import ReadOnly, check_read_only
 from app.domain.access import Principal, Role
 from app.domain.schemes import MAX_VERSION
+from app.errors import Conflict
 from app.services import schemes as service
 from app.services.schemes import StoredScheme
 
@@ -35,8 +37,12 @@ SchemeBody = Annotated[
     Body(
         description=(
             "A scheme definition as in the design (eligibility, applies_to, price, limits, "
-            "companions, funding, stacking). `region_id` names the owner region (omit for a "
-            "platform-wide scheme); the server assigns `version`."
+            "companions, funding, stacking). `owner_region` (a region code, as GET answers "
+            "it) or `region_id` names the owner region (omit both for a platform-wide "
+            "scheme); the server assigns `version`. PUT also takes the whole of what GET "
+            "answers: its `definition` is written, `version` must be the current one (409 "
+            "`scheme-version-conflict`) and `code`, `region_id`, `name`, `summary`, "
+            "`valid_from` and `valid_until` must be as read (422 `read-only-field`)."
         ),
         examples=[SCHEME_EXAMPLE],
     ),
@@ -98,8 +104,37 @@ async def create_scheme(body: SchemeBody, session: SessionDep, principal: Editor
 async def put_scheme(
     code: str, body: SchemeBody, session: SessionDep, principal: Editor
 ) -> SchemeOut:
+    definition = body.get("definition")
+    if isinstance(definition, dict):
+        # The whole of what GET answered: the definition inside is written; the rest is
+        # what the server derives, sent back as it was read.
+        current = SchemeOut.of(await service.get_scheme(session, code, None))
+        if "version" in body and body["version"] != current.version:
+            raise Conflict(
+                f"Scheme {code} is at version {current.version}, not {body['version']}.",
+                code="scheme-version-conflict",
+            )
+        check_read_only(_Envelope.model_validate(body), current, _ENVELOPE_READ_ONLY)
+        body = definition
     stored, _ = await service.new_version(session, principal, code, body)
     return SchemeOut.of(stored)
+
+
+class _Envelope(BaseModel):
+    """A scheme as GET answers it, sent back to PUT."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: ReadOnly
+    region_id: ReadOnly
+    name: ReadOnly
+    summary: ReadOnly
+    valid_from: ReadOnly
+    valid_until: ReadOnly
+
+
+# Derived from the definition: an edit goes into `definition`.
+_ENVELOPE_READ_ONLY = ("code", "region_id", "name", "summary", "valid_from", "valid_until")
 
 
 @router.get("", response_model=SchemeList, summary="The catalogue, in plain language")
