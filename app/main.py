@@ -11,12 +11,22 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
+from pydantic.json_schema import models_json_schema
 
 from app.api.deps import require_schema_at_head
 from app.api.limits import BodySizeLimitMiddleware
-from app.api.openapi import require_headers
+from app.api.openapi import (
+    ROLES,
+    api_routes,
+    document_examples,
+    document_roles,
+    enforced_roles,
+    require_headers,
+)
 from app.api.problems import (
+    PROBLEM_MEDIA_TYPE,
     Problem,
+    document_generic_codes,
     install_problem_handlers,
     problem_responses,
     unexpected_error,
@@ -45,7 +55,11 @@ from app.api.routes import (
 from app.db.engine import Timeouts, create_engine, create_grants_cache, create_sessionmaker
 from app.observability import RequestContextMiddleware, configure_logging
 from app.settings import Settings, get_settings
+from app.web import api_docs
 from app.web import install as install_web
+
+# The problem documents of the error responses: the plain one, and those that carry more.
+PROBLEM_MODELS = (Problem, sales.SaleConflict)
 
 # Bulk imports may send large files; every other body stays small.
 LARGE_BODY_PATHS = ("/v1/imports/",)
@@ -85,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # native OpenTelemetry would otherwise ask the global providers on every request
         # whether anyone listens — a fifth of what /health costs — for nobody.
         telemetry=NO_OPENTELEMETRY,
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: see app.web.api_docs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -127,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The web desk and the dashboard (server-rendered pages on the same use cases).
     install_web(app)
+    api_docs.install(app)
 
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -168,19 +186,27 @@ def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(problem.pop("$defs", {}))
-    components["Problem"] = problem
+    _, problems = models_json_schema(
+        [(model, "serialization") for model in PROBLEM_MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    for name, definition in problems.get("$defs", {}).items():
+        # The models a problem refers to (a sale's fresh quote) are FastAPI's already.
+        components.setdefault(name, definition)
+    roles = {route.operation_id: enforced_roles(route) for route in api_routes(app.routes)}
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             require_headers(operation)
+            document_roles(operation, roles.get(operation.get("operationId")))
             _document_common_problems(path, operation)
+    document_examples(schema)
     app.openapi_schema = schema
     return schema
 
 
 def _document_common_problems(path: str, operation: dict[str, Any]) -> None:
-    """Errors any operation can answer, documented once here rather than on every route."""
+    """Errors any operation can answer, documented once here rather than on every route,
+    and the generic codes of each status beside the operation's own."""
     statuses = [500]
     if operation.get("requestBody"):
         statuses += [400, 413, 422]  # undecodable, too large, invalid
@@ -190,8 +216,11 @@ def _document_common_problems(path: str, operation: dict[str, Any]) -> None:
         statuses += [503]  # schema not migrated yet
     responses = operation.setdefault("responses", {})
     for status, response in problem_responses(*statuses).items():
-        if status == 422:
+        existing = responses.get(str(status))
+        if existing is None or PROBLEM_MEDIA_TYPE not in existing.get("content", {}):
             # Replaces FastAPI's default 422 schema: ours is a problem document.
             responses[str(status)] = response
-        else:
-            responses.setdefault(str(status), response)
+    bearer = ROLES in operation
+    for status, response in responses.items():
+        if status.isdigit() and int(status) >= 400:
+            document_generic_codes(response, int(status), bearer=bearer)

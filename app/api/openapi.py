@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from app.api import examples
+from app.api.deps import Authorized
+from app.domain.access import Role
 
 # An operation's `openapi_extra` key: header parameters the document declares required
 # although the route takes them as optional, to answer their absence with its own problem.
@@ -19,3 +27,91 @@ def require_headers(operation: dict[str, Any]) -> None:
             for option in schema.pop("anyOf", []):
                 if option.get("type") != "null":
                     schema.update(option)
+
+
+# An operation's extension listing the roles whose grant lets a client call it.
+ROLES = "x-openpas-roles"
+
+# Where a role's grant must be for the call to reach a resource (app.domain.access).
+_TENANT_OF_ROLE: dict[Role, str] = {
+    Role.ADMIN: "any tenant",
+    Role.REGION_ADMIN: "on the resource's region",
+    Role.REGISTRY: "on the resource's region",
+    Role.REPORTER: "on the resource's region",
+    Role.PARTNER_ADMIN: "on the resource's partner",
+    Role.DESK: "on the resource's partner",
+    Role.ORGANISATION: "on the resource's organisation",
+}
+
+
+def enforced_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles the route's `Authorized` dependency lets through (admin always among
+    them); None for a public route. Read from the dependency itself, so the document cannot
+    say other than what the gate checks."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        if isinstance(dependant.call, Authorized):
+            return dependant.call.roles | {Role.ADMIN}
+        # A gate of its own (GET /v1/me: any grant) says which roles it lets through.
+        roles = getattr(dependant.call, "authorized_roles", None)
+        if isinstance(roles, frozenset):
+            return roles | {Role.ADMIN}
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route of the application, inside included routers too."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # FastAPI keeps an included router as a route of its own that holds the original.
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            yield from api_routes(router.routes)
+
+
+def document_roles(operation: dict[str, Any], roles: frozenset[Role] | None) -> None:
+    """State in the description and in `x-openpas-roles` who may call the operation."""
+    if roles is None:
+        sentence = "**Who may call it:** anyone; no token needed."
+    else:
+        operation[ROLES] = sorted(role.value for role in roles)
+        named = ", ".join(
+            f"`{role}` ({_TENANT_OF_ROLE[role]})" for role in sorted(roles, key=_role_order)
+        )
+        sentence = (
+            f"**Who may call it:** a client with a grant as {named}. A resource of another "
+            "tenant answers as if it did not exist, or 403."
+        )
+    description = operation.get("description", "").strip()
+    operation["description"] = f"{description}\n\n{sentence}" if description else sentence
+
+
+def _role_order(role: Role) -> int:
+    return list(Role).index(role)
+
+
+def document_examples(schema: dict[str, Any]) -> None:
+    """Put the examples of `app.api.examples` on the components and operations they show."""
+    components = schema.get("components", {}).get("schemas", {})
+    for name, example in {**examples.REQUESTS, **examples.RESPONSES}.items():
+        if name in components:
+            components[name]["examples"] = [example]
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            csv = examples.CSV_RESPONSES.get(operation.get("operationId", ""))
+            media = operation.get("responses", {}).get("200", {}).get("content", {})
+            if csv is not None and "text/csv" in media:
+                media["text/csv"]["example"] = csv
+            if operation.get("operationId") == "createSale":
+                _price_changed_with_its_quote(operation)
+
+
+def _price_changed_with_its_quote(operation: dict[str, Any]) -> None:
+    """The `price-changed` example carries the fresh quote, as the answer does."""
+    media = operation["responses"]["409"]["content"]["application/problem+json"]
+    value = media["examples"]["price-changed"]["value"]
+    quote = examples.RESPONSES["QuoteOut"]
+    value.update(best_tariff_id=quote["best_tariff_id"], quote=quote)

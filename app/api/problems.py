@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import structlog
@@ -685,13 +685,86 @@ def install_problem_handlers(app: FastAPI) -> None:
     # Anything else ends in RequestContextMiddleware, which answers with unexpected_error.
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for problem documents (the schema is added in main)."""
-    ref = {"$ref": "#/components/schemas/Problem"}
+# What any operation of a status may answer besides its own codes, for the document.
+GENERIC_CODES: Final[Mapping[int, tuple[str, ...]]] = {
+    400: ("bad-request",),
+    403: ("forbidden",),
+    404: ("not-found",),
+    409: ("conflict",),
+    413: ("payload-too-large",),
+    415: ("unsupported-media-type",),
+    422: ("validation-failed",),
+    429: ("rate-limited",),
+    500: ("internal-error",),
+    503: ("schema-not-migrated", "database-unavailable", "database-busy", "service-unavailable"),
+}
+# The 401s of a call with a bearer token (the token endpoint has its own).
+BEARER_CODES: Final = ("unauthorized", "invalid-token", "token-expired")
+
+
+def problem_responses(
+    *statuses: int,
+    codes: Mapping[int, Sequence[str]] | None = None,
+    schema: Mapping[int, str] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for problem documents, with an example of each problem
+    `code` the operation may answer under its status (the generic codes of each status are
+    added in main). `schema` names another component than Problem for a status, for a
+    problem that carries more (a sale's `price-changed` carries the fresh quote)."""
+    codes = codes or {}
+    schema = schema or {}
     return {
         status: {
             "description": _TITLES.get(status, "Error"),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": ref}},
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/" + schema.get(status, "Problem")},
+                    "examples": problem_examples(status, codes.get(status, ())),
+                }
+            },
         }
-        for status in statuses
+        for status in sorted({*statuses, *codes})
     }
+
+
+def problem_examples(status: int, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """An example problem document for each code, named by the code."""
+    return {code: {"summary": code, "value": example_problem(status, code)} for code in codes}
+
+
+def example_problem(status: int, code: str) -> dict[str, Any]:
+    messages = (
+        END_USER_MESSAGES.get(code)
+        or END_USER_MESSAGES[_FALLBACK_CODE_BY_STATUS.get(status, "internal-error")]
+    )
+    return {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": messages["en"],
+        "code": code,
+        "end_user_message": messages["nl"],
+    }
+
+
+def documented_codes(response: Mapping[str, Any]) -> set[str]:
+    """The problem codes an OpenAPI response documents (its examples' names)."""
+    media = response.get("content", {}).get(PROBLEM_MEDIA_TYPE, {})
+    return set(media.get("examples", {}))
+
+
+def document_generic_codes(response: dict[str, Any], status: int, *, bearer: bool) -> None:
+    """Add the codes any operation answering `status` may give to its problem response."""
+    media = response.get("content", {}).get(PROBLEM_MEDIA_TYPE)
+    if media is None:
+        return
+    generic = GENERIC_CODES.get(status, ())
+    if status == 401 and bearer:
+        generic = BEARER_CODES
+    examples = media.setdefault("examples", {})
+    for code, example in problem_examples(status, generic).items():
+        examples.setdefault(code, example)
+    if examples:
+        response["description"] = f"{_TITLES.get(status, 'Error')}: " + ", ".join(
+            f"`{code}`" for code in examples
+        )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import get_settings
 from app.api.routes.quotes import QuoteOut
+from app.api.routes.sales import SaleConflict
 from app.db import reports as db_reports
 from app.db.reports import Scope
 from app.db.tables import (
@@ -281,6 +282,8 @@ async def test_a_tariff_that_no_longer_holds_is_refused_with_price_changed(
     # showing it is audited like a quote.
     shown = problem["quote"]
     assert QuoteOut.model_validate(shown).model_dump(mode="json") == shown
+    # As the document types it: a SaleConflict whose quote is a QuoteOut.
+    assert SaleConflict.model_validate(problem).quote == QuoteOut.model_validate(shown)
     assert shown["tariffs"][0]["unit_price_cents"] == 2_975
     assert shown["tariffs"][0]["scheme_version"] == 2
     assert problem["best_tariff_id"] == shown["best_tariff_id"] != tariff_id

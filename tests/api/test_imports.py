@@ -6,9 +6,11 @@ import json
 from datetime import date
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api import examples
 from app.db.tables import pending_entitlements
 from app.domain.access import Role
 from tests.api.test_auth import assert_problem
@@ -250,3 +252,22 @@ async def test_a_status_waiting_for_an_insz_is_applied_when_the_holder_gets_that
         await client.get(f"/v1/passholders/{holder['id']}/entitlements", headers=registry)
     ).json()["items"]
     assert [(s["type"], s["source"]) for s in statuses] == [("leefloon", "import:OCMW")]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [(CSV, examples.IMPORT_CSV), ("application/x-ndjson", examples.IMPORT_JSON_LINES)],
+)
+async def test_the_documented_example_bodies_import_without_a_rejection(
+    client: httpx.AsyncClient, session: AsyncSession, content_type: str, body: str
+) -> None:
+    region = await a_region(session)
+    registry = await bearer_for(session, Role.REGISTRY, region_id=region.id)
+    response = await client.post(
+        "/v1/imports/entitlements",
+        headers={**registry, "Content-Type": content_type},
+        content=body,
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["rows"], report["pending"], report["rejected"]) == (2, 2, 0)

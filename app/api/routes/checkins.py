@@ -11,7 +11,13 @@ from pydantic import ConfigDict, Field, model_validator
 from app.api.deps import SessionDep
 from app.api.models import RequestModel, ResponseModel
 from app.api.problems import problem_responses
-from app.api.routes.quotes import CardNumber, Desk, VoucherCode, exactly_one_bearer
+from app.api.routes.quotes import (
+    QUOTE_PROBLEMS,
+    CardNumber,
+    Desk,
+    VoucherCode,
+    exactly_one_bearer,
+)
 from app.services import checkins as service
 
 router = APIRouter(prefix="/v1", tags=["desk"])
@@ -45,13 +51,22 @@ class CheckinOut(ResponseModel):
     created_at: datetime
 
 
+# A check-in refuses a card or voucher as a quote does; it has no price to refuse.
+CHECKIN_PROBLEMS = {
+    404: QUOTE_PROBLEMS[404],
+    409: tuple(c for c in QUOTE_PROBLEMS[409] if c != "allocation-budget-exhausted"),
+    422: ("invalid-card-number",),
+}
+
+
 @router.post(
     "/checkins",
+    operation_id="createCheckin",
     status_code=201,
     response_model=CheckinOut,
     responses={
         200: {"model": CheckinOut, "description": "Already recorded today: the first visit"},
-        **problem_responses(401, 403, 404, 409, 422),
+        **problem_responses(401, 403, 404, 409, 422, codes=CHECKIN_PROBLEMS),
     },
     summary="Record a visit to a free activity (card or voucher), at most once per day",
 )

@@ -66,9 +66,10 @@ class ClientCreated(ResponseModel):
 
 @router.post(
     "",
+    operation_id="createClient",
     status_code=201,
     response_model=ClientCreated,
-    responses=problem_responses(401, 403, 409, 413, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, codes={409: ("already-exists",)}),
     summary="Create an API client (its secret is shown once)",
 )
 async def create_client(
@@ -96,6 +97,7 @@ async def create_client(
 
 @router.delete(
     "/{client_id}",
+    operation_id="revokeClient",
     status_code=204,
     responses=problem_responses(401, 403, 404),
     summary="Revoke an API client; its tokens stop working at once",
@@ -185,7 +187,10 @@ async def read_client(client_id: str, session: SessionDep, _: AdminOnly) -> Clie
     "/{client_id}",
     response_model=ClientOut,
     operation_id="updateClient",
-    responses={**problem_responses(401, 403, 404, 422), **_EXAMPLE},
+    responses={
+        **problem_responses(401, 403, 404, 422, codes={422: ("read-only-field",)}),
+        **_EXAMPLE,
+    },
     summary="Rename a client or replace its grants",
     description=(
         "`name` and `grants` (replaced as a whole; every server process uses the new grants"

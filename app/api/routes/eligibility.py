@@ -54,8 +54,9 @@ class CheckOut(ResponseModel):
 
 @router.post(
     "/check",
+    operation_id="checkEligibility",
     response_model=CheckOut,
-    responses=problem_responses(),
+    responses=problem_responses(codes={422: ("not-in-a-pass-region",)}),
     summary="Which schemes might I qualify for, and how do I apply? (anonymous)",
 )
 async def check(body: CheckIn, request: Request, session: SessionDep) -> CheckOut:

@@ -45,6 +45,7 @@ def _position(cursor: str | None) -> tuple[int, int] | None:
 
 @router.get(
     "/changes",
+    operation_id="listChanges",
     response_model=ChangePage,
     responses=problem_responses(401, 403),
     summary="Ordered change events of a region; poll again with next_cursor",
@@ -94,6 +95,7 @@ class AuditPage(ResponseModel):
 
 @router.get(
     "/audit",
+    operation_id="listAuditEvents",
     response_model=AuditPage,
     responses=problem_responses(401, 403),
     summary="Who read whose personal data, newest first",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from app.api import examples
 from app.api.deps import Authorized, SessionDep, SettingsDep, long_statements
 from app.api.models import ResponseModel, parse_reference
 from app.api.problems import problem_responses
@@ -38,8 +39,11 @@ class ImportReportOut(ResponseModel):
 
 @router.post(
     "/entitlements",
+    operation_id="importEntitlements",
     response_model=ImportReportOut,
-    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    responses=problem_responses(
+        401, 403, 404, 413, 415, 422, codes={422: ("import-unreadable", "import-too-large")}
+    ),
     summary="Grant statuses from an authoritative list, matched by INSZ",
     description=(
         "Body: CSV with a header (`insz,type,valid_from,valid_until,evidence`; `,` or `;`) "
@@ -51,8 +55,22 @@ class ImportReportOut(ResponseModel):
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "A header row naming the columns, then one row per "
+                        "status; `,` or `;` between fields, UTF-8 (a byte-order mark is fine)",
+                    },
+                    "example": examples.IMPORT_CSV,
+                },
+                "application/x-ndjson": {
+                    "schema": {
+                        "type": "string",
+                        "description": "One JSON object per line with the same keys "
+                        "(insz, type, valid_from, and optionally valid_until, evidence)",
+                    },
+                    "example": examples.IMPORT_JSON_LINES,
+                },
             },
         }
     },

@@ -10,7 +10,7 @@ from app.api.deps import SessionDep, bearer_scheme, principal_of_bearer
 from app.api.models import ResponseModel
 from app.api.problems import problem_responses
 from app.api.routes.clients import GrantOut
-from app.domain.access import Principal
+from app.domain.access import Principal, Role
 from app.services import staff as staff_service
 from app.web.common import SESSION_COOKIE
 
@@ -36,6 +36,10 @@ async def _caller(
             request.state.client_id = found.principal.client_id
             return found.principal, "staff"
     return await principal_of_bearer(request, session, authorization), "client"
+
+
+# Every grant may ask who it is (app.api.openapi documents it from this).
+_caller.__dict__["authorized_roles"] = frozenset(Role)
 
 
 @router.get(

@@ -44,8 +44,15 @@ def _invalid_request(detail: str) -> BadRequest:
 
 @router.post(
     "/token",
+    operation_id="createToken",
     response_model=TokenResponse,
-    responses=problem_responses(400, 401, 413, 429),
+    responses=problem_responses(
+        400,
+        401,
+        413,
+        429,
+        codes={400: ("invalid-token-request", "unsupported-grant-type"), 401: ("invalid-client",)},
+    ),
     summary="Get an access token (client credentials)",
 )
 async def token(

@@ -305,7 +305,10 @@ async def list_offers(
     "/offers/{offer_id}",
     response_model=OfferOut,
     operation_id="updateOffer",
-    responses={**problem_responses(401, 403, 404, 422), **_example(OFFER_EXAMPLE)},
+    responses={
+        **problem_responses(401, 403, 404, 422, codes={422: ("read-only-field",)}),
+        **_example(OFFER_EXAMPLE),
+    },
     summary="Change an offer (what GET answers may be sent back with one field edited)",
     description=(
         "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref` and"
@@ -359,9 +362,10 @@ async def archive_offer(offer_id: str, session: SessionDep, principal: Editors) 
 
 @router.post(
     "/partners/{partner_id}/offers",
+    operation_id="createOffer",
     status_code=201,
     response_model=OfferOut,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, codes={409: ("partner-archived",)}),
     summary="Add an offer with its price classes",
 )
 async def create_offer(
@@ -391,6 +395,7 @@ async def create_offer(
 
 @router.get(
     "/offers/{offer_id}",
+    operation_id="getOffer",
     response_model=OfferOut,
     responses=problem_responses(404),
     summary="One offer (public)",
@@ -425,6 +430,7 @@ class OfferPrices(ResponseModel):
 
 @router.get(
     "/offers/{offer_id}/prices",
+    operation_id="getOfferPrices",
     response_model=OfferPrices,
     responses={
         **problem_responses(404),

@@ -26,13 +26,19 @@ class Readiness(ResponseModel):
     reason: str | None
 
 
-@router.get("/health", response_model=Health, summary="Liveness: the process answers")
+@router.get(
+    "/health",
+    operation_id="getHealth",
+    response_model=Health,
+    summary="Liveness: the process answers",
+)
 async def health() -> Health:
     return Health(status="ok")
 
 
 @router.get(
     "/ready",
+    operation_id="getReadiness",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready, with the reason"}},
     summary="Readiness: database reachable and migrations at head",
@@ -64,6 +70,7 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     summary="Prometheus metrics",

@@ -100,6 +100,7 @@ class OrganisationPage(ResponseModel):
 
 @router.post(
     "/organisations",
+    operation_id="createOrganisation",
     status_code=201,
     response_model=OrganisationOut,
     responses=problem_responses(401, 403, 413, 422),
@@ -117,6 +118,7 @@ async def create_organisation(
 
 @router.get(
     "/organisations",
+    operation_id="listOrganisations",
     response_model=OrganisationPage,
     responses=problem_responses(401, 403, 422),
     summary="A region's organisations (a social worker: their own)",
@@ -144,6 +146,7 @@ async def list_organisations(
 
 @router.get(
     "/organisations/{organisation_id}",
+    operation_id="getOrganisation",
     response_model=OrganisationOut,
     responses=problem_responses(401, 403, 404),
     summary="One organisation (another region's or organisation's is not found)",
@@ -156,6 +159,7 @@ async def read_organisation(
 
 @router.patch(
     "/organisations/{organisation_id}",
+    operation_id="updateOrganisation",
     response_model=OrganisationOut,
     responses=problem_responses(401, 403, 404, 422),
     summary="Rename an organisation or change its kind",
@@ -236,9 +240,10 @@ class AllocationList(ResponseModel):
 
 @router.post(
     "/organisations/{organisation_id}/allocations",
+    operation_id="createAllocation",
     status_code=201,
     response_model=AllocationOut,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, codes={422: ("unknown-scheme",)}),
     summary="Grant an organisation a quota of tickets under one scheme for a period",
 )
 async def create_allocation(
@@ -259,6 +264,7 @@ async def create_allocation(
 
 @router.get(
     "/organisations/{organisation_id}/allocations",
+    operation_id="listAllocations",
     response_model=AllocationList,
     responses=problem_responses(401, 403, 404),
     summary="An organisation's allocations with what is left of them",
@@ -339,9 +345,10 @@ class VoucherPage(ResponseModel):
 
 @router.post(
     "/organisations/{organisation_id}/vouchers",
+    operation_id="issueVoucher",
     status_code=201,
     response_model=VoucherOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, codes={409: ("allocation-exhausted",)}),
     summary="Issue an anonymous voucher for N people from an allocation",
 )
 async def issue_voucher(
@@ -364,6 +371,7 @@ async def issue_voucher(
 
 @router.get(
     "/organisations/{organisation_id}/vouchers",
+    operation_id="listVouchers",
     response_model=VoucherPage,
     responses=problem_responses(401, 403, 404),
     summary="An organisation's vouchers",
@@ -399,8 +407,12 @@ _VOUCHER_MEDIA = {
 
 @router.get(
     "/vouchers/{code}",
+    operation_id="getVoucher",
     response_model=VoucherOut,
-    responses={200: _VOUCHER_MEDIA, **problem_responses(401, 403, 404)},
+    responses={
+        200: _VOUCHER_MEDIA,
+        **problem_responses(401, 403, 404, codes={404: ("voucher-not-found",)}),
+    },
     summary="A voucher; `Accept: image/svg+xml` or `application/pdf` prints it with a QR code",
 )
 async def read_voucher(
@@ -418,8 +430,9 @@ async def read_voucher(
 
 @router.post(
     "/vouchers/{code}/revoke",
+    operation_id="revokeVoucher",
     response_model=VoucherOut,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, codes={404: ("voucher-not-found",)}),
     summary="Revoke a voucher: its unused tickets go back to the allocation",
 )
 async def revoke_voucher(code: VoucherCode, session: SessionDep, principal: Issuers) -> VoucherOut:

@@ -124,9 +124,10 @@ _ROLES = "Roles: `admin`; `region_admin` of the partner's region."
 
 @router.post(
     "",
+    operation_id="createPartner",
     status_code=201,
     response_model=PartnerOut,
-    responses=problem_responses(401, 403, 404, 413, 422),
+    responses=problem_responses(401, 403, 404, 413, 422, codes={409: ("region-archived",)}),
     summary="Register a partner in a region",
 )
 async def create_partner(
@@ -149,6 +150,7 @@ async def create_partner(
 
 @router.get(
     "/{partner_id}",
+    operation_id="getPartner",
     response_model=PartnerOut,
     responses=problem_responses(401, 403, 404),
     summary="Get one partner",
@@ -215,7 +217,10 @@ async def list_partners(
     "/{partner_id}",
     response_model=PartnerOut,
     operation_id="updatePartner",
-    responses={**problem_responses(401, 403, 404, 422), **_example(PARTNER_EXAMPLE)},
+    responses={
+        **problem_responses(401, 403, 404, 422, codes={422: ("read-only-field",)}),
+        **_example(PARTNER_EXAMPLE),
+    },
     summary="Change a partner (what GET answers may be sent back with one field edited)",
     description=(
         "Any of `name`, `municipality_nis` (in the partner's region), `categories` and"

@@ -249,9 +249,18 @@ class EndIn(RequestModel):
 
 @router.post(
     "/passholders",
+    operation_id="createPassholder",
     status_code=201,
     response_model=PassholderOut,
-    responses=problem_responses(401, 403, 409),
+    responses=problem_responses(
+        401,
+        403,
+        409,
+        codes={
+            409: ("passholder-exists", "passholder-exists-elsewhere"),
+            422: ("municipality-ambiguous",),
+        },
+    ),
     summary="Register a passholder (registry of the home region)",
 )
 async def register_passholder(
@@ -276,8 +285,9 @@ async def register_passholder(
 
 @router.post(
     "/passholders/search",
+    operation_id="searchPassholders",
     response_model=PassholderList,
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, codes={422: ("invalid-card-number",)}),
     summary="Find passholders by card number, INSZ, or last name and birth date",
 )
 async def search_passholders(
@@ -299,6 +309,7 @@ async def search_passholders(
 
 @router.get(
     "/passholders/{passholder_id}",
+    operation_id="getPassholder",
     response_model=PassholderOut,
     responses=problem_responses(401, 403, 404),
     summary="Read a passholder (audited)",
@@ -311,8 +322,19 @@ async def get_passholder(
 
 @router.patch(
     "/passholders/{passholder_id}",
+    operation_id="updatePassholder",
     response_model=PassholderOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        422,
+        codes={
+            409: ("passholder-exists-elsewhere",),
+            422: ("move-required", "municipality-ambiguous", "read-only-field"),
+        },
+    ),
     summary="Correct a passholder's data",
     description=(
         "A new postal code or municipality must lie in the passholder's own region "
@@ -341,8 +363,19 @@ async def patch_passholder(
 
 @router.post(
     "/passholders/{passholder_id}/move",
+    operation_id="movePassholder",
     response_model=PassholderOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        422,
+        codes={
+            409: ("passholder-exists-elsewhere",),
+            422: ("not-a-move", "municipality-ambiguous"),
+        },
+    ),
     summary="Move a passholder to another region (registry of the region they leave)",
     description=(
         "The person keeps their id, cards, history and usage and from now on belongs to the "
@@ -368,9 +401,10 @@ async def move_passholder(
 
 @router.post(
     "/passholders/{passholder_id}/cards",
+    operation_id="issueCard",
     status_code=201,
     response_model=CardOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, codes={409: ("card-already-active",)}),
     summary="Issue a card",
 )
 async def issue_card(passholder_id: str, session: SessionDep, principal: Registry) -> CardOut:
@@ -379,6 +413,7 @@ async def issue_card(passholder_id: str, session: SessionDep, principal: Registr
 
 @router.get(
     "/passholders/{passholder_id}/cards",
+    operation_id="listCards",
     response_model=CardList,
     responses=problem_responses(401, 403, 404),
     summary="A passholder's cards, old ones included",
@@ -390,8 +425,15 @@ async def list_cards(passholder_id: str, session: SessionDep, principal: Registr
 
 @router.post(
     "/cards/{number}/block",
+    operation_id="blockCard",
     response_model=CardOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        codes={404: ("card-not-found",), 409: ("card-not-active",), 422: ("invalid-card-number",)},
+    ),
     summary="Block a lost, stolen or defect card",
 )
 async def block_card(
@@ -402,9 +444,20 @@ async def block_card(
 
 @router.post(
     "/cards/{number}/replace",
+    operation_id="replaceCard",
     status_code=201,
     response_model=CardOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        codes={
+            404: ("card-not-found",),
+            409: ("card-replaced", "card-not-active", "card-already-active"),
+            422: ("invalid-card-number",),
+        },
+    ),
     summary="Replace a card: the new one keeps the passholder, history and usage",
 )
 async def replace_card(number: str, session: SessionDep, principal: Registry) -> CardOut:
@@ -413,9 +466,10 @@ async def replace_card(number: str, session: SessionDep, principal: Registry) ->
 
 @router.post(
     "/passholders/{passholder_id}/entitlements",
+    operation_id="grantEntitlement",
     status_code=201,
     response_model=EntitlementOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, codes={409: ("entitlement-exists",)}),
     summary="Grant or renew a status (a renewal is a new period linked by renews_id)",
 )
 async def grant_entitlement(
@@ -436,6 +490,7 @@ async def grant_entitlement(
 
 @router.get(
     "/passholders/{passholder_id}/entitlements",
+    operation_id="listEntitlements",
     response_model=EntitlementList,
     responses=problem_responses(401, 403, 404),
     summary="A passholder's statuses with their status on a date (default: today)",
@@ -453,8 +508,9 @@ async def list_entitlements(
 
 @router.post(
     "/passholders/{passholder_id}/entitlements/{entitlement_id}/suspend",
+    operation_id="suspendEntitlement",
     response_model=EntitlementOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, codes={409: ("entitlement-ended",)}),
     summary="Suspend a status until a date",
 )
 async def suspend_entitlement(
@@ -472,8 +528,9 @@ async def suspend_entitlement(
 
 @router.post(
     "/passholders/{passholder_id}/entitlements/{entitlement_id}/end",
+    operation_id="endEntitlement",
     response_model=EntitlementOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, codes={409: ("entitlement-ended",)}),
     summary="End a status on a date",
 )
 async def end_entitlement(

@@ -16,6 +16,7 @@ from app.domain.access import Principal
 from app.domain.people import display_name
 from app.domain.pricing import NotApplicable, Tariff
 from app.domain.reasons import Reason
+from app.domain.vouchers import VoucherRefusal
 from app.services import quotes as service
 from app.services.quotes import MAX_QUANTITY, QuoteResult
 
@@ -39,6 +40,20 @@ def exactly_one_bearer(card_number: str | None, voucher_code: str | None) -> Non
     if (card_number is None) == (voucher_code is None):
         raise ValueError("give exactly one of card_number and voucher_code")
 
+
+# The problems a desk's quote may answer, by status (documented on the operation).
+QUOTE_PROBLEMS: dict[int, tuple[str, ...]] = {
+    404: ("card-not-found", "offer-not-found", "voucher-not-found"),
+    409: (
+        "card-blocked",
+        "card-replaced",
+        *(refusal.value for refusal in VoucherRefusal),
+        "allocation-budget-exhausted",
+        "offer-archived",
+        "partner-archived",
+    ),
+    422: ("invalid-card-number", "unknown-price-class"),
+}
 
 # The desk learns which tariff applies, never why: a reason that reveals a person's status
 # history is reported as plain "not eligible".
@@ -117,8 +132,9 @@ class QuoteOut(ResponseModel):
 
 @router.post(
     "/quotes",
+    operation_id="createQuote",
     response_model=QuoteOut,
-    responses=problem_responses(401, 403, 404, 409, 429),
+    responses=problem_responses(401, 403, 404, 409, 429, codes=QUOTE_PROBLEMS),
     summary="Quote: the tariffs this card holder gets for this offer",
 )
 async def quote(body: QuoteIn, request: Request, session: SessionDep, principal: Desk) -> Response:

@@ -172,9 +172,12 @@ REGION_READ_ONLY = ("id", "code", "municipalities", "created_at", "archived_at")
 
 @router.post(
     "",
+    operation_id="createRegion",
     status_code=201,
     response_model=RegionOut,
-    responses=problem_responses(401, 403, 409, 413, 422),
+    responses=problem_responses(
+        401, 403, 409, 413, 422, codes={409: ("already-exists", "municipality-taken")}
+    ),
     summary="Create a region with its municipalities",
 )
 async def create_region(
@@ -198,6 +201,7 @@ async def create_region(
 
 @router.get(
     "",
+    operation_id="listRegions",
     response_model=Page[RegionOut],
     responses=problem_responses(422),
     summary="List regions",
@@ -221,6 +225,7 @@ async def list_regions(
 
 @router.get(
     "/{region_id}",
+    operation_id="getRegion",
     response_model=RegionOut,
     responses=problem_responses(404),
     summary="Get one region",
@@ -233,7 +238,10 @@ async def get_region(region_id: str, session: SessionDep) -> RegionOut:
     "/{region_id}",
     response_model=RegionOut,
     operation_id="updateRegion",
-    responses={**problem_responses(401, 403, 404, 422), **_example(REGION_EXAMPLE)},
+    responses={
+        **problem_responses(401, 403, 404, 422, codes={422: ("read-only-field",)}),
+        **_example(REGION_EXAMPLE),
+    },
     summary="Change a region's name or settings",
     description=(
         "Any of `name`, `status_grace_days`, `default_status_end` and"

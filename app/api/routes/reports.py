@@ -99,7 +99,7 @@ def _responses(csv_description: str) -> dict[int | str, dict[str, Any]]:
                 },
             },
         },
-        **problem_responses(401, 403, 404, 406, 422),
+        **problem_responses(401, 403, 404, 406, 422, codes={406: ("not-acceptable",)}),
     }
 
 
@@ -238,6 +238,7 @@ class SettlementOut(ResponseModel):
 
 @router.get(
     "/settlement",
+    operation_id="getSettlementReport",
     response_model=SettlementOut,
     responses=_responses("payer lines, scheme totals and the total"),
     summary="Who owes what, per payer and scheme, for confirmed sales",
@@ -374,6 +375,7 @@ class ParticipationOut(ResponseModel):
 
 @router.get(
     "/participation",
+    operation_id="getParticipationReport",
     response_model=ParticipationOut,
     responses=_responses("one row per cell, then the total; suppressed figures are empty"),
     summary="Tickets, people reached and discount in a region, small cells suppressed",
@@ -447,6 +449,7 @@ class NonTakeUpOut(ResponseModel):
 
 @router.get(
     "/non-take-up",
+    operation_id="getNonTakeUpReport",
     response_model=NonTakeUpOut,
     responses=_responses("one row: the region's counts today"),
     summary="How many entitled people in a region hold no active card (counts only)",
@@ -510,6 +513,7 @@ class AllocationsOut(ResponseModel):
 
 @router.get(
     "/allocations",
+    operation_id="getAllocationReport",
     response_model=AllocationsOut,
     responses=_responses("one row per organisation and scheme, then the total"),
     summary="Per organisation and scheme: tickets allocated, issued, redeemed, expired, revoked",

@@ -24,9 +24,17 @@ from app.api.models import (
     require_to_after_from,
 )
 from app.api.openapi import REQUIRED_HEADERS
-from app.api.problems import negotiate_language, problem_responses
+from app.api.problems import Problem, negotiate_language, problem_responses
 from app.api.rate_limits import SALES, RateLimits
-from app.api.routes.quotes import CardNumber, Desk, VoucherCode, exactly_one_bearer, quote_body
+from app.api.routes.quotes import (
+    QUOTE_PROBLEMS,
+    CardNumber,
+    Desk,
+    QuoteOut,
+    VoucherCode,
+    exactly_one_bearer,
+    quote_body,
+)
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.domain.sales import SaleStatus
@@ -35,6 +43,32 @@ from app.services import sales as service
 from app.services.quotes import MAX_QUANTITY
 
 router = APIRouter(prefix="/v1/sales", tags=["desk"])
+
+# The problems a sale may answer, by status: a quote's, and the sale's own.
+SALE_PROBLEMS: dict[int, tuple[str, ...]] = {
+    400: ("idempotency-key-missing",),
+    404: QUOTE_PROBLEMS[404],
+    409: (
+        *QUOTE_PROBLEMS[409],
+        "price-changed",
+        "limit-reached",
+        "budget-exhausted",
+        "request-in-progress",
+    ),
+    422: (*QUOTE_PROBLEMS[422], "idempotency-key-reused", "too-many-companions"),
+}
+
+
+class SaleConflict(Problem):
+    """A sale's 409; `price-changed` carries the fresh quote to sell at."""
+
+    best_tariff_id: str | None = Field(
+        default=None, description="On price-changed: the fresh quote's best tariff"
+    )
+    quote: QuoteOut | None = Field(
+        default=None,
+        description="On price-changed: the fresh quote, as POST /v1/quotes answers it now",
+    )
 
 
 class SaleItemIn(RequestModel):
@@ -151,9 +185,12 @@ class SaleOut(ResponseModel):
 
 @router.post(
     "",
+    operation_id="createSale",
     status_code=201,
     response_model=SaleOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 429),
+    responses=problem_responses(
+        400, 401, 403, 404, 409, 429, codes=SALE_PROBLEMS, schema={409: "SaleConflict"}
+    ),
     summary="Register a sale: all items or none; a retry with the same key is answered once",
     # Required, as the contract says; optional in Python only so that a missing key is
     # answered 400 idempotency-key-missing (the service's words) rather than a generic 422.
@@ -213,6 +250,7 @@ async def register_sale(
 
 @router.get(
     "/{sale_id}",
+    operation_id="getSale",
     response_model=SaleOut,
     responses=problem_responses(401, 403, 404),
     summary="One of the partner's own sales (another partner's is not found)",
@@ -223,8 +261,11 @@ async def read_sale(sale_id: str, session: SessionDep, principal: Desk) -> SaleO
 
 @router.post(
     "/{sale_id}/confirm",
+    operation_id="confirmSale",
     response_model=SaleOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(
+        401, 403, 404, 409, codes={409: ("hold-expired", "sale-not-held", "sale-not-active")}
+    ),
     summary="Confirm a hold before it expires",
 )
 async def confirm_sale(sale_id: str, session: SessionDep, principal: Desk) -> SaleOut:
@@ -233,8 +274,11 @@ async def confirm_sale(sale_id: str, session: SessionDep, principal: Desk) -> Sa
 
 @router.post(
     "/{sale_id}/cancel",
+    operation_id="cancelSale",
     response_model=SaleOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(
+        401, 403, 404, 409, codes={409: ("sale-not-active", "cancellation-window-passed")}
+    ),
     summary="Cancel a sale within the partner's window; its usage and budget go back",
 )
 async def cancel_sale(sale_id: str, session: SessionDep, principal: Desk) -> SaleOut:
@@ -248,6 +292,7 @@ class SalePage(ResponseModel):
 
 @router.get(
     "",
+    operation_id="listSales",
     response_model=SalePage,
     responses=problem_responses(401, 403, 404),
     summary="The partner's own sales, newest first",

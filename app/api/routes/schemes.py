@@ -86,9 +86,12 @@ class SchemeList(ResponseModel):
 
 @router.post(
     "",
+    operation_id="createScheme",
     status_code=201,
     response_model=SchemeOut,
-    responses=problem_responses(401, 403, 409),
+    responses=problem_responses(
+        401, 403, 409, codes={409: ("already-exists",), 422: ("invalid-scheme",)}
+    ),
     summary="Create a scheme (version 1)",
 )
 async def create_scheme(body: SchemeBody, session: SessionDep, principal: Editor) -> SchemeOut:
@@ -97,8 +100,15 @@ async def create_scheme(body: SchemeBody, session: SessionDep, principal: Editor
 
 @router.put(
     "/{code}",
+    operation_id="updateScheme",
     response_model=SchemeOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        codes={409: ("scheme-version-conflict",), 422: ("invalid-scheme", "read-only-field")},
+    ),
     summary="Change a scheme: a new version; the old ones stay for the sales that used them",
 )
 async def put_scheme(
@@ -137,13 +147,19 @@ class _Envelope(BaseModel):
 _ENVELOPE_READ_ONLY = ("code", "region_id", "name", "summary", "valid_from", "valid_until")
 
 
-@router.get("", response_model=SchemeList, summary="The catalogue, in plain language")
+@router.get(
+    "",
+    operation_id="listSchemes",
+    response_model=SchemeList,
+    summary="The catalogue, in plain language",
+)
 async def list_schemes(session: SessionDep) -> SchemeList:
     return SchemeList(items=[SchemeOut.of(s) for s in await service.list_schemes(session)])
 
 
 @router.get(
     "/{code}",
+    operation_id="getScheme",
     response_model=SchemeOut,
     responses=problem_responses(404),
     summary="One scheme: its newest version, or the one asked for",

@@ -69,9 +69,10 @@ class StaffOut(ResponseModel):
 
 @router.post(
     "/partners/{partner_id}/staff",
+    operation_id="createPartnerStaff",
     status_code=201,
     response_model=StaffOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, codes={409: ("already-exists",)}),
     summary="Add a person to a partner's staff (desk or partner_admin)",
 )
 async def create_partner_staff(
@@ -94,9 +95,10 @@ async def create_partner_staff(
 
 @router.post(
     "/regions/{region_id}/staff",
+    operation_id="createRegionStaff",
     status_code=201,
     response_model=StaffOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, codes={409: ("already-exists",)}),
     summary="Add a person to a region's staff (region_admin, reporter or registry)",
 )
 async def create_region_staff(
@@ -119,6 +121,7 @@ async def create_region_staff(
 
 @router.post(
     "/staff/{staff_id}/deactivate",
+    operation_id="deactivateStaff",
     status_code=204,
     responses=problem_responses(401, 403, 404),
     summary="Deactivate a staff member: every session of theirs ends at once",
