@@ -53,6 +53,7 @@ from app.api.routes import (
     staff,
 )
 from app.db.engine import Timeouts, create_engine, create_grants_cache, create_sessionmaker
+from app.mail import Mailer
 from app.observability import RequestContextMiddleware, configure_logging
 from app.settings import Settings, get_settings
 from app.web import api_docs
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.grants_cache = grants_cache
     app.state.rate_limits = rate_limits
+    app.state.mailer = Mailer.of(settings)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.schema_at_head = False
     app.state.schema_checked_at = float("-inf")

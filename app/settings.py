@@ -157,6 +157,20 @@ class Settings(BaseSettings):
     db_lock_timeout_ms: int = Field(default=2_000, ge=10, le=3_600_000)
     db_idle_in_transaction_timeout_ms: int = Field(default=10_000, ge=100, le=3_600_000)
 
+    # Activation mails to new staff (app.mail): sent only when smtp_host is set; the
+    # link is in the creator's answer either way. smtp_security "tls" is SMTPS (port 465),
+    # "starttls" upgrades a plain connection (587), "none" is for a relay on a closed network.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_from: str = "OpenPas <noreply@openpas.invalid>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # The address people reach OpenPas at (https://pas.example.be), for links in mails;
+    # empty: the address the creating request came in on.
+    public_url: str = ""
+
     # Rate limits (app.api.rate_limits), "N/second|minute|hour|day" or "N per M minutes";
     # "" switches one off. Shared by every process through Redis when redis_url is set
     # (redis://host:port/db), else counted in each process's memory.
@@ -195,6 +209,14 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, url: str) -> str:
         if url and not url.startswith(("redis://", "rediss://", "async+redis://")):
             raise ValueError("OPENPAS_REDIS_URL must be a redis:// URL")
+        return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        url = url.strip().rstrip("/")
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError("OPENPAS_PUBLIC_URL must be an http(s):// address")
         return url
 
     @field_validator("database_url")

@@ -4,6 +4,7 @@ transaction that is rolled back, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -98,8 +99,10 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     await app.state.engine.dispose()
 
 
-@pytest.fixture
-async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+@contextlib.asynccontextmanager
+async def client_for(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of `app` whose requests work inside the test's transaction."""
+
     async def test_session() -> AsyncIterator[AsyncSession]:
         # The request's unit of work inside the test's transaction: a savepoint, released
         # when the route returns and rolled back when it raises, as the real one commits
@@ -117,6 +120,14 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.Asy
 
     app.dependency_overrides[get_session] = test_session
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app, session) as client:
         yield client
-    app.dependency_overrides.clear()

@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import EmailStr, Field
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import Name, RequestModel, ResponseModel, parse_id
-from app.api.problems import problem_responses
+from app.api.problems import negotiate_language, problem_responses
 from app.domain.access import Principal, Role
+from app.domain.mails import activation_mail
+from app.mail import Mailer
 from app.services import staff as service
 from app.services.staff import NewStaff
 
@@ -50,9 +52,13 @@ class StaffOut(ResponseModel):
         "valid for 7 days"
     )
     activation_expires_at: datetime | None
+    activation_mailed: bool = Field(
+        description="True when the link is also being mailed to the address (an SMTP "
+        "server is configured); the mail is sent after the account is saved"
+    )
 
     @classmethod
-    def of(cls, new: NewStaff, request: Request) -> StaffOut:
+    def of(cls, new: NewStaff, request: Request, *, mailed: bool) -> StaffOut:
         staff = new.staff
         return cls(
             id=staff.id,
@@ -62,9 +68,34 @@ class StaffOut(ResponseModel):
             partner_id=staff.grant.partner_id,
             region_id=staff.grant.region_id,
             created_at=staff.created_at,
-            activation_url=f"{request.base_url}activate?token={new.activation_token}",
+            activation_url=activation_url(new, request),
             activation_expires_at=staff.activation_expires_at,
+            activation_mailed=mailed,
         )
+
+
+def activation_url(new: NewStaff, request: Request) -> str:
+    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/activate?token={new.activation_token}"
+
+
+def mail_activation(new: NewStaff, request: Request, tasks: BackgroundTasks) -> bool:
+    """Mails the link when an SMTP server is configured: as a background task, which runs
+    after the answer — so after the account is committed. The creator's language, as the
+    person who adds a colleague usually shares it."""
+    mailer: Mailer | None = request.app.state.mailer
+    if mailer is None or new.staff.activation_expires_at is None:
+        return False
+    message = activation_mail(
+        name=new.staff.name,
+        email=new.staff.email,
+        role=new.staff.grant.role,
+        url=activation_url(new, request),
+        expires_at=new.staff.activation_expires_at,
+        language=negotiate_language(request.headers.get("accept-language")),
+    )
+    tasks.add_task(mailer.send, message, kind="staff_activation")
+    return True
 
 
 @router.post(
@@ -79,6 +110,7 @@ async def create_partner_staff(
     partner_id: str,
     body: PartnerStaffIn,
     request: Request,
+    tasks: BackgroundTasks,
     session: SessionDep,
     principal: PartnerStaffCreator,
 ) -> StaffOut:
@@ -90,7 +122,7 @@ async def create_partner_staff(
         role=Role(body.role),
         partner_id=str(parse_id(partner_id, "partner")),
     )
-    return StaffOut.of(new, request)
+    return StaffOut.of(new, request, mailed=mail_activation(new, request, tasks))
 
 
 @router.post(
@@ -105,6 +137,7 @@ async def create_region_staff(
     region_id: str,
     body: RegionStaffIn,
     request: Request,
+    tasks: BackgroundTasks,
     session: SessionDep,
     principal: RegionStaffCreator,
 ) -> StaffOut:
@@ -116,7 +149,7 @@ async def create_region_staff(
         role=Role(body.role),
         region_id=str(parse_id(region_id, "region")),
     )
-    return StaffOut.of(new, request)
+    return StaffOut.of(new, request, mailed=mail_activation(new, request, tasks))
 
 
 @router.post(
