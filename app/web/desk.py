@@ -1,9 +1,11 @@
-"""The web desk at /desk/: pick an offer, scan a card, sell at a tariff, print the receipt,
-cancel, and today's sales.
+"""The web desk at /desk/: pick an offer, scan a card or a voucher, sell at a tariff, print
+the receipt, cancel, and today's sales.
 
 Every step calls the API's own use cases (app.services.quotes, app.services.sales) with
 the staff member's principal: the same rules, the same checks, the same audit rows.
-A scanner types the digits and Enter, which submits the card form.
+A scanner types the digits and Enter, which submits the card form. The one field takes a
+card number or a voucher code (ticketbon): they cannot be mistaken for each other (13
+digits against 14 symbols with a check symbol), so the desk need not say which it scanned.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.clock import BRUSSELS, today_in_brussels
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Role
 from app.domain.people import display_name
+from app.domain.vouchers import MAX_PEOPLE, normalise_code, printed_code
 from app.errors import OpenPasError
 from app.services import offers as offers_service
 from app.services import quotes as quotes_service
@@ -38,6 +41,12 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 
 DESK_ROLES = frozenset({Role.DESK, Role.PARTNER_ADMIN})
 FormText = Annotated[str, Form(max_length=100)]
+Scanned = Annotated[str, Form(alias="card_number", max_length=40)]
+
+
+def _voucher_code(scanned: str) -> str | None:
+    """The voucher code the desk scanned or typed; None for anything else (a card number)."""
+    return normalise_code(scanned)
 
 
 def _choice(offer_id: str, price_class: str) -> str:
@@ -87,7 +96,9 @@ async def desk_quote(
     session: SessionDep,
     csrf: FormText,
     choice: Annotated[str, Form(alias="offer", max_length=120)],
-    card_number: Annotated[str, Form(max_length=40)],
+    card_number: Scanned,
+    # For a voucher: how many of its people buy now (a tariff is quoted for a quantity).
+    quantity: Annotated[int | None, Form(ge=1, le=MAX_PEOPLE)] = None,
 ) -> HTMLResponse:
     page, partner_id = await _desk_page(request, session)
     check_csrf(page, csrf)
@@ -96,16 +107,28 @@ async def desk_quote(
     assert page.staff is not None
     offer_id, _, price_class = choice.partition("|")
     card_number = card_number.strip()
+    voucher_code = _voucher_code(card_number)
     offers = await _offers(session, page, partner_id)
-    try:
-        result = await quotes_service.quote_for_desk(
+
+    async def quote(quantity: int) -> quotes_service.QuoteResult:
+        assert page.staff is not None
+        return await quotes_service.quote_for_desk(
             session,
             page.staff.principal,
-            card_number=card_number,
+            card_number=None if voucher_code else card_number,
+            voucher_code=voucher_code,
             offer_id=offer_id,
             price_class=price_class,
-            quantity=1,
+            quantity=quantity,
         )
+
+    try:
+        result = await quote(quantity if voucher_code and quantity else 1)
+        voucher = result.voucher
+        if voucher_code and quantity is None and voucher and voucher.tickets_left > 1:
+            # A voucher's people usually come together: first offer them all its tickets
+            # (the page lets the desk change the number).
+            result = await quote(min(voucher.tickets_left, MAX_PEOPLE))
     except OpenPasError as error:
         raise ShowProblem(
             error,
@@ -133,16 +156,19 @@ def _quote_page(
 ) -> HTMLResponse:
     quote = result.quote
     holder = result.holder
-    # The page takes card numbers only, so a quote here always has a holder.
-    assert holder is not None
+    voucher = result.voucher
     return render(
         page,
         "quote.html",
         status_code,
         choice=choice,
         card_number=card_number,
-        holder_name=display_name(holder.first_name, holder.last_name),
-        card_status=holder.card_status,
+        # A card shows whose it is; a voucher only its code and what is left on it.
+        holder_name=display_name(holder.first_name, holder.last_name) if holder else None,
+        card_status=holder.card_status if holder else None,
+        voucher_code=printed_code(voucher.facts.code) if voucher else None,
+        tickets_left=voucher.tickets_left if voucher else None,
+        quantity=result.quantity,
         offer=result.offer,
         price_class=result.price_class,
         regular_price_cents=quote.regular_price_cents,
@@ -151,6 +177,7 @@ def _quote_page(
                 "tariff_id": t.tariff_id,
                 "label": t.label.get(page.language),
                 "unit_price_cents": t.unit_price_cents,
+                "total_cents": t.unit_price_cents * result.quantity,
                 "remaining": t.remaining,
                 "best": t.tariff_id == quote.best_tariff_id,
             }
@@ -169,9 +196,12 @@ async def desk_sell(
     settings: SettingsDep,
     csrf: FormText,
     choice: Annotated[str, Form(alias="offer", max_length=120)],
-    card_number: Annotated[str, Form(max_length=40)],
+    card_number: Scanned,
     tariff_id: FormText,
     idempotency_key: Annotated[str, Form(max_length=100, pattern=r"^[\x21-\x7e]+$")],
+    # Several people on one voucher buy their tickets at once (the quantity quoted); a
+    # card sells one.
+    quantity: Annotated[int, Form(ge=1, le=MAX_PEOPLE)] = 1,
 ) -> Response:
     page, partner_id = await _desk_page(request, session)
     check_csrf(page, csrf)
@@ -180,12 +210,17 @@ async def desk_sell(
     assert page.staff is not None
     offer_id, _, price_class = choice.partition("|")
     offers = await _offers(session, page, partner_id)
-    item = {
-        "card_number": card_number,
+    voucher_code = _voucher_code(card_number)
+    if voucher_code is None:
+        quantity = 1
+    item: dict[str, object] = {
+        ("voucher_code" if voucher_code else "card_number"): voucher_code or card_number,
         "offer_id": offer_id,
         "price_class": price_class,
         "tariff_id": tariff_id,
     }
+    if quantity != 1:
+        item["quantity"] = quantity
     try:
         sale = await sales_service.register_sale(
             session,
@@ -197,11 +232,12 @@ async def desk_sell(
             request=sales_service.SaleRequest(
                 items=(
                     sales_service.SaleItemRequest(
-                        card_number=card_number,
+                        card_number=None if voucher_code else card_number,
+                        voucher_code=voucher_code,
                         offer_id=offer_id,
                         price_class=price_class,
                         tariff_id=tariff_id,
-                        quantity=1,
+                        quantity=quantity,
                     ),
                 ),
                 hold=False,

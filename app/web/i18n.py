@@ -54,9 +54,26 @@ TEXTS: Final[Mapping[str, Mapping[Lang, str]]] = {
     "signed_in_as": {"nl": "Aangemeld als", "fr": "Connecté en tant que", "en": "Signed in as"},
     "offer": {"nl": "Aanbod", "fr": "Offre", "en": "Offer"},
     "card_number": {
-        "nl": "Kaartnummer (scan of typ)",
-        "fr": "Numéro de carte (scannez ou tapez)",
-        "en": "Card number (scan or type)",
+        "nl": "Kaartnummer of ticketbon (scan of typ)",
+        "fr": "Numéro de carte ou bon (scannez ou tapez)",
+        "en": "Card number or voucher (scan or type)",
+    },
+    "card_or_voucher_hint": {
+        "nl": "13 cijfers van de kaart, of de code van de ticketbon (bv. 7K2M-Q9XD-4HRT-BW).",
+        "fr": "Les 13 chiffres de la carte, ou le code du bon (p. ex. 7K2M-Q9XD-4HRT-BW).",
+        "en": "The card's 13 digits, or the voucher's code (e.g. 7K2M-Q9XD-4HRT-BW).",
+    },
+    "voucher": {"nl": "Ticketbon", "fr": "Bon", "en": "Voucher"},
+    "people_now": {
+        "nl": "Aantal personen nu",
+        "fr": "Nombre de personnes maintenant",
+        "en": "Number of people now",
+    },
+    "update": {"nl": "Bijwerken", "fr": "Mettre à jour", "en": "Update"},
+    "tickets_on_voucher": {
+        "nl": "Tickets nog op de bon",
+        "fr": "Billets restants sur le bon",
+        "en": "Tickets left on the voucher",
     },
     "find_tariff": {"nl": "Tarief opzoeken", "fr": "Chercher le tarif", "en": "Look up tariff"},
     "no_offers": {

@@ -12,6 +12,7 @@ they must run (.ci/run installs the package).
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import uuid
@@ -204,6 +205,53 @@ def test_a_cashier_activates_logs_in_scans_sells_and_cancels(
     assert page.inner_text("h1") == "Guichet"
     page.click("a[hreflang=nl]")
     assert page.inner_text("h1") == "Balie"
+
+
+def test_a_cashier_sells_a_voucher_for_its_people_at_once(server: LiveServer, page: Page) -> None:
+    # The demo's Kortrijk welzijnsschakel; its social worker issues a voucher for three.
+    worker = token(server, "demo-organisation")
+    organisation = "e2021d25-f5e7-5188-838e-ec5adb4a7293"
+    # An allocation into next year: the play is a month ahead, maybe past this year's.
+    allocation = httpx.post(
+        f"{server.base_url}/v1/organisations/{organisation}/allocations",
+        headers=token(server, "demo-region-admin"),
+        json={
+            "scheme_code": "ARTIKEL_27_BON",
+            "valid_from": "2026-01-01",
+            "valid_until": f"{datetime.date.today().year + 1}-12-31",
+            "tickets": 10,
+        },
+    )
+    assert allocation.status_code == 201, allocation.text
+    issued = httpx.post(
+        f"{server.base_url}/v1/organisations/{organisation}/vouchers",
+        headers=worker,
+        json={"allocation_id": allocation.json()["id"], "people": 3},
+    )
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["code"]
+
+    page.goto(f"{server.base_url}/login")
+    page.fill("#email", "balie-schouwburg@demo.openpas.example")
+    page.fill("#password", "demo-balie-schouwburg-wachtwoord")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.base_url}/desk/")
+    page.select_option("#offer", f"{KERSENTUIN}|standard")
+    # The scanner reads the QR code's text into the same field as a card number.
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.base_url}/desk/quote")
+    assert page.inner_text("h1").startswith("Ticketbon"), page.inner_text("main")
+    assert page.inner_text("#tickets-left") == "3"
+    assert page.input_value("#quantity") == "3"
+    assert "3 tickets: € 3,75" in page.inner_text("button.tariff.best").replace("\xa0", " ")
+    no_serious_violations(page)
+
+    page.click("button.tariff.best")
+    page.wait_for_url(re.compile(r".*/desk/sales/[0-9a-f-]+\?offer=.*"))
+    assert page.inner_text("#to-pay").replace("\xa0", " ") == "€ 3,75"
+    seen = httpx.get(f"{server.base_url}/v1/vouchers/{code}", headers=worker).json()
+    assert (seen["status"], seen["tickets_used"]) == ("used", 3)
 
 
 def euro(cents: int) -> str:
