@@ -32,7 +32,7 @@ async def _audit_rows(session: AsyncSession, passholder_id: str) -> int:
     )
 
 
-async def test_the_statement_and_the_core_queries_agree_on_holder_statuses_usage_and_audit(
+async def test_a_quotes_read_and_a_sales_read_agree_and_only_the_quotes_is_audited(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await kortrijk_world(

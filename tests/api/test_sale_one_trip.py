@@ -20,6 +20,7 @@ from app.db.tables import (
     audit_log,
     change_events,
     idempotency_keys,
+    sale_items,
     sale_usage,
     sales,
     settlement_payer_months,
@@ -87,6 +88,13 @@ async def test_a_sale_sends_one_write_statement_after_its_reads(
     sale_id = uuid.UUID(response.json()["id"])
     assert (await count(session, sales, sales.c.id == sale_id)) == 1
     assert (await count(session, change_events, change_events.c.entity_id == str(sale_id))) == 1
+    items = sa.select(sale_items.c.id).where(sale_items.c.sale_id == sale_id)
+    assert (await count(session, sale_usage, sale_usage.c.sale_item_id.in_(items))) >= 1
+    sale_audit = sa.and_(
+        audit_log.c.passholder_id == uuid.UUID(world.passholder_id), audit_log.c.action == "sale"
+    )
+    assert (await count(session, audit_log, sale_audit)) == 1
+    assert (await count(session, idempotency_keys, idempotency_keys.c.sale_id == sale_id)) == 1
 
 
 async def test_the_change_event_and_the_audit_row_are_written_with_the_sale(
