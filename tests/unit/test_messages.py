@@ -22,7 +22,9 @@ TEMPLATE = LOCALE_DIR / "openpas.pot"
 
 def template_keys(path: Path) -> set[str]:
     with path.open("rb") as file:
-        return {message.id for message in read_po(file) if message.id}
+        return {
+            message.id for message in read_po(file) if isinstance(message.id, str) and message.id
+        }
 
 
 def placeholders(text: str) -> set[str]:
