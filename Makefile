@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test lint typecheck pytest bench lock clean
+.PHONY: run test lint typecheck pytest bench lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("OpenPas needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -47,6 +47,15 @@ bench: $(VENV)/.dev-installed
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/app.lock
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+## After adding or removing a message key in the code: extract the keys into the template
+## and add them (empty) to every catalogue, which then needs its translations (README).
+messages: $(VENV)/.app-installed
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ -k t -k translate \
+		--no-location --sort-output --project OpenPas --version 1 \
+		--copyright-holder "OpenPas contributors" -o app/locale/openpas.pot .
+	$(BIN)/pybabel update -i app/locale/openpas.pot -d app/locale -D openpas \
+		--no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -16,8 +16,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, end_user_message
+from app.domain.localized import Lang
 
-_LANGUAGE = "nl"
+_LANGUAGE: Lang = "nl"
 
 
 def problem_body() -> bytes:

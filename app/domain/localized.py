@@ -1,14 +1,22 @@
-"""Text in the languages of the pass: Dutch always, French and English when written."""
+"""Text in the languages of the pass: Dutch always, French and English when written.
+
+German is the fourth language OpenPas answers in (Belgium's German-speaking Community):
+the texts OpenPas writes itself are in German too (app/locale); texts a region or a
+partner writes (a scheme's name, a price class's label) are not, and show in Dutch.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from app.domain.validation import Problems, pointer, read_object, read_text
 
-Lang = Literal["nl", "fr", "en"]
+Lang = Literal["nl", "fr", "en", "de"]
+# In the order a language switch shows them; Dutch first: the pass's language, the one a
+# text is always written in, and what a missing translation falls back to.
+LANGUAGES: Final[tuple[Lang, ...]] = ("nl", "fr", "en", "de")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +26,8 @@ class LocalizedText:
     en: str | None = None
 
     def get(self, lang: Lang) -> str:
-        """The text in `lang`, or the Dutch text when it was not translated."""
+        """The text in `lang`, or the Dutch text when it was not translated (German always:
+        texts written by people are in Dutch, French and English)."""
         if lang == "fr" and self.fr is not None:
             return self.fr
         if lang == "en" and self.en is not None:

@@ -1,7 +1,8 @@
 """The mails OpenPas sends to people, in their language: the activation of a staff account.
 
 A mail names what the account is for and carries its one-time link; it never carries a
-password or anything about passholders.
+password or anything about passholders. Its words are messages `mail.*` in the catalogues
+(app.domain.messages), handed in as the recipient's `Texts`.
 """
 
 from __future__ import annotations
@@ -14,64 +15,16 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from app.domain.access import Role
-from app.domain.localized import Lang
+from app.domain.messages import N_, Texts
 
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 
-_ROLES: Final[Mapping[Role, Mapping[Lang, str]]] = {
-    Role.DESK: {"nl": "de balie", "fr": "le guichet", "en": "the desk"},
-    Role.PARTNER_ADMIN: {
-        "nl": "het beheer van een partner",
-        "fr": "la gestion d'un partenaire",
-        "en": "managing a partner",
-    },
-    Role.REGION_ADMIN: {
-        "nl": "het beheer van een regio",
-        "fr": "la gestion d'une région",
-        "en": "managing a region",
-    },
-    Role.REPORTER: {"nl": "de cijfers", "fr": "les chiffres", "en": "the figures"},
-    Role.REGISTRY: {"nl": "het register", "fr": "le registre", "en": "the registry"},
-}
-
-_SUBJECT: Final[Mapping[Lang, str]] = {
-    "nl": "Activeer je OpenPas-account",
-    "fr": "Activez votre compte OpenPas",
-    "en": "Activate your OpenPas account",
-}
-
-_BODY: Final[Mapping[Lang, str]] = {
-    "nl": (
-        "Dag {name},\n\n"
-        "Er is een OpenPas-account voor je gemaakt voor {role}.\n"
-        "Kies je wachtwoord via deze link, die één keer werkt, tot {until}:\n\n"
-        "{url}\n\n"
-        "Verwachtte je deze mail niet? Dan mag je hem negeren: zonder wachtwoord kan "
-        "niemand het account gebruiken.\n"
-    ),
-    "fr": (
-        "Bonjour {name},\n\n"
-        "Un compte OpenPas a été créé pour vous pour {role}.\n"
-        "Choisissez votre mot de passe avec ce lien, valable une seule fois, jusqu'au "
-        "{until} :\n\n"
-        "{url}\n\n"
-        "Vous n'attendiez pas ce message ? Vous pouvez l'ignorer : sans mot de passe, "
-        "personne ne peut utiliser le compte.\n"
-    ),
-    "en": (
-        "Hello {name},\n\n"
-        "An OpenPas account has been created for you for {role}.\n"
-        "Choose your password with this link, which works once, until {until}:\n\n"
-        "{url}\n\n"
-        "Not expecting this mail? You may ignore it: without a password nobody can use "
-        "the account.\n"
-    ),
-}
-
-_UNTIL: Final[Mapping[Lang, str]] = {
-    "nl": "%d/%m/%Y om %H:%M",
-    "fr": "%d/%m/%Y à %H:%M",
-    "en": "%d/%m/%Y at %H:%M",
+_ROLES: Final[Mapping[Role, str]] = {
+    Role.DESK: N_("mail.role.desk"),
+    Role.PARTNER_ADMIN: N_("mail.role.partner_admin"),
+    Role.REGION_ADMIN: N_("mail.role.region_admin"),
+    Role.REPORTER: N_("mail.role.reporter"),
+    Role.REGISTRY: N_("mail.role.registry"),
 }
 
 
@@ -82,24 +35,30 @@ def activation_mail(
     role: Role,
     url: str,
     expires_at: datetime,
-    language: Lang,
+    t: Texts,
 ) -> EmailMessage:
     """The mail that invites a new staff member to choose a password (the sender is set by
     whoever sends it)."""
     # One line of words: a name is never a way to add a header (the API refuses control
     # characters already; a name from elsewhere is flattened, not trusted).
     name = " ".join(name.split())
+    until = expires_at.astimezone(BRUSSELS)
     message = EmailMessage()
     message["To"] = Address(display_name=name, addr_spec=email)
-    message["Subject"] = _SUBJECT[language]
+    message["Subject"] = t("mail.activation.subject")
     message.set_content(
-        _BODY[language].format(
+        t(
+            "mail.activation.body",
             name=name,
-            role=_ROLES[role][language],
-            until=expires_at.astimezone(BRUSSELS).strftime(_UNTIL[language]),
+            role=t(_ROLES[role]),
+            until=t(
+                "mail.activation.until",
+                date=until.strftime("%d/%m/%Y"),
+                time=until.strftime("%H:%M"),
+            ),
             url=url,
         )
     )
     # After set_content, which replaces every Content-* header.
-    message["Content-Language"] = language
+    message["Content-Language"] = t.language
     return message

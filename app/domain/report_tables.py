@@ -1,6 +1,6 @@
 """Reports as tables for people: the rows a spreadsheet shows, with names beside the ids,
-headers and payer labels in Dutch, French or English, and the rules of Belgian
-spreadsheets.
+headers and payer labels in Dutch, French, English or German (messages `report.*` in the
+catalogues, app/locale), and the rules of Belgian spreadsheets.
 
 One table per report, built from the report the API answers as JSON, so a file always
 holds the JSON's figures. `app.spreadsheets` writes a table as CSV or XLSX; this module
@@ -24,6 +24,7 @@ from typing import Final, Literal
 
 from app.domain.funding import HOME_MUNICIPALITY, ORGANISATION, PARTNER, SCHEME_OWNER
 from app.domain.localized import Lang, LocalizedText
+from app.domain.messages import N_, Texts
 from app.domain.reports import (
     Figures,
     NonTakeUp,
@@ -99,12 +100,13 @@ _CSV_STYLES: Final[Mapping[Lang, CsvStyle]] = {
     "nl": CsvStyle(separator=";", decimal=","),
     "fr": CsvStyle(separator=";", decimal=","),
     "en": CsvStyle(separator=",", decimal="."),
+    "de": CsvStyle(separator=";", decimal=","),
 }
 
 
 def csv_style(language: Lang) -> CsvStyle:
-    """Belgian Excel splits a CSV on `;` and reads `238,00` as a number in Dutch and
-    French; an English one expects `,` and `238.00`."""
+    """Belgian Excel splits a CSV on `;` and reads `238,00` as a number in Dutch, French
+    and German; an English one expects `,` and `238.00`."""
     return _CSV_STYLES[language]
 
 
@@ -150,96 +152,53 @@ def csv_cell(value: object, kind: CellKind, style: CsvStyle) -> str:
 
 
 # --- labels -----------------------------------------------------------------------------------
+# Titles, headers and labels are messages `report.*` in the catalogues (app/locale).
 
-_TITLES: Final[Mapping[str, Mapping[Lang, str]]] = {
-    "settlement": {"nl": "Afrekening", "fr": "Décompte", "en": "Settlement"},
-    "participation": {"nl": "Participatie", "fr": "Participation", "en": "Participation"},
-    "allocations": {"nl": "Quota", "fr": "Quotas", "en": "Allocations"},
-    "non_take_up": {"nl": "Onderbenutting", "fr": "Non-recours", "en": "Non-take-up"},
+_TITLES: Final[Mapping[str, str]] = {
+    "settlement": N_("report.title.settlement"),
+    "participation": N_("report.title.participation"),
+    "allocations": N_("report.title.allocations"),
+    "non_take_up": N_("report.title.non_take_up"),
 }
 
-_PERIOD_HEADERS: Final[Mapping[Lang, tuple[str, str]]] = {
-    "nl": ("eerste dag", "laatste dag"),
-    "fr": ("premier jour", "dernier jour"),
-    "en": ("first day", "last day"),
-}
+_PERIOD_HEADERS: Final = (N_("report.period.first_day"), N_("report.period.last_day"))
 
-_SETTLEMENT_HEADERS: Final[Mapping[Lang, tuple[str, ...]]] = {
-    "nl": (
-        "soort",
-        "kortingssysteem",
-        "naam kortingssysteem",
-        "korting betaald voor",
-        "naam kortingssysteem betaald voor",
-        "betaler",
-        "soort betaler",
-        "referentie betaler",
-        "naam betaler",
-        "tickets",
-        "normale prijs",
-        "betaald door pashouders",
-        "bedrag",
-    ),
-    "fr": (
-        "type",
-        "système de réduction",
-        "nom du système de réduction",
-        "réduction payée pour",
-        "nom du système payé",
-        "payeur",
-        "type de payeur",
-        "référence du payeur",
-        "nom du payeur",
-        "tickets",
-        "prix normal",
-        "payé par les détenteurs du pass",
-        "montant",
-    ),
-    "en": (
-        "kind",
-        "scheme",
-        "scheme name",
-        "discount paid for",
-        "name of the scheme paid for",
-        "payer",
-        "payer kind",
-        "payer reference",
-        "payer name",
-        "tickets",
-        "regular price",
-        "paid by passholders",
-        "amount",
-    ),
-}
+_SETTLEMENT_HEADERS: Final = (
+    N_("report.settlement.kind"),
+    N_("report.settlement.scheme"),
+    N_("report.settlement.scheme_name"),
+    N_("report.settlement.discount_paid_for"),
+    N_("report.settlement.name_of_the_scheme_paid_for"),
+    N_("report.settlement.payer"),
+    N_("report.settlement.payer_kind"),
+    N_("report.settlement.payer_reference"),
+    N_("report.settlement.payer_name"),
+    N_("report.settlement.tickets"),
+    N_("report.settlement.regular_price"),
+    N_("report.settlement.paid_by_passholders"),
+    N_("report.settlement.amount"),
+)
 
-_SETTLEMENT_KINDS: Final[Mapping[Lang, tuple[str, str, str]]] = {
-    "nl": ("betaler", "totaal kortingssysteem", "totaal"),
-    "fr": ("payeur", "total système de réduction", "total"),
-    "en": ("payer", "scheme total", "total"),
-}
+# What the first column of a settlement row says it is.
+_SETTLEMENT_KINDS: Final = (
+    N_("report.settlement.row.payer_line"),
+    N_("report.settlement.row.scheme_total"),
+    N_("report.settlement.row.total"),
+)
 
 # The payers of a funding key (app.domain.funding), as a coordinator calls them; any other
 # payer is a named funder (its code is its name).
-PAYER_LABELS: Final[Mapping[str, Mapping[Lang, str]]] = {
-    PARTNER: {"nl": "partner", "fr": "partenaire", "en": "partner"},
-    HOME_MUNICIPALITY: {
-        "nl": "woonplaats van de pashouder",
-        "fr": "commune de résidence du détenteur",
-        "en": "passholder's home municipality",
-    },
-    SCHEME_OWNER: {
-        "nl": "regio van het kortingssysteem",
-        "fr": "région du système de réduction",
-        "en": "region owning the scheme",
-    },
-    ORGANISATION: {"nl": "organisatie", "fr": "organisation", "en": "organisation"},
+PAYER_LABELS: Final[Mapping[str, str]] = {
+    PARTNER: N_("report.payer.partner"),
+    HOME_MUNICIPALITY: N_("report.payer.home_municipality"),
+    SCHEME_OWNER: N_("report.payer.scheme_owner"),
+    ORGANISATION: N_("report.payer.organisation"),
 }
-_FUNDER: Final[Mapping[Lang, str]] = {"nl": "financier", "fr": "financeur", "en": "funder"}
+_FUNDER: Final = N_("report.payer.funder")
 
 
-def payer_label(payer: str, language: Lang) -> str:
-    labels = PAYER_LABELS.get(payer)
-    return _FUNDER[language] if labels is None else labels[language]
+def payer_label(payer: str, t: Texts) -> str:
+    return t(PAYER_LABELS.get(payer, _FUNDER))
 
 
 def payer_name(payer: str, payer_ref: str | None, names: ReportNames) -> str | None:
@@ -258,151 +217,58 @@ def payer_name(payer: str, payer_ref: str | None, names: ReportNames) -> str | N
     return by_ref.get(payer_ref)
 
 
-_GROUP_HEADERS: Final[Mapping[Lang, Mapping[str, str]]] = {
-    "nl": {
-        "month": "maand",
-        "partner": "partner",
-        "scheme": "kortingssysteem",
-        "municipality": "gemeente",
-        "category": "categorie",
-    },
-    "fr": {
-        "month": "mois",
-        "partner": "partenaire",
-        "scheme": "système de réduction",
-        "municipality": "commune",
-        "category": "catégorie",
-    },
-    "en": {
-        "month": "month",
-        "partner": "partner",
-        "scheme": "scheme",
-        "municipality": "municipality",
-        "category": "category",
-    },
+_GROUP_HEADERS: Final[Mapping[str, str]] = {
+    "month": N_("report.participation.group.month"),
+    "partner": N_("report.participation.group.partner"),
+    "scheme": N_("report.participation.group.scheme"),
+    "municipality": N_("report.participation.group.municipality"),
+    "category": N_("report.participation.group.category"),
 }
 
-_PARTICIPATION_HEADERS: Final[Mapping[Lang, tuple[str, ...]]] = {
-    "nl": (
-        "naam",
-        "tickets",
-        "pashouders",
-        "tickets aan kansentarief",
-        "aandeel kansentarief",
-        "korting",
-        "afgeschermd",
-        "anonieme tickets (ticketbons)",
-        "bezoeken",
-    ),
-    "fr": (
-        "nom",
-        "tickets",
-        "détenteurs du pass",
-        "tickets au tarif social",
-        "part du tarif social",
-        "réduction",
-        "masqué",
-        "tickets anonymes (bons)",
-        "visites",
-    ),
-    "en": (
-        "name",
-        "tickets",
-        "passholders",
-        "social tariff tickets",
-        "social tariff share",
-        "discount",
-        "suppressed",
-        "anonymous tickets (vouchers)",
-        "visits",
-    ),
-}
+_PARTICIPATION_HEADERS: Final = (
+    N_("report.participation.name"),
+    N_("report.participation.tickets"),
+    N_("report.participation.passholders"),
+    N_("report.participation.social_tariff_tickets"),
+    N_("report.participation.social_tariff_share"),
+    N_("report.participation.discount"),
+    N_("report.participation.suppressed"),
+    N_("report.participation.anonymous_tickets_vouchers"),
+    N_("report.participation.visits"),
+)
 
-_ALLOCATION_HEADERS: Final[Mapping[Lang, tuple[str, ...]]] = {
-    "nl": (
-        "organisatie",
-        "naam",
-        "kortingssysteem",
-        "naam kortingssysteem",
-        "toegekend",
-        "uitgegeven",
-        "gebruikt",
-        "vervallen",
-        "ingetrokken",
-    ),
-    "fr": (
-        "organisation",
-        "nom",
-        "système de réduction",
-        "nom du système de réduction",
-        "attribués",
-        "émis",
-        "utilisés",
-        "expirés",
-        "annulés",
-    ),
-    "en": (
-        "organisation",
-        "name",
-        "scheme",
-        "scheme name",
-        "allocated",
-        "issued",
-        "redeemed",
-        "expired",
-        "revoked",
-    ),
-}
+_ALLOCATION_HEADERS: Final = (
+    N_("report.allocations.organisation"),
+    N_("report.allocations.name"),
+    N_("report.allocations.scheme"),
+    N_("report.allocations.scheme_name"),
+    N_("report.allocations.allocated"),
+    N_("report.allocations.issued"),
+    N_("report.allocations.redeemed"),
+    N_("report.allocations.expired"),
+    N_("report.allocations.revoked"),
+)
 
-_NON_TAKE_UP_HEADERS: Final[Mapping[Lang, tuple[str, ...]]] = {
-    "nl": (
-        "regio",
-        "naam regio",
-        "geteld op",
-        "rechthebbenden",
-        "rechthebbende pashouders",
-        "met actieve kaart",
-        "rechthebbend zonder actieve kaart",
-        "nog niet geregistreerd",
-        "onbekende groep",
-        "aandeel bereikt",
-    ),
-    "fr": (
-        "région",
-        "nom de la région",
-        "compté le",
-        "ayants droit",
-        "détenteurs ayants droit",
-        "avec une carte active",
-        "ayants droit sans carte active",
-        "pas encore enregistrés",
-        "groupe inconnu",
-        "part atteinte",
-    ),
-    "en": (
-        "region",
-        "region name",
-        "counted on",
-        "entitled",
-        "entitled passholders",
-        "with an active card",
-        "entitled without an active card",
-        "not registered yet",
-        "unknown group",
-        "take-up share",
-    ),
-}
+_NON_TAKE_UP_HEADERS: Final = (
+    N_("report.non_take_up.region"),
+    N_("report.non_take_up.region_name"),
+    N_("report.non_take_up.counted_on"),
+    N_("report.non_take_up.entitled"),
+    N_("report.non_take_up.entitled_passholders"),
+    N_("report.non_take_up.with_an_active_card"),
+    N_("report.non_take_up.entitled_without_an_active_card"),
+    N_("report.non_take_up.not_registered_yet"),
+    N_("report.non_take_up.unknown_group"),
+    N_("report.non_take_up.take_up_share"),
+)
 
-_TOTAL: Final[Mapping[Lang, str]] = {"nl": "totaal", "fr": "total", "en": "total"}
-_YES_NO: Final[Mapping[Lang, tuple[str, str]]] = {
-    "nl": ("ja", "nee"),
-    "fr": ("oui", "non"),
-    "en": ("yes", "no"),
-}
+_TOTAL: Final = N_("report.total")
+_YES_NO: Final = (N_("report.yes"), N_("report.no"))
 
 
-def _columns(headers: Sequence[str], kinds: Sequence[CellKind]) -> tuple[Column, ...]:
-    return tuple(Column(header, kind) for header, kind in zip(headers, kinds, strict=True))
+def _columns(headers: Sequence[str], kinds: Sequence[CellKind], t: Texts) -> tuple[Column, ...]:
+    """Columns with their headers (message keys) in the table's language."""
+    return tuple(Column(t(header), kind) for header, kind in zip(headers, kinds, strict=True))
 
 
 def _period_cells(period: ReportPeriod) -> tuple[date, date]:
@@ -417,10 +283,11 @@ def _totals_cells(totals: SaleTotals) -> tuple[object, ...]:
     return (totals.tickets, totals.regular_cents, totals.paid_cents, totals.discount_cents)
 
 
-def settlement_table(settlement: Settlement, names: ReportNames, language: Lang) -> ReportTable:
+def settlement_table(settlement: Settlement, names: ReportNames, t: Texts) -> ReportTable:
     """Payer lines, then one total per scheme, then the grand total; the first column says
     which, so a spreadsheet can filter on it. Every row carries the period."""
-    payer_kind, scheme_total, total = _SETTLEMENT_KINDS[language]
+    language = t.language
+    payer_kind, scheme_total, total = (t(kind) for kind in _SETTLEMENT_KINDS)
     period = _period_cells(settlement.period)
     rows: list[tuple[object, ...]] = [
         (
@@ -430,7 +297,7 @@ def settlement_table(settlement: Settlement, names: ReportNames, language: Lang)
             line.funded_scheme_code,
             names.scheme(line.funded_scheme_code, language),
             line.payer,
-            payer_label(line.payer, language),
+            payer_label(line.payer, t),
             line.payer_ref,
             payer_name(line.payer, line.payer_ref, names),
             line.tickets,
@@ -469,15 +336,15 @@ def settlement_table(settlement: Settlement, names: ReportNames, language: Lang)
     )
     return ReportTable(
         name="settlement",
-        title=_TITLES["settlement"][language],
-        columns=_columns((*_SETTLEMENT_HEADERS[language], *_PERIOD_HEADERS[language]), kinds),
+        title=t(_TITLES["settlement"]),
+        columns=_columns((*_SETTLEMENT_HEADERS, *_PERIOD_HEADERS), kinds, t),
         rows=tuple(rows),
         period=settlement.period,
     )
 
 
-def _figures_cells(figures: Figures | None, language: Lang) -> tuple[object, ...]:
-    yes, no = _YES_NO[language]
+def _figures_cells(figures: Figures | None, t: Texts) -> tuple[object, ...]:
+    yes, no = (t(word) for word in _YES_NO)
     if figures is None:
         return (None, None, None, None, None, yes, None, None)
     return (
@@ -497,9 +364,10 @@ def _month_of(key: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def participation_table(report: Participation, names: ReportNames, language: Lang) -> ReportTable:
+def participation_table(report: Participation, names: ReportNames, t: Texts) -> ReportTable:
     """One row per cell, then the total; a suppressed cell has empty figures. A month is a
     date (its first day) a spreadsheet can sort and chart."""
+    language = t.language
     by_month = report.group_by == "month"
     period = _period_cells(report.period)
 
@@ -512,12 +380,12 @@ def participation_table(report: Participation, names: ReportNames, language: Lan
         (
             _month_of(cell.key) if by_month else cell.key,
             label(cell.key, cell.label),
-            *_figures_cells(cell.figures, language),
+            *_figures_cells(cell.figures, t),
             *period,
         )
         for cell in report.cells
     ]
-    rows.append((_TOTAL[language], None, *_figures_cells(report.total, language), *period))
+    rows.append((t(_TOTAL), None, *_figures_cells(report.total, t), *period))
     kinds: tuple[CellKind, ...] = (
         "month" if by_month else "text",
         "text",
@@ -532,15 +400,11 @@ def participation_table(report: Participation, names: ReportNames, language: Lan
         "date",
         "date",
     )
-    headers = (
-        _GROUP_HEADERS[language][report.group_by],
-        *_PARTICIPATION_HEADERS[language],
-        *_PERIOD_HEADERS[language],
-    )
+    headers = (_GROUP_HEADERS[report.group_by], *_PARTICIPATION_HEADERS, *_PERIOD_HEADERS)
     return ReportTable(
         name=f"participation_{report.group_by}",
-        title=_TITLES["participation"][language],
-        columns=_columns(headers, kinds),
+        title=t(_TITLES["participation"]),
+        columns=_columns(headers, kinds, t),
         rows=tuple(rows),
         period=report.period,
     )
@@ -550,7 +414,7 @@ _ALLOCATION_FIGURES = ("allocated", "issued", "redeemed", "expired", "revoked")
 
 
 def allocations_table(
-    lines: Sequence[AllocationFigures], period: ReportPeriod, names: ReportNames, language: Lang
+    lines: Sequence[AllocationFigures], period: ReportPeriod, names: ReportNames, t: Texts
 ) -> ReportTable:
     """One row per organisation and scheme, then the total, in tickets."""
     dates = _period_cells(period)
@@ -559,7 +423,7 @@ def allocations_table(
             line.organisation_id,
             line.organisation_name,
             line.scheme_code,
-            names.scheme(line.scheme_code, language),
+            names.scheme(line.scheme_code, t.language),
             *(getattr(line, figure) for figure in _ALLOCATION_FIGURES),
             *dates,
         )
@@ -567,7 +431,7 @@ def allocations_table(
     ]
     rows.append(
         (
-            _TOTAL[language],
+            t(_TOTAL),
             None,
             None,
             None,
@@ -578,14 +442,14 @@ def allocations_table(
     kinds: tuple[CellKind, ...] = (*(("text",) * 4), *(("integer",) * 5), "date", "date")
     return ReportTable(
         name="allocations",
-        title=_TITLES["allocations"][language],
-        columns=_columns((*_ALLOCATION_HEADERS[language], *_PERIOD_HEADERS[language]), kinds),
+        title=t(_TITLES["allocations"]),
+        columns=_columns((*_ALLOCATION_HEADERS, *_PERIOD_HEADERS), kinds, t),
         rows=tuple(rows),
         period=period,
     )
 
 
-def non_take_up_table(report: NonTakeUp, region_name: str | None, language: Lang) -> ReportTable:
+def non_take_up_table(report: NonTakeUp, region_name: str | None, t: Texts) -> ReportTable:
     """One row: the region's counts on the day they were counted."""
     row = (
         report.region_id,
@@ -602,7 +466,7 @@ def non_take_up_table(report: NonTakeUp, region_name: str | None, language: Lang
     kinds: tuple[CellKind, ...] = ("text", "text", "date", *(("integer",) * 6), "share")
     return ReportTable(
         name=f"non_take_up_{report.on}",
-        title=_TITLES["non_take_up"][language],
-        columns=_columns(_NON_TAKE_UP_HEADERS[language], kinds),
+        title=t(_TITLES["non_take_up"]),
+        columns=_columns(_NON_TAKE_UP_HEADERS, kinds, t),
         rows=(row,),
     )

@@ -1,4 +1,4 @@
-"""A scheme in one plain sentence, in Dutch, French or English, generated from its data.
+"""A scheme in one plain sentence, in Dutch, French, English or German, from its data.
 
 "Met kansenstatuut in Regio Kortrijk betaal je 20 % van de prijs; 1 ticket per activiteit."
 
@@ -6,6 +6,8 @@ The public catalogue and the self-check show this sentence, so it is written for
 who may use the scheme: who qualifies, what they pay, how often. It is generated, never
 typed by hand, so it cannot drift from the rules that are applied. `region_names` maps
 region codes (and, when known, NIS codes) to names; an unknown code is shown as it is.
+Its words are messages `summary.*` in the catalogues (app/locale): each language says a
+clause, a price and a limit its own way, and the code puts them together.
 """
 
 from __future__ import annotations
@@ -29,409 +31,155 @@ from app.domain.conditions import (
     VoucherCondition,
 )
 from app.domain.limits import Limit, parse_year_starts
-from app.domain.localized import Lang
+from app.domain.messages import N_, Texts
 from app.domain.price_rules import ROUNDING_STEPS, PriceRule
 from app.domain.schemes import Companions, SchemeDefinition
 
 
 @dataclass(frozen=True, slots=True)
 class _Clause:
-    """What follows "if you" / "als je" / "si vous", and its negation."""
+    """What follows "if you" / "als je" / "si vous" / "wenn Sie", and its negation."""
 
     yes: str
     no: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Status:
-    """How a language names a status: after "with", and as a clause."""
-
-    with_: str
-    has: _Clause
-
-
-@dataclass(frozen=True, slots=True)
-class _Phrases:
-    statuses: Mapping[str, _Status]
-    region_suffix: Callable[[str], str]
-    with_: Callable[[str, str], str]  # (status or pass, price phrase)
-    if_: Callable[[str, str], str]  # (clause, price phrase)
-    card_holder_with: str
-    card_holder: _Clause
-    voucher_with: str
-    voucher: _Clause
-    age_between: Callable[[int, int], _Clause]
-    age_under: Callable[[int], _Clause]
-    age_from: Callable[[int], _Clause]
-    lives_in: Callable[[str], _Clause]
-    and_: str
-    or_: str
-    not_: Callable[[str], str]
-    money: Callable[[int], str]
-    percent: Callable[[Decimal], str]
-    pay_percent: Callable[[str], str]
-    percent_off: Callable[[str], str]
-    amount_off: Callable[[str], str]
-    pay_amount: Callable[[str], str]
-    pay_nothing: str
-    pay_regular: str
-    rounded_down: Callable[[str], str]  # after the percentage paid, or after what_you_pay
-    what_you_pay: str
-    rounded_nearest: Callable[[str], str]
-    step: Callable[[int], str]
-    max_pay: Callable[[str], str]
-    max_regular: Callable[[str], str]
-    tickets: Callable[[int], str]
-    off_budget: Callable[[str], str]
-    scopes: Mapping[str, str]
-    periods: Mapping[str, str]
-    in_total: str
-    year_from: Callable[[int, int], str]
-    companions_free: Callable[[int], str]
-    companions_pay: Callable[[int, str], str]
-    companion_share: Mapping[str, Callable[[str], str]]
-    on_top: str
-    separator: str = "; "
-
-
-def _decimal(value: Decimal, comma: bool) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",") if comma else text
-
-
-def _euros(cents: int, comma: bool) -> str:
-    text = f"{cents // 100}.{cents % 100:02d}"
-    return text.replace(".", ",") if comma else text
-
-
-_MONTHS_NL = (
-    "januari februari maart april mei juni juli augustus september oktober november december"
+# How each status is named: after "with", and as a clause and its negation.
+_STATUSES: Mapping[str, tuple[str, str, str]] = {
+    "kansenstatuut": (
+        N_("summary.status.kansenstatuut.with"),
+        N_("summary.status.kansenstatuut.yes"),
+        N_("summary.status.kansenstatuut.no"),
+    ),
+    "verhoogde_tegemoetkoming": (
+        N_("summary.status.verhoogde_tegemoetkoming.with"),
+        N_("summary.status.verhoogde_tegemoetkoming.yes"),
+        N_("summary.status.verhoogde_tegemoetkoming.no"),
+    ),
+    "leefloon": (
+        N_("summary.status.leefloon.with"),
+        N_("summary.status.leefloon.yes"),
+        N_("summary.status.leefloon.no"),
+    ),
+    "schuldbemiddeling": (
+        N_("summary.status.schuldbemiddeling.with"),
+        N_("summary.status.schuldbemiddeling.yes"),
+        N_("summary.status.schuldbemiddeling.no"),
+    ),
+    "european_disability_card": (
+        N_("summary.status.european_disability_card.with"),
+        N_("summary.status.european_disability_card.yes"),
+        N_("summary.status.european_disability_card.no"),
+    ),
+    "large_family": (
+        N_("summary.status.large_family.with"),
+        N_("summary.status.large_family.yes"),
+        N_("summary.status.large_family.no"),
+    ),
+    "article27": (
+        N_("summary.status.article27.with"),
+        N_("summary.status.article27.yes"),
+        N_("summary.status.article27.no"),
+    ),
+}
+_SCOPES: Mapping[str, str] = {
+    "offer": N_("summary.scope.offer"),
+    "partner": N_("summary.scope.partner"),
+    "category": N_("summary.scope.category"),
+}
+_PERIODS: Mapping[str, str] = {
+    "day": N_("summary.period.day"),
+    "week": N_("summary.period.week"),
+    "month": N_("summary.period.month"),
+    "quarter": N_("summary.period.quarter"),
+    "year": N_("summary.period.year"),
+}
+_MONTHS = (
+    N_("summary.month.1"),
+    N_("summary.month.2"),
+    N_("summary.month.3"),
+    N_("summary.month.4"),
+    N_("summary.month.5"),
+    N_("summary.month.6"),
+    N_("summary.month.7"),
+    N_("summary.month.8"),
+    N_("summary.month.9"),
+    N_("summary.month.10"),
+    N_("summary.month.11"),
+    N_("summary.month.12"),
 )
-_MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-_MONTHS_EN = "January February March April May June July August September October November December"
-
-_NL = _Phrases(
-    statuses={
-        "kansenstatuut": _Status(
-            "met kansenstatuut", _Clause("een kansenstatuut hebt", "geen kansenstatuut hebt")
-        ),
-        "verhoogde_tegemoetkoming": _Status(
-            "met verhoogde tegemoetkoming",
-            _Clause(
-                "recht hebt op verhoogde tegemoetkoming",
-                "geen recht hebt op verhoogde tegemoetkoming",
-            ),
-        ),
-        "leefloon": _Status(
-            "met een leefloon", _Clause("een leefloon krijgt", "geen leefloon krijgt")
-        ),
-        "schuldbemiddeling": _Status(
-            "in schuldbemiddeling",
-            _Clause("in schuldbemiddeling bent", "niet in schuldbemiddeling bent"),
-        ),
-        "european_disability_card": _Status(
-            "met een Europese gehandicaptenkaart",
-            _Clause(
-                "een Europese gehandicaptenkaart hebt", "geen Europese gehandicaptenkaart hebt"
-            ),
-        ),
-        "large_family": _Status(
-            "met een grootgezinskaart",
-            _Clause("een grootgezinskaart hebt", "geen grootgezinskaart hebt"),
-        ),
-        "article27": _Status(
-            "via Artikel 27", _Clause("via Artikel 27 komt", "niet via Artikel 27 komt")
-        ),
-    },
-    region_suffix=lambda name: f" in {name}",
-    with_=lambda who, price: f"{who} {price}",
-    if_=lambda clause, price: f"als je {clause}, {price}",
-    card_holder_with="met je pas",
-    card_holder=_Clause("een pas hebt", "geen pas hebt"),
-    voucher_with="met een ticketbon van een sociale organisatie",
-    voucher=_Clause(
-        "een ticketbon van een sociale organisatie hebt",
-        "geen ticketbon van een sociale organisatie hebt",
-    ),
-    age_between=lambda lo, hi: _Clause(
-        f"tussen {lo} en {hi} jaar oud bent", f"niet tussen {lo} en {hi} jaar oud bent"
-    ),
-    age_under=lambda n: _Clause(f"jonger bent dan {n} jaar", f"{n} jaar of ouder bent"),
-    age_from=lambda n: _Clause(f"{n} jaar of ouder bent", f"jonger bent dan {n} jaar"),
-    lives_in=lambda place: _Clause(f"in {place} woont", f"niet in {place} woont"),
-    and_=" en ",
-    or_=" of ",
-    not_=lambda clause: f"niet voldoet aan: {clause}",
-    money=lambda cents: f"€ {_euros(cents, comma=True)}",
-    percent=lambda p: f"{_decimal(p, comma=True)} %",
-    pay_percent=lambda p: f"betaal je {p} van de prijs",
-    percent_off=lambda p: f"krijg je {p} korting",
-    amount_off=lambda money: f"krijg je {money} korting",
-    pay_amount=lambda money: f"betaal je {money}",
-    pay_nothing="betaal je niets",
-    pay_regular="betaal je de gewone prijs",
-    rounded_down=lambda step: f"naar beneden afgerond op {step}",
-    rounded_nearest=lambda step: f"afgerond op {step}",
-    what_you_pay="wat je betaalt, wordt",
-    step=lambda cents: "1 euro" if cents == 100 else f"{cents} cent",
-    max_pay=lambda money: f" (je betaalt nooit meer dan {money})",
-    max_regular=lambda money: f"voor tickets tot {money}",
-    tickets=lambda n: f"{n} ticket" if n == 1 else f"{n} tickets",
-    off_budget=lambda money: f"maximaal {money} korting",
-    scopes={"offer": "per activiteit", "partner": "per organisator", "category": "per categorie"},
-    periods={
-        "day": "per dag",
-        "week": "per week",
-        "month": "per maand",
-        "quarter": "per kwartaal",
-        "year": "per jaar",
-    },
-    in_total="in totaal",
-    year_from=lambda month, day: f"vanaf {day} {_MONTHS_NL.split()[month - 1]}",
-    companions_free=lambda n: (
-        "een begeleider mag gratis mee" if n == 1 else f"maximaal {n} begeleiders mogen gratis mee"
-    ),
-    companions_pay=lambda n, price: (
-        f"een begeleider betaalt {price}" if n == 1 else f"maximaal {n} begeleiders betalen {price}"
-    ),
-    companion_share={
-        "pay_percent": lambda p: f"{p} van de prijs",
-        "percent_off": lambda p: f"{p} minder",
-        "amount_off": lambda money: f"{money} minder",
-        "fixed_price": lambda money: money,
-    },
-    on_top="bovenop andere kortingen",
-)
-
-_FR = _Phrases(
-    statuses={
-        "kansenstatuut": _Status(
-            "avec le statut d'opportunité",
-            _Clause("avez le statut d'opportunité", "n'avez pas le statut d'opportunité"),
-        ),
-        "verhoogde_tegemoetkoming": _Status(
-            "avec l'intervention majorée",
-            _Clause(
-                "bénéficiez de l'intervention majorée",
-                "ne bénéficiez pas de l'intervention majorée",
-            ),
-        ),
-        "leefloon": _Status(
-            "avec le revenu d'intégration",
-            _Clause("percevez le revenu d'intégration", "ne percevez pas le revenu d'intégration"),
-        ),
-        "schuldbemiddeling": _Status(
-            "en médiation de dettes",
-            _Clause("êtes en médiation de dettes", "n'êtes pas en médiation de dettes"),
-        ),
-        "european_disability_card": _Status(
-            "avec la carte européenne du handicap",
-            _Clause(
-                "avez la carte européenne du handicap",
-                "n'avez pas la carte européenne du handicap",
-            ),
-        ),
-        "large_family": _Status(
-            "avec une carte famille nombreuse",
-            _Clause("avez une carte famille nombreuse", "n'avez pas de carte famille nombreuse"),
-        ),
-        "article27": _Status(
-            "via Article 27", _Clause("venez via Article 27", "ne venez pas via Article 27")
-        ),
-    },
-    region_suffix=lambda name: f" ({name})",
-    with_=lambda who, price: f"{who}, {price}",
-    if_=lambda clause, price: f"si vous {clause}, {price}",
-    card_holder_with="avec votre carte",
-    card_holder=_Clause("avez une carte", "n'avez pas de carte"),
-    voucher_with="avec un bon d'une organisation sociale",
-    voucher=_Clause(
-        "avez un bon d'une organisation sociale", "n'avez pas de bon d'une organisation sociale"
-    ),
-    age_between=lambda lo, hi: _Clause(
-        f"avez entre {lo} et {hi} ans", f"n'avez pas entre {lo} et {hi} ans"
-    ),
-    age_under=lambda n: _Clause(f"avez moins de {n} ans", f"avez {n} ans ou plus"),
-    age_from=lambda n: _Clause(f"avez {n} ans ou plus", f"avez moins de {n} ans"),
-    lives_in=lambda place: _Clause(f"habitez à {place}", f"n'habitez pas à {place}"),
-    and_=" et ",
-    or_=" ou ",
-    not_=lambda clause: f"ne remplissez pas la condition : {clause}",
-    money=lambda cents: f"{_euros(cents, comma=True)} €",
-    percent=lambda p: f"{_decimal(p, comma=True)} %",
-    pay_percent=lambda p: f"vous payez {p} du prix",
-    percent_off=lambda p: f"vous bénéficiez de {p} de réduction",
-    amount_off=lambda money: f"vous bénéficiez de {money} de réduction",
-    pay_amount=lambda money: f"vous payez {money}",
-    pay_nothing="vous ne payez rien",
-    pay_regular="vous payez le prix normal",
-    rounded_down=lambda step: f"arrondi vers le bas à {step} près",
-    rounded_nearest=lambda step: f"arrondi à {step} près",
-    what_you_pay="le montant à payer est",
-    step=lambda cents: "1 euro" if cents == 100 else f"{cents} centimes",
-    max_pay=lambda money: f" (vous ne payez jamais plus de {money})",
-    max_regular=lambda money: f"pour les billets jusqu'à {money}",
-    tickets=lambda n: f"{n} billet" if n == 1 else f"{n} billets",
-    off_budget=lambda money: f"au maximum {money} de réduction",
-    scopes={"offer": "par activité", "partner": "par organisateur", "category": "par catégorie"},
-    periods={
-        "day": "par jour",
-        "week": "par semaine",
-        "month": "par mois",
-        "quarter": "par trimestre",
-        "year": "par an",
-    },
-    in_total="au total",
-    year_from=lambda month, day: (
-        f"à partir du {'1er' if day == 1 else day} {_MONTHS_FR.split()[month - 1]}"
-    ),
-    companions_free=lambda n: (
-        "un accompagnateur entre gratuitement"
-        if n == 1
-        else f"jusqu'à {n} accompagnateurs entrent gratuitement"
-    ),
-    companions_pay=lambda n, price: (
-        f"un accompagnateur paie {price}"
-        if n == 1
-        else f"jusqu'à {n} accompagnateurs paient {price}"
-    ),
-    companion_share={
-        "pay_percent": lambda p: f"{p} du prix",
-        "percent_off": lambda p: f"{p} de moins",
-        "amount_off": lambda money: f"{money} de moins",
-        "fixed_price": lambda money: money,
-    },
-    on_top="en plus des autres réductions",
-    # French typography puts a space before a semicolon.
-    separator=" ; ",
-)
-
-_EN = _Phrases(
-    statuses={
-        "kansenstatuut": _Status(
-            "with an opportunity status",
-            _Clause("have an opportunity status", "do not have an opportunity status"),
-        ),
-        "verhoogde_tegemoetkoming": _Status(
-            "with increased reimbursement",
-            _Clause("receive increased reimbursement", "do not receive increased reimbursement"),
-        ),
-        "leefloon": _Status(
-            "with a social integration income",
-            _Clause(
-                "receive a social integration income",
-                "do not receive a social integration income",
-            ),
-        ),
-        "schuldbemiddeling": _Status(
-            "in debt mediation", _Clause("are in debt mediation", "are not in debt mediation")
-        ),
-        "european_disability_card": _Status(
-            "with a European Disability Card",
-            _Clause("have a European Disability Card", "do not have a European Disability Card"),
-        ),
-        "large_family": _Status(
-            "with a large family card",
-            _Clause("have a large family card", "do not have a large family card"),
-        ),
-        "article27": _Status(
-            "through Article 27",
-            _Clause("come through Article 27", "do not come through Article 27"),
-        ),
-    },
-    region_suffix=lambda name: f" in {name}",
-    with_=lambda who, price: f"{who}, {price}",
-    if_=lambda clause, price: f"if you {clause}, {price}",
-    card_holder_with="with your pass",
-    card_holder=_Clause("have a pass", "do not have a pass"),
-    voucher_with="with a voucher from a social organisation",
-    voucher=_Clause(
-        "have a voucher from a social organisation",
-        "do not have a voucher from a social organisation",
-    ),
-    age_between=lambda lo, hi: _Clause(
-        f"are between {lo} and {hi} years old", f"are not between {lo} and {hi} years old"
-    ),
-    age_under=lambda n: _Clause(f"are under {n}", f"are {n} or older"),
-    age_from=lambda n: _Clause(f"are {n} or older", f"are under {n}"),
-    lives_in=lambda place: _Clause(f"live in {place}", f"do not live in {place}"),
-    and_=" and ",
-    or_=" or ",
-    not_=lambda clause: f"do not meet this condition: {clause}",
-    money=lambda cents: f"€{_euros(cents, comma=False)}",
-    percent=lambda p: f"{_decimal(p, comma=False)}%",
-    pay_percent=lambda p: f"you pay {p} of the price",
-    percent_off=lambda p: f"you get {p} off",
-    amount_off=lambda money: f"you get {money} off",
-    pay_amount=lambda money: f"you pay {money}",
-    pay_nothing="you pay nothing",
-    pay_regular="you pay the regular price",
-    rounded_down=lambda step: f"rounded down to {step}",
-    rounded_nearest=lambda step: f"rounded to the nearest {step}",
-    what_you_pay="what you pay is",
-    step=lambda cents: "1 euro" if cents == 100 else f"{cents} cents",
-    max_pay=lambda money: f" (you never pay more than {money})",
-    max_regular=lambda money: f"for tickets up to {money}",
-    tickets=lambda n: f"{n} ticket" if n == 1 else f"{n} tickets",
-    off_budget=lambda money: f"at most {money} off",
-    scopes={"offer": "per activity", "partner": "per organiser", "category": "per category"},
-    periods={
-        "day": "per day",
-        "week": "per week",
-        "month": "per month",
-        "quarter": "per quarter",
-        "year": "per year",
-    },
-    in_total="in total",
-    year_from=lambda month, day: f"from {day} {_MONTHS_EN.split()[month - 1]}",
-    companions_free=lambda n: (
-        "one companion goes free" if n == 1 else f"up to {n} companions go free"
-    ),
-    companions_pay=lambda n, price: (
-        f"one companion pays {price}" if n == 1 else f"up to {n} companions pay {price}"
-    ),
-    companion_share={
-        "pay_percent": lambda p: f"{p} of the price",
-        "percent_off": lambda p: f"{p} less",
-        "amount_off": lambda money: f"{money} less",
-        "fixed_price": lambda money: money,
-    },
-    on_top="on top of other reductions",
-)
-
-_PHRASES: Mapping[Lang, _Phrases] = {"nl": _NL, "fr": _FR, "en": _EN}
+# What a companion pays, by the type of its price rule (a fixed price is the amount itself).
+_COMPANION_SHARES: Mapping[str, str] = {
+    "pay_percent": N_("summary.companion_share.pay_percent"),
+    "percent_off": N_("summary.companion_share.percent_off"),
+    "amount_off": N_("summary.companion_share.amount_off"),
+}
+_COMPANION_PRICED = frozenset({*_COMPANION_SHARES, "fixed_price"})
 
 
-def describe(scheme: SchemeDefinition, lang: Lang, region_names: Mapping[str, str]) -> str:
-    words = _PHRASES[lang]
+def _status(type_: str, t: Texts) -> tuple[str, _Clause]:
+    with_, yes, no = _STATUSES[type_]
+    return t(with_), _Clause(t(yes), t(no))
 
+
+def _number(text: str, t: Texts) -> str:
+    return text.replace(".", t("summary.decimal_mark"))
+
+
+def _money(cents: int, t: Texts) -> str:
+    return t("summary.money", amount=_number(f"{cents // 100}.{cents % 100:02d}", t))
+
+
+def _percent(value: Decimal, t: Texts) -> str:
+    return t("summary.percent", number=_number(f"{value.normalize():f}", t))
+
+
+def _step(cents: int, t: Texts) -> str:
+    return t("summary.step.euro") if cents == 100 else t("summary.step.cents", cents=cents)
+
+
+def _age_under(age: int, t: Texts) -> _Clause:
+    return _Clause(t("summary.age_under", age=age), t("summary.age_or_older", age=age))
+
+
+def _age_from(age: int, t: Texts) -> _Clause:
+    return _Clause(t("summary.age_or_older", age=age), t("summary.age_under", age=age))
+
+
+def _year_from(month: int, day: int, t: Texts) -> str:
+    shown = t("summary.first_day") if day == 1 else str(day)
+    return t("summary.year_from", day=shown, month=t(_MONTHS[month - 1]))
+
+
+def describe(scheme: SchemeDefinition, t: Texts, region_names: Mapping[str, str]) -> str:
     def place(code: str) -> str:
         return region_names.get(code, code)
 
-    price, remark = _price(scheme.price, words)
+    price, remark = _price(scheme.price, t)
     condition = scheme.eligibility
     if isinstance(condition, CardHolderCondition):
-        sentence = words.with_(words.card_holder_with, price)
+        sentence = t("summary.with", who=t("summary.card_holder.with"), price=price)
     elif isinstance(condition, VoucherCondition):
-        sentence = words.with_(words.voucher_with, price)
+        sentence = t("summary.with", who=t("summary.voucher.with"), price=price)
     elif isinstance(condition, HasEntitlement):
         region = _entitlement_region(condition, scheme.owner_region)
-        status = words.statuses[condition.type].with_
-        suffix = "" if region is None else words.region_suffix(place(region))
-        sentence = words.with_(status + suffix, price)
+        status = _status(condition.type, t)[0]
+        suffix = "" if region is None else t("summary.region_suffix", name=place(region))
+        sentence = t("summary.with", who=status + suffix, price=price)
     else:
-        clause = _clause(condition, words, scheme.owner_region, place).yes
-        sentence = words.if_(clause, price)
+        clause = _clause(condition, t, scheme.owner_region, place).yes
+        sentence = t("summary.if", clause=clause, price=price)
 
     segments = [sentence] if remark is None else [sentence, remark]
     if scheme.applies_to.max_regular_price_cents is not None:
-        segments.append(words.max_regular(words.money(scheme.applies_to.max_regular_price_cents)))
-    segments += [_limit(limit, words) for limit in scheme.limits]
+        limit = _money(scheme.applies_to.max_regular_price_cents, t)
+        segments.append(t("summary.max_regular", amount=limit))
+    segments += [_limit(limit, t) for limit in scheme.limits]
     if scheme.companions is not None:
-        segments.append(_companions(scheme.companions, words))
+        segments.append(_companions(scheme.companions, t))
     if scheme.stacking == "on_top":
-        segments.append(words.on_top)
-    text = words.separator.join(segments)
+        segments.append(t("summary.on_top"))
+    text = t("summary.separator").join(segments)
     return text[0].upper() + text[1:] + "."
 
 
@@ -445,39 +193,46 @@ def _entitlement_region(condition: HasEntitlement, owner_region: str | None) -> 
 
 def _clause(
     condition: Condition,
-    words: _Phrases,
+    t: Texts,
     owner_region: str | None,
     place: Callable[[str], str],
 ) -> _Clause:
     match condition:
         case AllOf(children) | AnyOf(children):
-            joiner = words.and_ if isinstance(condition, AllOf) else words.or_
-            text = _join([_clause(c, words, owner_region, place).yes for c in children], joiner)
-            return _Clause(text, words.not_(text))
+            joiner = t("summary.and") if isinstance(condition, AllOf) else t("summary.or")
+            text = _join([_clause(c, t, owner_region, place).yes for c in children], joiner)
+            return _Clause(text, t("summary.not", clause=text))
         case Not(inner):
-            clause = _clause(inner, words, owner_region, place)
+            clause = _clause(inner, t, owner_region, place)
             return _Clause(clause.no, clause.yes)
         case HasEntitlement(type_, _):
             region = _entitlement_region(condition, owner_region)
-            has = words.statuses[type_].has
+            has = _status(type_, t)[1]
             if region is None:
                 return has
-            suffix = words.region_suffix(place(region))
+            suffix = t("summary.region_suffix", name=place(region))
             return _Clause(has.yes + suffix, has.no + suffix)
         case AgeBetween(low, high):
             if low is not None and high is not None:
-                return words.age_between(low, high)
+                return _Clause(
+                    t("summary.age_between.yes", low=low, high=high),
+                    t("summary.age_between.no", low=low, high=high),
+                )
             if high is not None:
-                return words.age_under(high + 1)
-            return words.age_from(low or 0)
+                return _age_under(high + 1, t)
+            return _age_from(low or 0, t)
         case ResidentOfRegion(region):
-            return words.lives_in(place(region))
+            return _lives_in(place(region), t)
         case ResidentOfMunicipalities(nis_codes):
-            return words.lives_in(_join([place(code) for code in nis_codes], words.or_))
+            return _lives_in(_join([place(code) for code in nis_codes], t("summary.or")), t)
         case CardHolderCondition():
-            return words.card_holder
+            return _Clause(t("summary.card_holder.yes"), t("summary.card_holder.no"))
         case VoucherCondition():
-            return words.voucher
+            return _Clause(t("summary.voucher.yes"), t("summary.voucher.no"))
+
+
+def _lives_in(place: str, t: Texts) -> _Clause:
+    return _Clause(t("summary.lives_in.yes", place=place), t("summary.lives_in.no", place=place))
 
 
 def _join(items: Sequence[str], last_joiner: str) -> str:
@@ -486,63 +241,79 @@ def _join(items: Sequence[str], last_joiner: str) -> str:
     return ", ".join(items[:-1]) + last_joiner + items[-1]
 
 
-def _price(rule: PriceRule, words: _Phrases) -> tuple[str, str | None]:
+def _price(rule: PriceRule, t: Texts) -> tuple[str, str | None]:
     """What the holder pays, and a separate remark on rounding when it needs one."""
     percent = rule.percent if rule.percent is not None else Decimal(0)
     share_paid = {"pay_percent": percent, "percent_off": 100 - percent}.get(rule.type)
     if rule.type == "free" or share_paid == 0:
-        return words.pay_nothing, None
+        return t("summary.pay_nothing"), None
     if share_paid == 100 and rule.max_pay_cents is None and rule.rounding == "none":
-        return words.pay_regular, None
-    amount = words.money(rule.amount_cents or 0)
+        return t("summary.pay_regular"), None
+    amount = _money(rule.amount_cents or 0, t)
     match rule.type:
         case "pay_percent":
-            text = words.pay_percent(words.percent(percent))
+            text = t("summary.pay_percent", percent=_percent(percent, t))
         case "percent_off":
-            text = words.percent_off(words.percent(percent))
+            text = t("summary.percent_off", percent=_percent(percent, t))
         case "amount_off":
-            text = words.amount_off(amount)
+            text = t("summary.amount_off", amount=amount)
         case _:
-            text = words.pay_amount(amount)
+            text = t("summary.pay_amount", amount=amount)
     remark = None
     if rule.rounding != "none":
         step, nearest = ROUNDING_STEPS[rule.rounding]
-        rounded = (words.rounded_nearest if nearest else words.rounded_down)(words.step(step))
+        shown = _step(step, t)
+        rounded = (
+            t("summary.rounded_nearest", step=shown)
+            if nearest
+            else t("summary.rounded_down", step=shown)
+        )
         # "you pay 20 % of the price, rounded down" reads right; "you get 20 % off, rounded
         # down" would suggest the reduction is rounded, so that case gets its own remark.
         if rule.type == "pay_percent":
             text += ", " + rounded
         else:
-            remark = f"{words.what_you_pay} {rounded}"
+            remark = t("summary.what_you_pay") + " " + rounded
     if rule.max_pay_cents is not None:
-        text += words.max_pay(words.money(rule.max_pay_cents))
+        text += t("summary.max_pay", amount=_money(rule.max_pay_cents, t))
     return text, remark
 
 
-def _limit(limit: Limit, words: _Phrases) -> str:
+def _limit(limit: Limit, t: Texts) -> str:
     if limit.count is not None:
-        text = words.tickets(limit.count)
+        count = limit.count
+        text = (
+            t("summary.tickets.one", count=count)
+            if count == 1
+            else t("summary.tickets.many", count=count)
+        )
     else:
-        text = words.off_budget(words.money(limit.discount_cents or 0))
-    scope = words.scopes.get(limit.scope)
+        text = t("summary.off_budget", amount=_money(limit.discount_cents or 0, t))
+    scope = _SCOPES.get(limit.scope)
     if scope is not None:
-        text += " " + scope
+        text += " " + t(scope)
     if limit.period != "absolute":
-        text += " " + words.periods[limit.period]
+        text += " " + t(_PERIODS[limit.period])
         if limit.year_starts is not None and limit.year_starts != "01-01":
-            text += " " + words.year_from(*parse_year_starts(limit.year_starts))
+            text += " " + _year_from(*parse_year_starts(limit.year_starts), t)
     elif scope is None:
-        text += " " + words.in_total
+        text += " " + t("summary.in_total")
     return text
 
 
-def _companions(companions: Companions, words: _Phrases) -> str:
+def _companions(companions: Companions, t: Texts) -> str:
     rule = companions.price
-    share = words.companion_share.get(rule.type)
-    if share is None or _price(rule, words)[0] == words.pay_nothing:
-        return words.companions_free(companions.max)
+    n = companions.max
+    if rule.type not in _COMPANION_PRICED or _price(rule, t)[0] == t("summary.pay_nothing"):
+        if n == 1:
+            return t("summary.companions_free.one")
+        return t("summary.companions_free.many", count=n)
     if rule.type in ("pay_percent", "percent_off"):
-        value = words.percent(rule.percent if rule.percent is not None else Decimal(0))
+        value = _percent(rule.percent if rule.percent is not None else Decimal(0), t)
     else:
-        value = words.money(rule.amount_cents or 0)
-    return words.companions_pay(companions.max, share(value))
+        value = _money(rule.amount_cents or 0, t)
+    share = _COMPANION_SHARES.get(rule.type)
+    price = value if share is None else t(share, value=value)
+    if n == 1:
+        return t("summary.companions_pay.one", price=price)
+    return t("summary.companions_pay.many", count=n, price=price)

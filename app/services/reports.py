@@ -50,6 +50,7 @@ from app.domain.reports import (
 )
 from app.domain.vouchers import AllocationFigures, allocation_figures
 from app.errors import Forbidden, NotFound, Unprocessable
+from app.i18n import texts
 from app.services.access import ensure
 
 SETTLEMENT_READERS = frozenset({Role.PARTNER_ADMIN, Role.REGION_ADMIN, Role.REPORTER})
@@ -273,7 +274,7 @@ async def settlement_sheet(
     session: AsyncSession, report: Settlement, language: Lang
 ) -> ReportTable:
     """The settlement as a table, names beside the ids and codes."""
-    return settlement_table(report, await settlement_names(session, report), language)
+    return settlement_table(report, await settlement_names(session, report), texts(language))
 
 
 async def participation_sheet(
@@ -283,7 +284,7 @@ async def participation_sheet(
     municipalities have theirs already)."""
     codes = {cell.key for cell in report.cells} if report.group_by == "scheme" else set()
     names = await db.report_names(session, scheme_codes=codes)
-    return participation_table(report, names, language)
+    return participation_table(report, names, texts(language))
 
 
 async def allocations_sheet(
@@ -293,10 +294,12 @@ async def allocations_sheet(
     language: Lang,
 ) -> ReportTable:
     names = await db.report_names(session, scheme_codes={line.scheme_code for line in lines})
-    return allocations_table(lines, period, names, language)
+    return allocations_table(lines, period, names, texts(language))
 
 
 async def non_take_up_sheet(
     session: AsyncSession, report: NonTakeUp, language: Lang
 ) -> ReportTable:
-    return non_take_up_table(report, await db.region_name(session, report.region_id), language)
+    return non_take_up_table(
+        report, await db.region_name(session, report.region_id), texts(language)
+    )

@@ -18,13 +18,14 @@ from app.db import regions as db_regions
 from app.db import schemes as db
 from app.db.regions import RegionRow
 from app.domain.access import Principal, Role, Tenant
+from app.domain.localized import LANGUAGES
 from app.domain.schemes import SchemeDefinition, SchemeValidationError, parse_scheme
 from app.domain.summary import describe
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.i18n import texts
 from app.services.access import ensure
 
 EDITORS = frozenset({Role.REGION_ADMIN})
-LANGUAGES = ("nl", "fr", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def place_names(regions: Sequence[RegionRow]) -> dict[str, str]:
 
 
 def summaries(definition: SchemeDefinition, names: Mapping[str, str]) -> dict[str, str]:
-    return {lang: describe(definition, lang, names) for lang in LANGUAGES}  # type: ignore[arg-type]
+    return {lang: describe(definition, texts(lang), names) for lang in LANGUAGES}
 
 
 def _definition(

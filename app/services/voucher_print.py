@@ -1,4 +1,4 @@
-"""A voucher printed: its QR code (segno) with its code and a few words in nl, fr or en.
+"""A voucher printed: its QR code (segno) with its code and a few words (`voucher.*`).
 
 The print carries what the desk needs and nothing more: how many people, until when, the
 code — never the organisation or who the voucher is for. SVG is segno's drawing inside a
@@ -18,6 +18,7 @@ import segno
 
 from app.domain.localized import Lang as Language
 from app.domain.vouchers import printed_code
+from app.i18n import texts
 
 Kind = Literal["svg", "pdf"]
 _MEDIA: dict[Kind, str] = {"svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -56,22 +57,16 @@ class Printable:
 def lines(voucher: Printable, language: Language) -> tuple[str, str, str]:
     day = voucher.valid_until
     n = voucher.people
-    if language == "fr":
-        return (
-            f"Bon d'entrée – {n} personne{'s' if n > 1 else ''}",
-            f"Valable jusqu'au {day.day:02d}/{day.month:02d}/{day.year}",
-            "Présentez ce bon à la caisse.",
-        )
-    if language == "en":
-        return (
-            f"Ticket voucher – {n} {'people' if n > 1 else 'person'}",
-            f"Valid until {day.isoformat()}",
-            "Show this voucher at the desk.",
-        )
+    t = texts(language)
     return (
-        f"Ticketbon – {n} perso{'nen' if n > 1 else 'on'}",
-        f"Geldig tot {day.day:02d}/{day.month:02d}/{day.year}",
-        "Toon deze bon aan de kassa.",
+        t("voucher.title.many", people=n) if n > 1 else t("voucher.title.one", people=n),
+        t(
+            "voucher.valid_until",
+            day=f"{day.day:02d}",
+            month=f"{day.month:02d}",
+            year=f"{day.year:04d}",
+        ),
+        t("voucher.hint"),
     )
 
 
@@ -107,7 +102,7 @@ def _svg(qr: segno.QRCode, voucher: Printable, language: Language) -> bytes:
 
 
 def _pdf_text(text: str) -> str:
-    # Helvetica with WinAnsiEncoding: Latin-1 covers nl, fr and en; the en dash is 0x96.
+    # Helvetica with WinAnsiEncoding: Latin-1 covers nl, fr, en and de; the en dash is 0x96.
     raw = text.replace("–", "\x96").encode("cp1252", errors="replace").decode("latin-1")
     return raw.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 

@@ -11,6 +11,7 @@ from app.api.deps import SessionDep
 from app.domain.access import Role
 from app.domain.staff import SESSION_ABSOLUTE
 from app.errors import OpenPasError
+from app.i18n import translate
 from app.services import staff as service
 from app.web.common import (
     LANGUAGE_COOKIE,
@@ -28,7 +29,7 @@ from app.web.common import (
     secure_cookies,
     staff_page,
 )
-from app.web.i18n import LANGUAGES, text
+from app.web.i18n import LANGUAGES, NOTICES
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,7 +72,8 @@ async def login_page(
     next_: Annotated[str | None, Query(alias="next", max_length=300)] = None,
     notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    message = text(notice, language_of(request)) if notice in {"activated", "logged_out"} else None
+    key = NOTICES.get(notice or "")
+    message = translate(key, language_of(request)) if key else None
     return _form_page(request, "login.html", next=local_path(next_, ""), notice=message)
 
 
@@ -170,7 +172,7 @@ async def activate(
                 422,
                 token=token,
                 member=member,
-                error=text("passwords_differ", language),
+                error=translate("web.passwords_differ", language),
             )
         await service.activate(session, token=token, password=password)
     except OpenPasError as error:

@@ -23,10 +23,11 @@ from app.api.problems import end_user_message, negotiate_language
 from app.clock import BRUSSELS
 from app.domain.localized import Lang
 from app.errors import OpenPasError
+from app.i18n import translate
 from app.services import staff as staff_service
 from app.services.staff import StaffSession
 from app.settings import Settings
-from app.web.i18n import LANGUAGE_NAMES, LANGUAGES, text
+from app.web.i18n import LANGUAGE_NAMES, LANGUAGES
 
 SESSION_COOKIE = "openpas_session"
 PRE_CSRF_COOKIE = "openpas_form"
@@ -36,7 +37,7 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")
 
 
 def money(cents: int, language: Lang) -> str:
-    """€ 23,80 (nl, fr) or €23.80 (en); integer cents, no float on the way."""
+    """€ 23,80 (nl, fr, de) or €23.80 (en); integer cents, no float on the way."""
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     if language == "en":
@@ -48,7 +49,7 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone(BRUSSELS).strftime("%H:%M") if moment else ""
 
 
-templates.env.globals.update(t=text, money=money, local_time=local_time)
+templates.env.globals.update(t=translate, money=money, local_time=local_time)
 
 
 def language_of(request: Request) -> Lang:

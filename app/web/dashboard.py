@@ -24,13 +24,14 @@ from app.api.deps import SessionDep
 from app.clock import today_in_brussels
 from app.domain.access import Role
 from app.domain.localized import Lang
+from app.domain.messages import N_
 from app.domain.report_tables import payer_label, payer_name
 from app.domain.reports import GroupBy, Participation, ReportPeriod
 from app.errors import OpenPasError
+from app.i18n import texts, translate
 from app.services import reports as service
 from app.spreadsheets import FileFormat
 from app.web.common import Page, ShowProblem, problem_message, render, staff_page
-from app.web.i18n import text
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -96,17 +97,17 @@ def month_chart(report: Participation, language: Lang) -> str:
         legend_at_bottom=True,
         print_values=False,
         show_y_guides=True,
-        title=text("participation_by_month", language),
-        no_data_text=text("no_lines", language),
+        title=translate("web.participation_by_month", language),
+        no_data_text=translate("web.no_lines", language),
         explicit_size=False,
     )
     chart.x_labels = [cell.key for cell in report.cells]
     chart.add(
-        text("passholders", language),
+        translate("web.passholders", language),
         [cell.figures.passholders if cell.figures else None for cell in report.cells],
     )
     chart.add(
-        text("tickets", language),
+        translate("web.tickets", language),
         [cell.figures.tickets if cell.figures else None for cell in report.cells],
     )
     svg: str = chart.render(is_unicode=True)
@@ -166,7 +167,7 @@ async def dashboard(
     page = await staff_page(request, session)
     tenant = _tenant(page)
     if tenant is None:
-        return render(page, "message.html", 403, error_key="not_for_you")
+        return render(page, "message.html", 403, error_key=N_("web.not_for_you"))
     period = _period(from_month, to_month)
     try:
         figures = await _reports(session, page, tenant, period)
@@ -185,7 +186,7 @@ async def dashboard(
         non_take_up=figures["non_take_up"],
         settlement=figures["settlement"],
         names=figures["names"],
-        payer_label=payer_label,
+        payer_label=lambda payer, language: payer_label(payer, texts(language)),
         payer_name=payer_name,
     )
 
@@ -206,7 +207,7 @@ async def _download(
     page = await staff_page(request, session)
     tenant = _tenant(page)
     if tenant is None:
-        return render(page, "message.html", 403, error_key="not_for_you")
+        return render(page, "message.html", 403, error_key=N_("web.not_for_you"))
     assert page.staff is not None
     principal = page.staff.principal
     period = _period(from_month, to_month)

@@ -234,9 +234,9 @@ def test_each_code_has_an_example_problem_under_its_status(document: dict[str, A
         "type": "https://openpas.example/problems/limit-reached",
         "title": "Conflict",
         "status": 409,
-        "detail": END_USER_MESSAGES["limit-reached"]["en"],
+        "detail": "All tickets at this rate have already been used with this card.",
         "code": "limit-reached",
-        "end_user_message": END_USER_MESSAGES["limit-reached"]["nl"],
+        "end_user_message": "Met deze kaart zijn alle tickets aan dit tarief al gebruikt.",
     }
     assert "`limit-reached`" in sale["409"]["description"]
     bad = sale["400"]["content"]["application/problem+json"]["examples"]

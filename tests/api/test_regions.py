@@ -140,3 +140,17 @@ async def test_an_unknown_region_id_is_not_found_in_the_callers_language(
     body = assert_problem(response, 404, "not-found")
     assert body["end_user_message"] == "We cannot find this."
     assert response.headers["content-language"] == "en"
+
+
+async def test_a_german_speaking_caller_gets_the_problem_in_german(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/v1/regions/8d3c7a42-0000-4000-8000-000000000000",
+        headers={"Accept-Language": "de-BE,de;q=0.9,fr;q=0.5"},
+    )
+    body = assert_problem(response, 404, "not-found")
+    assert body["end_user_message"] == "Wir finden dies nicht."
+    # The title stays the developer's English, as in every language.
+    assert body["title"] == "Not found"
+    assert response.headers["content-language"] == "de"

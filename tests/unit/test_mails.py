@@ -11,6 +11,7 @@ import pytest
 from app.domain.access import Role
 from app.domain.localized import Lang
 from app.domain.mails import activation_mail
+from app.i18n import texts
 
 STAFF_ROLES = (Role.DESK, Role.PARTNER_ADMIN, Role.REGION_ADMIN, Role.REPORTER, Role.REGISTRY)
 URL = "https://pas.example.be/activate?token=abc-DEF_123"
@@ -25,7 +26,7 @@ def test_every_language_and_role_has_a_whole_mail(language: Lang, role: Role) ->
         role=role,
         url=URL,
         expires_at=datetime(2026, 12, 11, 23, 30, tzinfo=UTC),
-        language=language,
+        t=texts(language),
     )
     body = message.get_content()
     assert URL in body.splitlines()
@@ -46,7 +47,7 @@ def test_a_name_cannot_add_headers() -> None:
         role=Role.DESK,
         url=URL,
         expires_at=datetime(2026, 12, 11, tzinfo=UTC),
-        language="nl",
+        t=texts("nl"),
     )
     assert "Bcc" not in message
     assert message["To"] == '"Eve Bcc: all@example.be" <eve@example.be>'

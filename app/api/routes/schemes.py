@@ -53,6 +53,7 @@ class Summary(ResponseModel):
     nl: str
     fr: str
     en: str
+    de: str
 
 
 class SchemeOut(ResponseModel):

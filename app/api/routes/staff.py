@@ -17,6 +17,7 @@ from app.api.models import Name, RequestModel, ResponseModel, parse_id
 from app.api.problems import negotiate_language, problem_responses
 from app.domain.access import Principal, Role
 from app.domain.mails import activation_mail
+from app.i18n import texts
 from app.mail import Mailer
 from app.services import staff as service
 from app.services.staff import NewStaff
@@ -92,7 +93,7 @@ def mail_activation(new: NewStaff, request: Request, tasks: BackgroundTasks) -> 
         role=new.staff.grant.role,
         url=activation_url(new, request),
         expires_at=new.staff.activation_expires_at,
-        language=negotiate_language(request.headers.get("accept-language")),
+        t=texts(negotiate_language(request.headers.get("accept-language"))),
     )
     tasks.add_task(mailer.send, message, kind="staff_activation")
     return True

@@ -27,6 +27,7 @@ from app.domain.reports import (
     SchemeTotal,
     Settlement,
 )
+from app.i18n import texts
 from app.spreadsheets import EURO_FORMAT, to_csv, to_xlsx
 
 PERIOD = ReportPeriod(date(2026, 1, 1), date(2027, 1, 1))
@@ -51,7 +52,7 @@ def test_a_partner_named_like_a_formula_is_written_as_text() -> None:
         total=figures,
     )
 
-    table = participation_table(report, ReportNames(), "nl")
+    table = participation_table(report, ReportNames(), texts("nl"))
     labels = [row[1] for row in rows(to_csv(table, "nl"), "nl")[1:-1]]
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(table))).active
     assert sheet is not None
@@ -82,7 +83,7 @@ def _correction() -> Settlement:
 
 def test_negative_amounts_of_a_correction_stay_numbers() -> None:
     [payer, scheme, total] = rows(
-        to_csv(settlement_table(_correction(), ReportNames(), "en"), "en")
+        to_csv(settlement_table(_correction(), ReportNames(), texts("en")), "en")
     )[1:]
 
     assert payer[5:13] == ["partner", "partner", "'=cmd", "", "-1", "-10.00", "-2.00", "-4.00"]
@@ -97,8 +98,8 @@ def test_dutch_and_french_csv_use_semicolons_and_decimal_commas_with_names() -> 
     )
     settlement = _correction()
 
-    dutch = rows(to_csv(settlement_table(settlement, names, "nl"), "nl"), "nl")
-    french = rows(to_csv(settlement_table(settlement, names, "fr"), "fr"), "fr")
+    dutch = rows(to_csv(settlement_table(settlement, names, texts("nl")), "nl"), "nl")
+    french = rows(to_csv(settlement_table(settlement, names, texts("fr")), "fr"), "fr")
 
     assert dutch[1] == [
         "betaler",
@@ -120,12 +121,12 @@ def test_dutch_and_french_csv_use_semicolons_and_decimal_commas_with_names() -> 
     assert french[0][:3] == ["type", "système de réduction", "nom du système de réduction"]
     assert french[1][2] == "Tarif social"
     assert french[-1][9:13] == ["-1", "-10,00", "-2,00", "-8,00"]
-    assert payer_label("home_municipality", "fr") == "commune de résidence du détenteur"
-    assert payer_label("ARTIKEL_27_VZW", "nl") == "financier"
+    assert payer_label("home_municipality", texts("fr")) == "commune de résidence du détenteur"
+    assert payer_label("ARTIKEL_27_VZW", texts("nl")) == "financier"
 
 
 def test_an_xlsx_has_typed_money_and_date_cells() -> None:
-    table = settlement_table(_correction(), ReportNames(), "nl")
+    table = settlement_table(_correction(), ReportNames(), texts("nl"))
 
     workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(table)))
     sheet = workbook.active
