@@ -175,6 +175,21 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Cette catégorie de prix n'existe pas pour cette offre.",
         "en": "This price category does not exist for this offer.",
     },
+    "regular-price-required": {
+        "nl": "Dit aanbod heeft een open prijs. Geef de gewone prijs van het ticket mee.",
+        "fr": "Cette offre a un prix libre. Indiquez le prix normal du ticket.",
+        "en": "This offer has an open price. Please give the ticket's regular price.",
+    },
+    "regular-price-not-allowed": {
+        "nl": "Dit aanbod heeft vaste prijzen. Kies een prijscategorie zonder eigen prijs.",
+        "fr": "Cette offre a des prix fixes. Choisissez une catégorie de prix sans prix propre.",
+        "en": "This offer has fixed prices. Choose a price category without a price of your own.",
+    },
+    "regular-price-above-maximum": {
+        "nl": "Deze prijs is hoger dan de hoogste prijs die voor dit aanbod is afgesproken.",
+        "fr": "Ce prix dépasse le prix maximum convenu pour cette offre.",
+        "en": "This price is above the highest price agreed for this offer.",
+    },
     "limit-reached": {
         "nl": "Met deze kaart zijn alle tickets aan dit tarief al gebruikt.",
         "fr": "Tous les tickets à ce tarif ont déjà été utilisés avec cette carte.",

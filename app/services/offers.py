@@ -17,7 +17,13 @@ from app.db.offers import OfferRow, PriceClassRow
 from app.db.schemes import bump_generation
 from app.domain.access import Principal, Role, Tenant
 from app.domain.facts import PriceClass
-from app.domain.offers import brussels_midnight, dates_problem, nearest_first_key, on_sale
+from app.domain.offers import (
+    brussels_midnight,
+    dates_problem,
+    nearest_first_key,
+    on_sale,
+    open_price_problem,
+)
 from app.domain.pricing import Quote, price
 from app.domain.schemes import SchemeDefinition
 from app.errors import Conflict, NotFound, Unprocessable
@@ -46,6 +52,8 @@ class NewOffer:
     ends_at: datetime | None
     external_ref: str | None
     price_classes: tuple[PriceClassRow, ...]
+    open_price: bool = False
+    max_price_cents: int | None = None
 
 
 async def create_offer(
@@ -71,6 +79,7 @@ async def create_offer(
     if partner.archived_at is not None:
         raise Conflict("This partner is archived: it gets no new offers.", code="partner-archived")
     _check_dates(offer.kind, offer.starts_at, offer.ends_at)
+    _check_open_price(offer.open_price, offer.max_price_cents, offer.price_classes)
     offer_id = offer_id or uuid.uuid4()
     await db.insert_offer(
         session,
@@ -83,6 +92,8 @@ async def create_offer(
             "starts_at": offer.starts_at,
             "ends_at": offer.ends_at,
             "external_ref": offer.external_ref,
+            "open_price": offer.open_price,
+            "max_price_cents": offer.max_price_cents,
             "created_at": utcnow(),
         },
         classes=offer.price_classes,
@@ -96,6 +107,20 @@ def _check_dates(kind: str, starts_at: datetime | None, ends_at: datetime | None
         field, detail = problem
         raise Unprocessable(
             f"{field}: {detail}.", extra={"errors": [{"pointer": f"/{field}", "detail": detail}]}
+        )
+
+
+def _check_open_price(
+    open_price: bool, max_price_cents: int | None, classes: tuple[PriceClassRow, ...]
+) -> None:
+    problem = open_price_problem(
+        open_price, max_price_cents, {pc.code: pc.price_cents for pc in classes}
+    )
+    if problem is not None:
+        pointer, detail = problem
+        raise Unprocessable(
+            f"{pointer.removeprefix('/')}: {detail}.",
+            extra={"errors": [{"pointer": pointer, "detail": detail}]},
         )
 
 
@@ -220,6 +245,14 @@ async def update_offer(
         **{k: v for k, v in changes.items() if k in ("kind", "starts_at", "ends_at")},
     }
     _check_dates(merged["kind"], merged["starts_at"], merged["ends_at"])
+    if changes.get("open_price") is False and "max_price_cents" not in changes:
+        # Closing the price drops the maximum with it: a fixed-price offer has none.
+        changes = {**changes, "max_price_cents": None}
+    _check_open_price(
+        changes.get("open_price", offer.open_price),
+        changes.get("max_price_cents", offer.max_price_cents),
+        offer.price_classes if classes is None else classes,
+    )
     await db.update_offer(session, uuid.UUID(offer.id), changes, classes)
     await bump_generation(session)
     forget_offers([offer.id])

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
@@ -39,6 +39,18 @@ router = APIRouter(prefix="/v1", tags=["offers"])
 Editors = Annotated[Principal, Depends(Authorized(Role.PARTNER_ADMIN, Role.REGION_ADMIN))]
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+OPEN_PRICE = (
+    "Sold at the regular price the desk gives with each quote and sale line"
+    " (`regular_price_cents`), for partner ticketing that prices seats itself; the schemes"
+    " compute their tariffs from that price. A price class's `price_cents` is then the"
+    " price its public price list shows."
+)
+MAX_PRICE = (
+    "With `open_price` (required there, above 0; null otherwise): the highest regular price"
+    " a quote or sale line may give, so that a partner cannot raise what a scheme's funders"
+    " pay back. Price classes' prices stay within it."
+)
+MaxPrice = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS, description=MAX_PRICE)]
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
 
 
@@ -58,6 +70,8 @@ class OfferIn(RequestModel):
     external_ref: Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = (
         Field(default=None, description="e.g. an UiTdatabank event id")
     )
+    open_price: StrictBool = Field(default=False, description=OPEN_PRICE)
+    max_price_cents: MaxPrice | None = None
 
     @field_validator("price_classes")
     @classmethod
@@ -84,6 +98,8 @@ class OfferOut(ResponseModel):
     ends_at: datetime | None
     external_ref: str | None
     price_classes: list[PriceClassOut]
+    open_price: bool = Field(description=OPEN_PRICE)
+    max_price_cents: int | None = Field(description=MAX_PRICE)
     created_at: datetime
     archived_at: datetime | None = Field(
         description="When the offer was archived: it keeps its history but is not sold"
@@ -105,6 +121,8 @@ class OfferOut(ResponseModel):
                 PriceClassOut(code=pc.code, label=pc.label, price_cents=pc.price_cents)
                 for pc in row.price_classes
             ],
+            open_price=row.open_price,
+            max_price_cents=row.max_price_cents,
             created_at=row.created_at,
             archived_at=row.archived_at,
         )
@@ -121,6 +139,8 @@ OFFER_EXAMPLE = {
     "ends_at": None,
     "external_ref": None,
     "price_classes": [{"code": "standard", "label": "Standaard", "price_cents": 2200}],
+    "open_price": False,
+    "max_price_cents": None,
     "created_at": "2026-12-04T09:30:00Z",
     "archived_at": None,
 }
@@ -145,6 +165,8 @@ class OfferPatch(RequestModel):
     external_ref: Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = (
         None
     )
+    open_price: StrictBool | None = Field(default=None, description=OPEN_PRICE)
+    max_price_cents: MaxPrice | None = None
     id: ReadOnly
     partner_id: ReadOnly
     partner_name: ReadOnly
@@ -161,7 +183,7 @@ class OfferPatch(RequestModel):
 
 OFFER_READ_ONLY = ("id", "partner_id", "partner_name", "created_at", "archived_at")
 # Fields that have no "none": sent as null they are refused, not cleared.
-_REQUIRED = ("title", "category", "kind", "price_classes")
+_REQUIRED = ("title", "category", "kind", "price_classes", "open_price")
 
 
 class OfferPage(ResponseModel):
@@ -311,8 +333,9 @@ async def list_offers(
     },
     summary="Change an offer (what GET answers may be sent back with one field edited)",
     description=(
-        "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref` and"
-        " `price_classes` (replaced as a whole; sales keep what they were sold at). The"
+        "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref`,"
+        " `open_price`, `max_price_cents` and `price_classes` (replaced as a whole; sales"
+        " keep what they were sold at). Setting `open_price` to false drops the maximum. The"
         " read-only fields (`id`, `partner_id`, `partner_name`, `created_at`,"
         " `archived_at`) are accepted unchanged and refused changed (422"
         " `read-only-field`). Roles: `admin`; `partner_admin` of the offer's partner;"
@@ -388,6 +411,8 @@ async def create_offer(
             price_classes=tuple(
                 PriceClassRow(pc.code, pc.label, pc.price_cents) for pc in body.price_classes
             ),
+            open_price=body.open_price,
+            max_price_cents=body.max_price_cents,
         ),
     )
     return OfferOut.of(row)

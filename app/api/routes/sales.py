@@ -31,6 +31,7 @@ from app.api.routes.quotes import (
     CardNumber,
     Desk,
     QuoteOut,
+    RegularPrice,
     VoucherCode,
     exactly_one_bearer,
     quote_body,
@@ -90,6 +91,7 @@ class SaleItemIn(RequestModel):
             ),
         ),
     ] = 0
+    regular_price_cents: RegularPrice = None
 
     @model_validator(mode="after")
     def _one_bearer(self) -> SaleItemIn:
@@ -119,7 +121,10 @@ class SaleItemOut(ResponseModel):
     scheme_code: str
     scheme_version: int
     label: str
-    regular_price_cents: int
+    regular_price_cents: int = Field(
+        description="The regular price as sold: the price class's, or an open-price"
+        " offer's as the line gave it"
+    )
     unit_price_cents: int
     discount_cents: int
     quantity: int
@@ -233,6 +238,7 @@ async def register_sale(
                             tariff_id=i.tariff_id,
                             quantity=i.quantity,
                             companions=i.companions,
+                            regular_price_cents=i.regular_price_cents,
                         )
                         for i in body.items
                     ),
