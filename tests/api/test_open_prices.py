@@ -1,0 +1,352 @@
+"""Offers with open prices: partner ticketing that prices seats itself gives the regular price
+with each quote and sale line, within the offer's maximum; the sale and the settlement keep
+the price as sold."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables import idempotency_keys, sale_items, usage_counters
+from app.db.tables import sales as sales_table
+from app.domain.access import Role
+from tests.api.test_auth import assert_problem
+from tests.factories import DeskWorld, a_desk_world, bearer_for, catalog_scheme, with_schemes
+
+MAXIMUM = 5000
+
+
+@dataclass
+class OpenWorld:
+    """A Kortrijk-style desk world whose partner also sells an open-price offer."""
+
+    world: DeskWorld
+    partner_admin: dict[str, str]
+    open_offer_id: str
+
+
+def open_offer_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "KV Kortrijk - Standaard Bank",
+        "category": "podium",
+        "kind": "permanent",
+        "open_price": True,
+        "max_price_cents": MAXIMUM,
+        "price_classes": [{"code": "standard", "label": "Zitplaats", "price_cents": 2500}],
+    }
+    return {**body, **changes}
+
+
+async def open_world(
+    session: AsyncSession, client: httpx.AsyncClient, *schemes: str, **scheme_changes: Any
+) -> OpenWorld:
+    world = await a_desk_world(session, client)
+    await with_schemes(
+        session,
+        *(
+            catalog_scheme(code, world.region.code, **scheme_changes)
+            for code in schemes or ("KORTRIJK_KANSENTARIEF",)
+        ),
+    )
+    partner_admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
+    created = await client.post(
+        f"/v1/partners/{world.partner_id}/offers", headers=partner_admin, json=open_offer_body()
+    )
+    assert created.status_code == 201, created.text
+    return OpenWorld(world, partner_admin, created.json()["id"])
+
+
+def line(w: OpenWorld, **fields: Any) -> dict[str, Any]:
+    return {
+        "card_number": w.world.card_number,
+        "offer_id": w.open_offer_id,
+        "price_class": "standard",
+        **fields,
+    }
+
+
+async def quote(client: httpx.AsyncClient, w: OpenWorld, **fields: Any) -> httpx.Response:
+    return await client.post("/v1/quotes", headers=w.world.desk, json=line(w, **fields))
+
+
+async def sell(
+    client: httpx.AsyncClient, w: OpenWorld, *, key: str | None = None, **fields: Any
+) -> httpx.Response:
+    return await client.post(
+        "/v1/sales",
+        headers={**w.world.desk, "Idempotency-Key": key or uuid.uuid4().hex},
+        json={"items": [line(w, **fields)]},
+    )
+
+
+async def nothing_sold(session: AsyncSession, w: OpenWorld) -> None:
+    """No sale, line, usage or idempotency key of the world's desk was written."""
+    lines = sa.select(sa.func.count()).select_from(sale_items)
+    lines = lines.where(sale_items.c.passholder_id == uuid.UUID(w.world.passholder_id))
+    sales = sa.select(sa.func.count()).select_from(sales_table)
+    sales = sales.where(sales_table.c.partner_id == uuid.UUID(w.world.partner_id))
+    used = sa.select(sa.func.count()).select_from(usage_counters)
+    used = used.where(usage_counters.c.passholder_id == uuid.UUID(w.world.passholder_id))
+    keys = sa.select(sa.func.count()).select_from(idempotency_keys)
+    for statement in (lines, sales, used, keys):
+        assert (await session.execute(statement)).scalar_one() == 0
+
+
+# --- the offer ---------------------------------------------------------------------------------
+
+
+async def test_an_open_price_offer_shows_its_terms_and_survives_the_round_trip(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    read = (await client.get(f"/v1/offers/{w.open_offer_id}")).json()
+    assert (read["open_price"], read["max_price_cents"]) == (True, MAXIMUM)
+    fixed = (await client.get(f"/v1/offers/{w.world.offer_id}")).json()
+    assert (fixed["open_price"], fixed["max_price_cents"]) == (False, None)
+
+    edited = await client.patch(
+        f"/v1/offers/{w.open_offer_id}",
+        headers=w.partner_admin,
+        json={**read, "max_price_cents": 6000},
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json() == {**read, "max_price_cents": 6000}
+
+    closed = await client.patch(
+        f"/v1/offers/{w.open_offer_id}", headers=w.partner_admin, json={"open_price": False}
+    )
+    assert closed.status_code == 200, closed.text
+    # A fixed-price offer has no maximum: closing the price drops it.
+    assert (closed.json()["open_price"], closed.json()["max_price_cents"]) == (False, None)
+    reopened = await client.patch(
+        f"/v1/offers/{w.open_offer_id}",
+        headers=w.partner_admin,
+        json={"open_price": True, "max_price_cents": 4000},
+    )
+    assert (reopened.json()["open_price"], reopened.json()["max_price_cents"]) == (True, 4000)
+
+
+async def test_open_price_terms_that_do_not_hold_are_refused_with_their_field(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    url = f"/v1/partners/{w.world.partner_id}/offers"
+    cases = [
+        (open_offer_body(max_price_cents=None), "/max_price_cents", "required with open_price"),
+        (open_offer_body(max_price_cents=0), "/max_price_cents", "must be above 0"),
+        (
+            open_offer_body(open_price=False),
+            "/max_price_cents",
+            "only for an offer with open_price",
+        ),
+        (
+            open_offer_body(max_price_cents=2000),
+            "/price_classes/0/price_cents",
+            "price class 'standard' is above max_price_cents",
+        ),
+    ]
+    for body, pointer, detail in cases:
+        refused = await client.post(url, headers=w.partner_admin, json=body)
+        problem = assert_problem(refused, 422, "validation-failed")
+        assert problem["errors"] == [{"pointer": pointer, "detail": detail}], body
+
+    lowered = await client.patch(
+        f"/v1/offers/{w.open_offer_id}", headers=w.partner_admin, json={"max_price_cents": 2000}
+    )
+    problem = assert_problem(lowered, 422, "validation-failed")
+    assert problem["errors"][0]["pointer"] == "/price_classes/0/price_cents"
+    nulled = await client.patch(
+        f"/v1/offers/{w.open_offer_id}", headers=w.partner_admin, json={"open_price": None}
+    )
+    assert_problem(nulled, 422, "validation-failed")
+    after = (await client.get(f"/v1/offers/{w.open_offer_id}")).json()
+    assert (after["open_price"], after["max_price_cents"]) == (True, MAXIMUM)
+
+
+# --- quote, sale, settlement --------------------------------------------------------------------
+
+
+async def test_a_seat_sold_at_an_open_price_is_quoted_sold_and_settled_at_that_price(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    quoted = await quote(client, w, regular_price_cents=3748)
+    assert quoted.status_code == 200, quoted.text
+    body = quoted.json()
+    assert body["regular_price_cents"] == 3748
+    [tariff] = body["tariffs"]
+    # 20 % of €37.48 is €7.496: the holder pays €7.49 (a fraction of a cent in their
+    # favour); of the €29.99 discount the partner forgoes half, €14.995 rounded to €14.99,
+    # and the city refunds the rest, €15.00.
+    assert (tariff["unit_price_cents"], tariff["discount_cents"]) == (749, 2999)
+    funding = [(f["payer"], f["amount_cents"]) for f in tariff["funding"]]
+    assert funding == [("partner", 1499), ("scheme_owner", 1500)]
+
+    sold = await sell(client, w, tariff_id=tariff["tariff_id"], regular_price_cents=3748)
+    assert sold.status_code == 201, sold.text
+    [item] = sold.json()["items"]
+    assert (item["regular_price_cents"], item["unit_price_cents"]) == (3748, 749)
+    assert (item["discount_cents"], item["total_cents"]) == (2999, 749)
+    stored = await session.execute(
+        sa.select(sale_items.c.regular_price_cents, sale_items.c.unit_price_cents).where(
+            sale_items.c.id == uuid.UUID(item["id"])
+        )
+    )
+    assert stored.one() == (3748, 749)
+
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=w.world.region.id)
+    report = await client.get(
+        "/v1/reports/settlement",
+        headers=region_admin,
+        params={"partner_id": w.world.partner_id},
+    )
+    assert report.status_code == 200, report.text
+    settled = report.json()
+    assert {k: settled["total"][k] for k in ("tickets", "regular_cents", "paid_cents")} == {
+        "tickets": 1,
+        "regular_cents": 3748,
+        "paid_cents": 749,
+    }
+    assert settled["total"]["discount_cents"] == 2999
+    owed = sorted((line["payer"], line["amount_cents"]) for line in settled["lines"])
+    assert owed == [("partner", 1499), ("scheme_owner", 1500)]
+    assert {line["regular_cents"] for line in settled["lines"]} == {3748}
+
+
+async def test_a_price_above_the_maximum_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    at_most = await quote(client, w, regular_price_cents=MAXIMUM)
+    assert at_most.status_code == 200, at_most.text
+    tariff_id = at_most.json()["best_tariff_id"]
+
+    above = await client.post(
+        "/v1/quotes",
+        headers={**w.world.desk, "Accept-Language": "fr"},
+        json=line(w, regular_price_cents=MAXIMUM + 1),
+    )
+    problem = assert_problem(above, 422, "regular-price-above-maximum")
+    assert (
+        problem["end_user_message"] == "Ce prix dépasse le prix maximum convenu pour cette offre."
+    )
+    assert problem["errors"] == [{"pointer": "/regular_price_cents", "detail": "at most 5000"}]
+
+    refused = await sell(client, w, tariff_id=tariff_id, regular_price_cents=MAXIMUM + 1)
+    problem = assert_problem(refused, 422, "regular-price-above-maximum")
+    assert problem["item"] == 0
+    assert problem["errors"] == [
+        {"pointer": "/items/0/regular_price_cents", "detail": "at most 5000"}
+    ]
+    await nothing_sold(session, w)
+
+
+async def test_an_open_price_offer_needs_the_price_and_a_fixed_price_offer_refuses_one(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    missing = await quote(client, w)
+    problem = assert_problem(missing, 422, "regular-price-required")
+    assert problem["errors"] == [
+        {"pointer": "/regular_price_cents", "detail": "required for an open-price offer"}
+    ]
+    assert problem["end_user_message"].startswith("Dit aanbod heeft een open prijs.")
+    assert_problem(
+        await sell(client, w, tariff_id="KORTRIJK_KANSENTARIEF.00"), 422, "regular-price-required"
+    )
+
+    fixed = await client.post(
+        "/v1/quotes",
+        headers=w.world.desk,
+        json={
+            "card_number": w.world.card_number,
+            "offer_id": w.world.offer_id,
+            "price_class": "standard",
+            "regular_price_cents": 11_900,  # even the class's own price
+        },
+    )
+    problem = assert_problem(fixed, 422, "regular-price-not-allowed")
+    assert problem["errors"] == [
+        {"pointer": "/regular_price_cents", "detail": "only for an open-price offer"}
+    ]
+    on_fixed = await client.post(
+        "/v1/sales",
+        headers={**w.world.desk, "Idempotency-Key": "fixed-with-a-price"},
+        json={
+            "items": [
+                {
+                    "card_number": w.world.card_number,
+                    "offer_id": w.world.offer_id,
+                    "price_class": "standard",
+                    "tariff_id": "KORTRIJK_KANSENTARIEF.00",
+                    "regular_price_cents": 11_900,
+                }
+            ]
+        },
+    )
+    assert_problem(on_fixed, 422, "regular-price-not-allowed")
+    await nothing_sold(session, w)
+
+
+async def test_a_tariff_quoted_at_one_price_is_not_sold_at_another(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    tariff_id = (await quote(client, w, regular_price_cents=3745)).json()["best_tariff_id"]
+
+    changed = await sell(client, w, tariff_id=tariff_id, regular_price_cents=4000)
+    problem = assert_problem(changed, 409, "price-changed")
+    # The fresh quote is at the price the sale gave: 20 % of €40.00.
+    assert problem["quote"]["regular_price_cents"] == 4000
+    [fresh] = problem["quote"]["tariffs"]
+    assert fresh["unit_price_cents"] == 800
+    assert problem["best_tariff_id"] == fresh["tariff_id"] != tariff_id
+    await nothing_sold(session, w)
+
+    sold = await sell(client, w, tariff_id=fresh["tariff_id"], regular_price_cents=4000)
+    assert sold.status_code == 201, sold.text
+    assert sold.json()["items"][0]["regular_price_cents"] == 4000
+
+
+async def test_a_retried_sale_is_answered_once_and_its_key_is_not_reused_at_another_price(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    tariff_id = (await quote(client, w, regular_price_cents=3745)).json()["best_tariff_id"]
+    first = await sell(client, w, key="seat-17", tariff_id=tariff_id, regular_price_cents=3745)
+    assert first.status_code == 201, first.text
+
+    again = await sell(client, w, key="seat-17", tariff_id=tariff_id, regular_price_cents=3745)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    other = await sell(client, w, key="seat-17", tariff_id=tariff_id, regular_price_cents=3000)
+    assert_problem(other, 422, "idempotency-key-reused")
+    count = sa.select(sa.func.count()).select_from(sale_items)
+    count = count.where(sale_items.c.passholder_id == uuid.UUID(w.world.passholder_id))
+    assert (await session.execute(count)).scalar_one() == 1
+
+
+async def test_a_schemes_maximum_regular_price_still_applies_at_an_open_price(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(
+        session,
+        client,
+        applies_to={"partners": "owner_region", "max_regular_price_cents": 3000},
+    )
+    within = (await quote(client, w, regular_price_cents=3000)).json()
+    assert [t["unit_price_cents"] for t in within["tariffs"]] == [600]
+    above = (await quote(client, w, regular_price_cents=3001)).json()
+    assert above["tariffs"] == []
+    assert above["not_applicable"] == [
+        {
+            "scheme_code": "KORTRIJK_KANSENTARIEF",
+            "reason": "not_applicable_to_offer",
+            "detail": "regular price not covered",
+        }
+    ]
