@@ -16,7 +16,10 @@ from app.db.tables import idempotency_keys, sale_items, usage_counters
 from app.db.tables import sales as sales_table
 from app.domain.access import Role
 from tests.api.test_auth import assert_problem
+from tests.api.test_staff import a_desk_member, browser
 from tests.factories import DeskWorld, a_desk_world, bearer_for, catalog_scheme, with_schemes
+
+__all__ = ["browser"]  # the fixture, used by name
 
 MAXIMUM = 5000
 
@@ -350,3 +353,18 @@ async def test_a_schemes_maximum_regular_price_still_applies_at_an_open_price(
             "detail": "regular price not covered",
         }
     ]
+
+
+async def test_the_web_desk_lists_no_open_price_offer_it_could_not_price(
+    client: httpx.AsyncClient, session: AsyncSession, browser: httpx.AsyncClient
+) -> None:
+    world, _ = await a_desk_member(session, client, browser)
+    partner_admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
+    created = await client.post(
+        f"/v1/partners/{world.partner_id}/offers", headers=partner_admin, json=open_offer_body()
+    )
+    assert created.status_code == 201, created.text
+    page = await browser.get("/desk/")
+    assert page.status_code == 200
+    assert f'value="{world.offer_id}|standard"' in page.text
+    assert created.json()["id"] not in page.text
