@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from app.services.quotes import (
     fresh_offer,
     load_offer,
     offer_facts,
+    pick_price_class,
 )
 from app.services.schemes import place_names, summaries
 
@@ -277,10 +278,21 @@ class PublicPrices:
     who: dict[str, dict[str, str]]
 
 
-async def public_prices(session: AsyncSession, offer_id: str) -> PublicPrices:
+async def public_prices(
+    session: AsyncSession, offer_id: str, regular_price_cents: int | None = None
+) -> PublicPrices:
     """Per price class, each scheme's tariff for a holder who qualifies and has used none
-    of its limits: what a partner's website shows next to the regular price."""
+    of its limits: what a partner's website shows next to the regular price.
+
+    An open-price offer's list is at its price classes' prices, or at
+    `regular_price_cents` when given (what a webshop shows next to a seat it priced
+    itself), checked as a quote checks it (app.services.quotes.pick_price_class)."""
     offer = await fresh_offer(session, offer_id)
+    if regular_price_cents is not None:
+        classes = tuple(
+            pick_price_class(offer, pc.code, regular_price_cents) for pc in offer.price_classes
+        )
+        offer = replace(offer, price_classes=classes)
     catalog = await CATALOG.get(session)
     facts = offer_facts(offer)
     day = today_in_brussels()

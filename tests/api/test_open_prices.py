@@ -368,3 +368,31 @@ async def test_the_web_desk_lists_no_open_price_offer_it_could_not_price(
     assert page.status_code == 200
     assert f'value="{world.offer_id}|standard"' in page.text
     assert created.json()["id"] not in page.text
+
+
+async def test_a_public_price_list_is_priced_at_the_open_price_a_website_gives(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    url = f"/v1/offers/{w.open_offer_id}/prices"
+
+    def tariffs(body: dict[str, Any]) -> list[tuple[str, int, int]]:
+        [listed] = body["price_classes"]
+        return [
+            (listed["price_class"], listed["regular_price_cents"], t["unit_price_cents"])
+            for t in listed["tariffs"]
+        ]
+
+    # Without a price: the price class's, as the list shows it.
+    assert tariffs((await client.get(url)).json()) == [("standard", 2500, 500)]
+    seat = await client.get(url, params={"regular_price_cents": 3748})
+    assert seat.status_code == 200, seat.text
+    assert tariffs(seat.json()) == [("standard", 3748, 749)]
+
+    above = await client.get(url, params={"regular_price_cents": MAXIMUM + 1})
+    problem = assert_problem(above, 422, "regular-price-above-maximum")
+    assert problem["errors"] == [{"parameter": "regular_price_cents", "detail": "at most 5000"}]
+    fixed = await client.get(
+        f"/v1/offers/{w.world.offer_id}/prices", params={"regular_price_cents": 3748}
+    )
+    assert_problem(fixed, 422, "regular-price-not-allowed")

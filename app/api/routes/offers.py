@@ -458,16 +458,49 @@ class OfferPrices(ResponseModel):
     operation_id="getOfferPrices",
     response_model=OfferPrices,
     responses={
-        **problem_responses(404),
+        **problem_responses(
+            404,
+            codes={
+                422: (
+                    "regular-price-not-allowed",
+                    "regular-price-above-maximum",
+                )
+            },
+        ),
         304: {"description": "Not modified (If-None-Match matched the ETag)"},
     },
     summary="Public price list: each scheme's price for a holder who qualifies",
+    description=(
+        "Per price class, the regular price and each scheme's tariff for a holder who"
+        " qualifies and has used none of its limits. On an open-price offer the list is at"
+        " its price classes' prices, or at `regular_price_cents` when given (at most its"
+        " `max_price_cents`; refused on a fixed-price offer). Public."
+    ),
 )
 async def offer_prices(
-    offer_id: str, request: Request, response: Response, session: SessionDep
+    offer_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    regular_price_cents: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_CENTS,
+            description="An open-price offer's regular price to price the list at",
+        ),
+    ] = None,
 ) -> OfferPrices | Response:
     language = negotiate_language(request.headers.get("accept-language"))
-    prices = await service.public_prices(session, offer_id)
+    try:
+        prices = await service.public_prices(session, offer_id, regular_price_cents)
+    except Unprocessable as refused:
+        # A query parameter, not a field of a body.
+        refused.extra["errors"] = [
+            {"parameter": "regular_price_cents", "detail": e["detail"]}
+            for e in refused.extra.get("errors", ())
+        ]
+        raise
     body = OfferPrices(
         offer_id=prices.offer.id,
         language=language,
