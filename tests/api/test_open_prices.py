@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import idempotency_keys, sale_items, usage_counters
 from app.db.tables import sales as sales_table
 from app.domain.access import Role
+from tests.api.support_organisations import a_voucher, an_allocation, an_organisation_world
 from tests.api.test_auth import assert_problem
 from tests.api.test_staff import a_desk_member, browser
 from tests.factories import DeskWorld, a_desk_world, bearer_for, catalog_scheme, with_schemes
@@ -396,3 +397,45 @@ async def test_a_public_price_list_is_priced_at_the_open_price_a_website_gives(
         f"/v1/offers/{w.world.offer_id}/prices", params={"regular_price_cents": 3748}
     )
     assert_problem(fixed, 422, "regular-price-not-allowed")
+
+
+async def test_a_voucher_is_sold_at_an_open_price_on_the_same_path(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await an_organisation_world(session, client)
+    made = await an_allocation(client, world)
+    voucher = await a_voucher(client, world, made["id"], people=1)
+    partner_admin = await bearer_for(
+        session, Role.PARTNER_ADMIN, partner_id=world.desk_world.partner_id
+    )
+    created = await client.post(
+        f"/v1/partners/{world.desk_world.partner_id}/offers",
+        headers=partner_admin,
+        json=open_offer_body(),
+    )
+    item = {
+        "voucher_code": voucher["printed_code"],
+        "offer_id": created.json()["id"],
+        "price_class": "standard",
+    }
+    above = await client.post(
+        "/v1/quotes", headers=world.desk, json={**item, "regular_price_cents": MAXIMUM + 1}
+    )
+    assert_problem(above, 422, "regular-price-above-maximum")
+
+    quoted = await client.post(
+        "/v1/quotes", headers=world.desk, json={**item, "regular_price_cents": 3000}
+    )
+    assert quoted.status_code == 200, quoted.text
+    [tariff] = quoted.json()["tariffs"]
+    # The Article 27 ticket costs €1.25 whatever the seat; the partner forgoes the rest.
+    assert (tariff["unit_price_cents"], tariff["discount_cents"]) == (125, 2875)
+    sold = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={"items": [{**item, "tariff_id": tariff["tariff_id"], "regular_price_cents": 3000}]},
+    )
+    assert sold.status_code == 201, sold.text
+    [line_sold] = sold.json()["items"]
+    assert (line_sold["regular_price_cents"], line_sold["total_cents"]) == (3000, 125)
+    assert [f["amount_cents"] for f in line_sold["funding"]] == [125, 2750]
