@@ -175,6 +175,11 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Cette catégorie de prix n'existe pas pour cette offre.",
         "en": "This price category does not exist for this offer.",
     },
+    "open-price-needs-region": {
+        "nl": "Een open prijs of een hogere maximumprijs moet de regio toestaan.",
+        "fr": "Un prix libre ou un prix maximum plus élevé doit être accordé par la région.",
+        "en": "An open price or a higher maximum price must be granted by the region.",
+    },
     "regular-price-required": {
         "nl": "Dit aanbod heeft een open prijs. Geef de gewone prijs van het ticket mee.",
         "fr": "Cette offre a un prix libre. Indiquez le prix normal du ticket.",

@@ -91,6 +91,10 @@ def brussels_midnight(day: date) -> datetime:
 # it is refused, never capped (a capped price would be a sale at a price the partner did not
 # ask for). A price class of an open-price offer keeps its price as the one its public price
 # list shows.
+#
+# The maximum bounds what the region's schemes pay back, so it is the region's to grant: a
+# partner may close an open price or lower its maximum, but opening a price or raising the
+# maximum takes the region's admin (`widens_open_price`).
 
 
 class OpenPriceRefusal(StrEnum):
@@ -142,3 +146,16 @@ def open_price_problem(
                 f"price class {code!r} is above max_price_cents",
             )
     return None
+
+
+def widens_open_price(before: tuple[bool, int | None], after: tuple[bool, int | None]) -> bool:
+    """Whether going from terms `before` to `after` (open_price, max_price_cents) lets a
+    line be sold at a higher regular price than before: opening a fixed-price offer (a new
+    offer is `(False, None)` before), or raising an open price's maximum."""
+    after_open, after_max = after
+    if not after_open:
+        return False
+    before_open, before_max = before
+    if not before_open or before_max is None or after_max is None:
+        return True
+    return after_max > before_max

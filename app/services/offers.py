@@ -23,10 +23,11 @@ from app.domain.offers import (
     nearest_first_key,
     on_sale,
     open_price_problem,
+    widens_open_price,
 )
 from app.domain.pricing import Quote, price
 from app.domain.schemes import SchemeDefinition
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.catalog import CATALOG
 from app.services.partners import READERS as PARTNER_READERS
@@ -81,6 +82,12 @@ async def create_offer(
         raise Conflict("This partner is archived: it gets no new offers.", code="partner-archived")
     _check_dates(offer.kind, offer.starts_at, offer.ends_at)
     _check_open_price(offer.open_price, offer.max_price_cents, offer.price_classes)
+    _may_widen(
+        principal,
+        partner.region_id,
+        (False, None),
+        (offer.open_price, offer.max_price_cents),
+    )
     offer_id = offer_id or uuid.uuid4()
     await db.insert_offer(
         session,
@@ -122,6 +129,26 @@ def _check_open_price(
         raise Unprocessable(
             f"{pointer.removeprefix('/')}: {detail}.",
             extra={"errors": [{"pointer": pointer, "detail": detail}]},
+        )
+
+
+# Who may open an offer's price or raise its maximum: the region whose schemes pay back.
+OPEN_PRICE_GRANTERS = frozenset({Role.REGION_ADMIN})
+
+
+def _may_widen(
+    principal: Principal,
+    region_id: str,
+    before: tuple[bool, int | None],
+    after: tuple[bool, int | None],
+) -> None:
+    if widens_open_price(before, after) and not principal.may(
+        OPEN_PRICE_GRANTERS, Tenant(region_id=region_id)
+    ):
+        raise Forbidden(
+            "Opening an offer's price or raising its max_price_cents takes the region's"
+            " admin: the region's schemes pay back what the maximum allows.",
+            code="open-price-needs-region",
         )
 
 
@@ -249,11 +276,12 @@ async def update_offer(
     if changes.get("open_price") is False and "max_price_cents" not in changes:
         # Closing the price drops the maximum with it: a fixed-price offer has none.
         changes = {**changes, "max_price_cents": None}
-    _check_open_price(
+    terms = (
         changes.get("open_price", offer.open_price),
         changes.get("max_price_cents", offer.max_price_cents),
-        offer.price_classes if classes is None else classes,
     )
+    _check_open_price(*terms, offer.price_classes if classes is None else classes)
+    _may_widen(principal, offer.partner_region_id, (offer.open_price, offer.max_price_cents), terms)
     await db.update_offer(session, uuid.UUID(offer.id), changes, classes)
     await bump_generation(session)
     forget_offers([offer.id])

@@ -31,6 +31,8 @@ class OpenWorld:
 
     world: DeskWorld
     partner_admin: dict[str, str]
+    # The region's admin opens an offer's price: its schemes pay back what the maximum allows.
+    region_admin: dict[str, str]
     open_offer_id: str
 
 
@@ -58,11 +60,12 @@ async def open_world(
         ),
     )
     partner_admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
     created = await client.post(
-        f"/v1/partners/{world.partner_id}/offers", headers=partner_admin, json=open_offer_body()
+        f"/v1/partners/{world.partner_id}/offers", headers=region_admin, json=open_offer_body()
     )
     assert created.status_code == 201, created.text
-    return OpenWorld(world, partner_admin, created.json()["id"])
+    return OpenWorld(world, partner_admin, region_admin, created.json()["id"])
 
 
 def line(w: OpenWorld, **fields: Any) -> dict[str, Any]:
@@ -115,11 +118,19 @@ async def test_an_open_price_offer_shows_its_terms_and_survives_the_round_trip(
 
     edited = await client.patch(
         f"/v1/offers/{w.open_offer_id}",
-        headers=w.partner_admin,
+        headers=w.region_admin,
         json={**read, "max_price_cents": 6000},
     )
     assert edited.status_code == 200, edited.text
     assert edited.json() == {**read, "max_price_cents": 6000}
+    # The partner sends back what it read, with a new title: its terms are unchanged.
+    retitled = await client.patch(
+        f"/v1/offers/{w.open_offer_id}",
+        headers=w.partner_admin,
+        json={**edited.json(), "title": "KV Kortrijk - Tribune 2"},
+    )
+    assert retitled.status_code == 200, retitled.text
+    assert retitled.json() == {**edited.json(), "title": "KV Kortrijk - Tribune 2"}
 
     closed = await client.patch(
         f"/v1/offers/{w.open_offer_id}", headers=w.partner_admin, json={"open_price": False}
@@ -129,10 +140,46 @@ async def test_an_open_price_offer_shows_its_terms_and_survives_the_round_trip(
     assert (closed.json()["open_price"], closed.json()["max_price_cents"]) == (False, None)
     reopened = await client.patch(
         f"/v1/offers/{w.open_offer_id}",
-        headers=w.partner_admin,
+        headers=w.region_admin,
         json={"open_price": True, "max_price_cents": 4000},
     )
     assert (reopened.json()["open_price"], reopened.json()["max_price_cents"]) == (True, 4000)
+
+
+async def test_only_the_regions_admin_opens_a_price_or_raises_its_maximum(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    url = f"/v1/offers/{w.open_offer_id}"
+    by_partner = await client.post(
+        f"/v1/partners/{w.world.partner_id}/offers", headers=w.partner_admin, json=open_offer_body()
+    )
+    problem = assert_problem(by_partner, 403, "open-price-needs-region")
+    assert problem["end_user_message"] == (
+        "Een open prijs of een hogere maximumprijs moet de regio toestaan."
+    )
+    raised = await client.patch(url, headers=w.partner_admin, json={"max_price_cents": MAXIMUM + 1})
+    assert_problem(raised, 403, "open-price-needs-region")
+    opened = await client.patch(
+        f"/v1/offers/{w.world.offer_id}",
+        headers=w.partner_admin,
+        json={"open_price": True, "max_price_cents": 20_000},
+    )
+    assert_problem(opened, 403, "open-price-needs-region")
+    fixed = (await client.get(f"/v1/offers/{w.world.offer_id}")).json()
+    assert (fixed["open_price"], fixed["max_price_cents"]) == (False, None)
+
+    # Lowering it is the partner's own business: it only narrows what is refunded.
+    lowered = await client.patch(url, headers=w.partner_admin, json={"max_price_cents": 4000})
+    assert lowered.status_code == 200, lowered.text
+    assert lowered.json()["max_price_cents"] == 4000
+    # A fixed-price offer created by the partner stays the partner's to create.
+    plain = await client.post(
+        f"/v1/partners/{w.world.partner_id}/offers",
+        headers=w.partner_admin,
+        json=open_offer_body(open_price=False, max_price_cents=None),
+    )
+    assert plain.status_code == 201, plain.text
 
 
 async def test_open_price_terms_that_do_not_hold_are_refused_with_their_field(
@@ -360,9 +407,9 @@ async def test_the_web_desk_lists_no_open_price_offer_it_could_not_price(
     client: httpx.AsyncClient, session: AsyncSession, browser: httpx.AsyncClient
 ) -> None:
     world, _ = await a_desk_member(session, client, browser)
-    partner_admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
     created = await client.post(
-        f"/v1/partners/{world.partner_id}/offers", headers=partner_admin, json=open_offer_body()
+        f"/v1/partners/{world.partner_id}/offers", headers=region_admin, json=open_offer_body()
     )
     assert created.status_code == 201, created.text
     page = await browser.get("/desk/")
@@ -405,12 +452,9 @@ async def test_a_voucher_is_sold_at_an_open_price_on_the_same_path(
     world = await an_organisation_world(session, client)
     made = await an_allocation(client, world)
     voucher = await a_voucher(client, world, made["id"], people=1)
-    partner_admin = await bearer_for(
-        session, Role.PARTNER_ADMIN, partner_id=world.desk_world.partner_id
-    )
     created = await client.post(
         f"/v1/partners/{world.desk_world.partner_id}/offers",
-        headers=partner_admin,
+        headers=world.region_admin,
         json=open_offer_body(),
     )
     item = {

@@ -328,14 +328,22 @@ async def list_offers(
     response_model=OfferOut,
     operation_id="updateOffer",
     responses={
-        **problem_responses(401, 403, 404, 422, codes={422: ("read-only-field",)}),
+        **problem_responses(
+            401,
+            403,
+            404,
+            422,
+            codes={403: ("open-price-needs-region",), 422: ("read-only-field",)},
+        ),
         **_example(OFFER_EXAMPLE),
     },
     summary="Change an offer (what GET answers may be sent back with one field edited)",
     description=(
         "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref`,"
         " `open_price`, `max_price_cents` and `price_classes` (replaced as a whole; sales"
-        " keep what they were sold at). Setting `open_price` to false drops the maximum. The"
+        " keep what they were sold at). Setting `open_price` to false drops the maximum;"
+        " opening the price or raising `max_price_cents` takes the region's admin (403"
+        " `open-price-needs-region`), lowering or closing it the partner's may. The"
         " read-only fields (`id`, `partner_id`, `partner_name`, `created_at`,"
         " `archived_at`) are accepted unchanged and refused changed (422"
         " `read-only-field`). Roles: `admin`; `partner_admin` of the offer's partner;"
@@ -388,8 +396,19 @@ async def archive_offer(offer_id: str, session: SessionDep, principal: Editors) 
     operation_id="createOffer",
     status_code=201,
     response_model=OfferOut,
-    responses=problem_responses(401, 403, 404, codes={409: ("partner-archived",)}),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        422,
+        codes={403: ("open-price-needs-region",), 409: ("partner-archived",)},
+    ),
     summary="Add an offer with its price classes",
+    description=(
+        "An offer with `open_price` is created by the region's admin (or the admin), not by"
+        " the partner: its `max_price_cents` bounds what the region's schemes pay back (403"
+        " `open-price-needs-region`)."
+    ),
 )
 async def create_offer(
     partner_id: str,

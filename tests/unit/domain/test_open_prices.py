@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from app.domain.facts import PriceClass
 from app.domain.limits import UsageAmount
-from app.domain.offers import OpenPriceRefusal, open_price_problem, regular_price
+from app.domain.offers import (
+    OpenPriceRefusal,
+    open_price_problem,
+    regular_price,
+    widens_open_price,
+)
 from app.domain.pricing import price, usage_keys
 from app.domain.sale_lines import TariffGone, chosen_tariff
 from tests.unit.domain.factories import SALE_DAY, holder, kansentarief, offer, quote, scheme, status
@@ -77,6 +82,16 @@ def test_an_open_price_offers_public_prices_stay_within_its_maximum() -> None:
         "/price_classes/1/price_cents",
         "price class 'front' is above max_price_cents",
     )
+
+
+def test_opening_a_price_or_raising_its_maximum_widens_it_and_nothing_else_does() -> None:
+    fixed = (False, None)
+    assert widens_open_price(fixed, (True, 5000))  # a new open-price offer, or one opened
+    assert widens_open_price((True, 5000), (True, 5001))
+    assert not widens_open_price((True, 5000), (True, 5000))
+    assert not widens_open_price((True, 5000), (True, 4000))
+    assert not widens_open_price((True, 5000), fixed)
+    assert not widens_open_price(fixed, fixed)
 
 
 # --- pricing from the regular price given ----------------------------------------------------
