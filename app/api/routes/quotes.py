@@ -37,20 +37,14 @@ VoucherCode = Annotated[
 ]
 
 
-RegularPrice = Annotated[
-    StrictInt | None,
-    Field(
-        ge=0,
-        le=MAX_CENTS,
-        description=(
-            "Only for an offer with `open_price`, and required there: the regular price of"
-            " one ticket as the partner's ticketing priced it, at most the offer's"
-            " `max_price_cents` (422 `regular-price-required`, `regular-price-not-allowed`,"
-            " `regular-price-above-maximum`). The tariffs are computed from it as from a"
-            " price class's price."
-        ),
-    ),
-]
+RegularPriceCents = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS)]
+REGULAR_PRICE = (
+    "Only for an offer with `open_price`, and required there: the regular price of one"
+    " ticket as the partner's ticketing priced it, at most the offer's `max_price_cents`"
+    " (422 `regular-price-required`, `regular-price-not-allowed`,"
+    " `regular-price-above-maximum`). The tariffs are computed from it as from a price"
+    " class's price."
+)
 
 
 def exactly_one_bearer(card_number: str | None, voucher_code: str | None) -> None:
@@ -88,7 +82,7 @@ class QuoteIn(RequestModel):
     offer_id: Annotated[str, Field(max_length=64)]
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
-    regular_price_cents: RegularPrice = None
+    regular_price_cents: RegularPriceCents | None = Field(default=None, description=REGULAR_PRICE)
 
     @model_validator(mode="after")
     def _one_bearer(self) -> QuoteIn:

@@ -28,10 +28,11 @@ from app.api.problems import Problem, negotiate_language, problem_responses
 from app.api.rate_limits import SALES, RateLimits
 from app.api.routes.quotes import (
     QUOTE_PROBLEMS,
+    REGULAR_PRICE,
     CardNumber,
     Desk,
     QuoteOut,
-    RegularPrice,
+    RegularPriceCents,
     VoucherCode,
     exactly_one_bearer,
     quote_body,
@@ -91,7 +92,7 @@ class SaleItemIn(RequestModel):
             ),
         ),
     ] = 0
-    regular_price_cents: RegularPrice = None
+    regular_price_cents: RegularPriceCents | None = Field(default=None, description=REGULAR_PRICE)
 
     @model_validator(mode="after")
     def _one_bearer(self) -> SaleItemIn:
