@@ -540,6 +540,47 @@ MORE_REQUESTS: Final[dict[str, list[dict[str, Any]]]] = {
     ],
 }
 MORE_RESPONSES: Final[dict[str, list[dict[str, Any]]]] = {
+    "QuoteOut": [
+        {
+            "holder": {"display_name": "Sofie D.", "card_status": "active"},
+            "voucher": None,
+            "offer_id": OPEN_PRICE_OFFER_ID,
+            "price_class": "standard",
+            "quantity": 1,
+            "regular_price_cents": 3748,
+            "tariffs": [
+                {
+                    "tariff_id": _OPEN_PRICE_TARIFF_ID,
+                    "scheme_code": "KORTRIJK_KANSENTARIEF",
+                    "scheme_version": 1,
+                    "label": "Kansentarief + Welkomstbon",
+                    "unit_price_cents": 249,
+                    "discount_cents": 3499,
+                    "quantity": 1,
+                    "total_cents": 249,
+                    "remaining": 1,
+                    "on_top": ["KORTRIJK_WELKOMSTBON"],
+                    "funding": _OPEN_PRICE_FUNDING,
+                    "companions": None,
+                }
+            ],
+            "best_tariff_id": _OPEN_PRICE_TARIFF_ID,
+            "not_applicable": [
+                {
+                    "scheme_code": "ARTIKEL_27",
+                    "reason": "not_applicable_to_offer",
+                    "detail": "category not covered",
+                },
+                {
+                    "scheme_code": "EUROPEAN_DISABILITY_CARD",
+                    "reason": "not_eligible",
+                    "detail": None,
+                },
+                {"scheme_code": "KORTRIJK_65_PLUS", "reason": "not_eligible", "detail": None},
+                {"scheme_code": "KORTRIJK_JONGER_DAN_12", "reason": "not_eligible", "detail": None},
+            ],
+        }
+    ],
     "SaleOut": [
         {
             "id": "58b3a7b8-10f3-43cf-b7d0-86b3229486af",

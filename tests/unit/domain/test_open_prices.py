@@ -185,3 +185,26 @@ def test_a_refund_at_an_open_price_never_goes_above_what_its_budget_leaves(
         assert tariff.discount_cents == min(-(-asked * 80 // 100), left // quantity)
     if not found.tariffs:
         assert left // quantity == 0 or asked == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 100_000),
+    st.booleans(),
+    st.one_of(st.none(), st.integers(1, 100_000)),
+    st.one_of(st.none(), st.integers(0, 200_000)),
+)
+def test_a_line_is_priced_at_its_class_or_at_the_price_asked_within_the_maximum_or_refused(
+    class_price: int, open_price: bool, most: int | None, asked: int | None
+) -> None:
+    found = regular_price(
+        class_price, open_price=open_price, max_price_cents=most, asked_cents=asked
+    )
+    if not open_price:
+        assert found == (class_price if asked is None else OpenPriceRefusal.NOT_ALLOWED)
+    elif asked is None:
+        assert found is OpenPriceRefusal.REQUIRED
+    elif most is not None and asked <= most:
+        assert found == asked
+    else:
+        assert found is OpenPriceRefusal.ABOVE_MAXIMUM
