@@ -483,3 +483,33 @@ async def test_a_voucher_is_sold_at_an_open_price_on_the_same_path(
     [line_sold] = sold.json()["items"]
     assert (line_sold["regular_price_cents"], line_sold["total_cents"]) == (3000, 125)
     assert [f["amount_cents"] for f in line_sold["funding"]] == [125, 2750]
+
+
+async def test_a_hold_at_an_open_price_is_confirmed_and_settled_at_that_price(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await open_world(session, client)
+    tariff_id = (await quote(client, w, regular_price_cents=4210)).json()["best_tariff_id"]
+    held = await client.post(
+        "/v1/sales",
+        headers={**w.world.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={
+            "items": [line(w, tariff_id=tariff_id, regular_price_cents=4210)],
+            "hold": True,
+        },
+    )
+    assert held.status_code == 201, held.text
+    region_admin = w.region_admin
+    params = {"partner_id": w.world.partner_id}
+    before = await client.get("/v1/reports/settlement", headers=region_admin, params=params)
+    assert before.json()["total"]["tickets"] == 0  # a hold settles nothing yet
+
+    confirmed = await client.post(f"/v1/sales/{held.json()['id']}/confirm", headers=w.world.desk)
+    assert confirmed.status_code == 200, confirmed.text
+    [item] = confirmed.json()["items"]
+    # 20 % of €42.10 is €8.42; the discount of €33.68 is split half and half.
+    assert (item["regular_price_cents"], item["unit_price_cents"]) == (4210, 842)
+    after = (await client.get("/v1/reports/settlement", headers=region_admin, params=params)).json()
+    assert (after["total"]["regular_cents"], after["total"]["paid_cents"]) == (4210, 842)
+    owed = sorted((line["payer"], line["amount_cents"]) for line in after["lines"])
+    assert owed == [("partner", 1684), ("scheme_owner", 1684)]
