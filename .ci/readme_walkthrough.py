@@ -86,6 +86,11 @@ def main() -> None:
     tom, assistant = json.loads((workdir / "companion.json").read_text())["items"]
     assert (tom["total_cents"], assistant["total_cents"]) == (11_400, 0), (tom, assistant)
     assert assistant["companion_of"] == tom["id"], (tom, assistant)
+    open_quote = json.loads((workdir / "open-quote.json").read_text())
+    assert open_quote["regular_price_cents"] == 3748, open_quote
+    assert [t["unit_price_cents"] for t in open_quote["tariffs"]] == [249], open_quote
+    [seat] = json.loads((workdir / "open-sale.json").read_text())["items"]
+    assert (seat["regular_price_cents"], seat["total_cents"]) == (3748, 249), seat
     allocation = json.loads((workdir / "allocation.json").read_text())
     assert (allocation["tickets"], allocation["tickets_remaining"]) == (20, 20), allocation
     assert (workdir / "voucher.svg").read_text().startswith("<svg")

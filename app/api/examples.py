@@ -478,6 +478,143 @@ CSV_RESPONSES: Final[dict[str, str]] = {
     ),
 }
 
+# An open-price offer of the demo (KV Kortrijk's webshop prices each seat itself, up to
+# €60): the offer, a quote and a sale of one seat at €37.48, as the demo answers them.
+OPEN_PRICE_OFFER_ID: Final = "1fcd4b11-4a9a-5c2b-8079-af0ffbf58172"
+_OPEN_PRICE_TARIFF_ID: Final = "KORTRIJK_KANSENTARIEF.521046dffced57e5bd3d"
+_OPEN_PRICE_FUNDING: Final = [
+    {"payer": "partner", "scheme_code": "KORTRIJK_KANSENTARIEF", "amount_cents": 1499},
+    {"payer": "scheme_owner", "scheme_code": "KORTRIJK_KANSENTARIEF", "amount_cents": 1500},
+    {"payer": "scheme_owner", "scheme_code": "KORTRIJK_WELKOMSTBON", "amount_cents": 500},
+]
+REQUESTS["OfferIn"] = {
+    "title": "Wedstrijdticket KV Kortrijk (webshop)",
+    "category": "sport",
+    "kind": "permanent",
+    "open_price": True,
+    "max_price_cents": 6000,
+    "price_classes": [{"code": "standard", "label": "Zitplaats", "price_cents": 2500}],
+}
+RESPONSES["OfferOut"] = {
+    "id": OPEN_PRICE_OFFER_ID,
+    "partner_id": "7398aa50-00e4-5739-a030-2f45c9242741",
+    "partner_name": "KV Kortrijk",
+    "title": "Wedstrijdticket KV Kortrijk (webshop)",
+    "category": "sport",
+    "kind": "permanent",
+    "starts_at": None,
+    "ends_at": None,
+    "external_ref": None,
+    "price_classes": [{"code": "standard", "label": "Zitplaats", "price_cents": 2500}],
+    "open_price": True,
+    "max_price_cents": 6000,
+    "created_at": "2026-12-04T20:18:31.197200Z",
+    "archived_at": None,
+}
+
+# Further examples of a component, shown after the one above: on an open-price offer.
+MORE_REQUESTS: Final[dict[str, list[dict[str, Any]]]] = {
+    "QuoteIn": [
+        {
+            "card_number": "5395011334637",
+            "offer_id": OPEN_PRICE_OFFER_ID,
+            "price_class": "standard",
+            "quantity": 1,
+            "regular_price_cents": 3748,
+        }
+    ],
+    "SaleIn": [
+        {
+            "items": [
+                {
+                    "card_number": "5395011334637",
+                    "offer_id": OPEN_PRICE_OFFER_ID,
+                    "price_class": "standard",
+                    "tariff_id": _OPEN_PRICE_TARIFF_ID,
+                    "quantity": 1,
+                    "regular_price_cents": 3748,
+                }
+            ],
+            "hold": False,
+        }
+    ],
+}
+MORE_RESPONSES: Final[dict[str, list[dict[str, Any]]]] = {
+    "QuoteOut": [
+        {
+            "holder": {"display_name": "Sofie D.", "card_status": "active"},
+            "voucher": None,
+            "offer_id": OPEN_PRICE_OFFER_ID,
+            "price_class": "standard",
+            "quantity": 1,
+            "regular_price_cents": 3748,
+            "tariffs": [
+                {
+                    "tariff_id": _OPEN_PRICE_TARIFF_ID,
+                    "scheme_code": "KORTRIJK_KANSENTARIEF",
+                    "scheme_version": 1,
+                    "label": "Kansentarief + Welkomstbon",
+                    "unit_price_cents": 249,
+                    "discount_cents": 3499,
+                    "quantity": 1,
+                    "total_cents": 249,
+                    "remaining": 1,
+                    "on_top": ["KORTRIJK_WELKOMSTBON"],
+                    "funding": _OPEN_PRICE_FUNDING,
+                    "companions": None,
+                }
+            ],
+            "best_tariff_id": _OPEN_PRICE_TARIFF_ID,
+            "not_applicable": [
+                {
+                    "scheme_code": "ARTIKEL_27",
+                    "reason": "not_applicable_to_offer",
+                    "detail": "category not covered",
+                },
+                {
+                    "scheme_code": "EUROPEAN_DISABILITY_CARD",
+                    "reason": "not_eligible",
+                    "detail": None,
+                },
+                {"scheme_code": "KORTRIJK_65_PLUS", "reason": "not_eligible", "detail": None},
+                {"scheme_code": "KORTRIJK_JONGER_DAN_12", "reason": "not_eligible", "detail": None},
+            ],
+        }
+    ],
+    "SaleOut": [
+        {
+            "id": "58b3a7b8-10f3-43cf-b7d0-86b3229486af",
+            "partner_id": "7398aa50-00e4-5739-a030-2f45c9242741",
+            "status": "confirmed",
+            "created_at": "2026-12-04T20:18:33.462171Z",
+            "hold_expires_at": None,
+            "confirmed_at": "2026-12-04T20:18:33.462171Z",
+            "cancelled_at": None,
+            "total_cents": 249,
+            "items": [
+                {
+                    "id": "2bb0ed73-a33e-4af5-be20-4da64dd9113a",
+                    "card_number": "5395011334637",
+                    "voucher_code": None,
+                    "offer_id": OPEN_PRICE_OFFER_ID,
+                    "price_class": "standard",
+                    "scheme_code": "KORTRIJK_KANSENTARIEF",
+                    "scheme_version": 1,
+                    "label": "Kansentarief + Welkomstbon",
+                    "regular_price_cents": 3748,
+                    "unit_price_cents": 249,
+                    "discount_cents": 3499,
+                    "quantity": 1,
+                    "total_cents": 249,
+                    "activity_date": "2026-12-04",
+                    "funding": _OPEN_PRICE_FUNDING,
+                    "companion_of": None,
+                }
+            ],
+        }
+    ],
+}
+
 # The entitlement import's bodies: a list with `;` as a Belgian spreadsheet saves it, and
 # the same rows as JSON lines.
 IMPORT_CSV: Final = (

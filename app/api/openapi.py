@@ -96,9 +96,10 @@ def _role_order(role: Role) -> int:
 def document_examples(schema: dict[str, Any]) -> None:
     """Put the examples of `app.api.examples` on the components and operations they show."""
     components = schema.get("components", {}).get("schemas", {})
+    more = {**examples.MORE_REQUESTS, **examples.MORE_RESPONSES}
     for name, example in {**examples.REQUESTS, **examples.RESPONSES}.items():
         if name in components:
-            components[name]["examples"] = [example]
+            components[name]["examples"] = [example, *more.get(name, ())]
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             csv = examples.CSV_RESPONSES.get(operation.get("operationId", ""))

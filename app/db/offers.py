@@ -40,6 +40,9 @@ class OfferRow:
     price_classes: tuple[PriceClassRow, ...]
     archived_at: datetime | None = None
     partner_archived_at: datetime | None = None
+    # Sold at the regular price the desk gives, up to `max_price_cents` (app.domain.offers).
+    open_price: bool = False
+    max_price_cents: int | None = None
 
     def price_class(self, code: str) -> PriceClassRow | None:
         return next((pc for pc in self.price_classes if pc.code == code), None)
@@ -227,4 +230,6 @@ def _offer_of(rows: Sequence[Any]) -> OfferRow:
         ),
         archived_at=row.archived_at,
         partner_archived_at=row.partner_archived_at,
+        open_price=row.open_price,
+        max_price_cents=row.max_price_cents,
     )

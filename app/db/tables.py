@@ -355,6 +355,15 @@ offers = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     # An archived offer keeps its sales and settlement; it is no longer quoted or sold.
     sa.Column("archived_at", Timestamp, nullable=True),
+    # An open-price offer is priced at the regular price the desk gives (partner ticketing
+    # that prices seats itself), never above `max_price_cents` (app.domain.offers).
+    sa.Column("open_price", sa.Boolean, nullable=False, server_default=sa.text("false")),
+    sa.Column("max_price_cents", sa.Integer, nullable=True),
+    sa.CheckConstraint(
+        "CASE WHEN open_price THEN max_price_cents IS NOT NULL AND max_price_cents > 0"
+        " ELSE max_price_cents IS NULL END",
+        name="open_price_maximum",
+    ),
 )
 
 price_classes = sa.Table(

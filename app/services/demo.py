@@ -118,6 +118,8 @@ class DemoOffer:
     # A one-off activity takes place this many days after the demo was seeded.
     days_ahead: int | None
     price_classes: tuple[tuple[str, str, int], ...]
+    # An open-price offer's maximum: the club's webshop prices each seat itself.
+    max_price_cents: int | None = None
 
 
 OFFERS = (
@@ -138,6 +140,16 @@ OFFERS = (
         "period",
         None,
         (("standard", "Staanplaats", 11_900),),
+    ),
+    DemoOffer(
+        "kv-wedstrijd",
+        "kv-kortrijk",
+        "Wedstrijdticket KV Kortrijk (webshop)",
+        "sport",
+        "permanent",
+        None,
+        (("standard", "Zitplaats", 2_500),),
+        max_price_cents=6_000,
     ),
     DemoOffer(
         "zwembeurt",
@@ -492,6 +504,8 @@ async def _seed_offers(session: AsyncSession) -> list[str]:
                 ends_at=None,
                 external_ref=None,
                 price_classes=tuple(PriceClassRow(*pc) for pc in offer.price_classes),
+                open_price=offer.max_price_cents is not None,
+                max_price_cents=offer.max_price_cents,
             ),
             offer_id=offer_id,
         )

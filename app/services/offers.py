@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,10 +17,17 @@ from app.db.offers import OfferRow, PriceClassRow
 from app.db.schemes import bump_generation
 from app.domain.access import Principal, Role, Tenant
 from app.domain.facts import PriceClass
-from app.domain.offers import brussels_midnight, dates_problem, nearest_first_key, on_sale
+from app.domain.offers import (
+    brussels_midnight,
+    dates_problem,
+    nearest_first_key,
+    on_sale,
+    open_price_problem,
+    widens_open_price,
+)
 from app.domain.pricing import Quote, price
 from app.domain.schemes import SchemeDefinition
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.services.access import ensure
 from app.services.catalog import CATALOG
 from app.services.partners import READERS as PARTNER_READERS
@@ -31,6 +38,7 @@ from app.services.quotes import (
     fresh_offer,
     load_offer,
     offer_facts,
+    pick_price_class,
 )
 from app.services.schemes import place_names, summaries
 
@@ -46,6 +54,8 @@ class NewOffer:
     ends_at: datetime | None
     external_ref: str | None
     price_classes: tuple[PriceClassRow, ...]
+    open_price: bool = False
+    max_price_cents: int | None = None
 
 
 async def create_offer(
@@ -71,6 +81,13 @@ async def create_offer(
     if partner.archived_at is not None:
         raise Conflict("This partner is archived: it gets no new offers.", code="partner-archived")
     _check_dates(offer.kind, offer.starts_at, offer.ends_at)
+    _check_open_price(offer.open_price, offer.max_price_cents, offer.price_classes)
+    _may_widen(
+        principal,
+        partner.region_id,
+        (False, None),
+        (offer.open_price, offer.max_price_cents),
+    )
     offer_id = offer_id or uuid.uuid4()
     await db.insert_offer(
         session,
@@ -83,6 +100,8 @@ async def create_offer(
             "starts_at": offer.starts_at,
             "ends_at": offer.ends_at,
             "external_ref": offer.external_ref,
+            "open_price": offer.open_price,
+            "max_price_cents": offer.max_price_cents,
             "created_at": utcnow(),
         },
         classes=offer.price_classes,
@@ -96,6 +115,40 @@ def _check_dates(kind: str, starts_at: datetime | None, ends_at: datetime | None
         field, detail = problem
         raise Unprocessable(
             f"{field}: {detail}.", extra={"errors": [{"pointer": f"/{field}", "detail": detail}]}
+        )
+
+
+def _check_open_price(
+    open_price: bool, max_price_cents: int | None, classes: tuple[PriceClassRow, ...]
+) -> None:
+    problem = open_price_problem(
+        open_price, max_price_cents, {pc.code: pc.price_cents for pc in classes}
+    )
+    if problem is not None:
+        pointer, detail = problem
+        raise Unprocessable(
+            f"{pointer.removeprefix('/')}: {detail}.",
+            extra={"errors": [{"pointer": pointer, "detail": detail}]},
+        )
+
+
+# Who may open an offer's price or raise its maximum: the region whose schemes pay back.
+OPEN_PRICE_GRANTERS = frozenset({Role.REGION_ADMIN})
+
+
+def _may_widen(
+    principal: Principal,
+    region_id: str,
+    before: tuple[bool, int | None],
+    after: tuple[bool, int | None],
+) -> None:
+    if widens_open_price(before, after) and not principal.may(
+        OPEN_PRICE_GRANTERS, Tenant(region_id=region_id)
+    ):
+        raise Forbidden(
+            "Opening an offer's price or raising its max_price_cents takes the region's"
+            " admin: the region's schemes pay back what the maximum allows.",
+            code="open-price-needs-region",
         )
 
 
@@ -220,6 +273,15 @@ async def update_offer(
         **{k: v for k, v in changes.items() if k in ("kind", "starts_at", "ends_at")},
     }
     _check_dates(merged["kind"], merged["starts_at"], merged["ends_at"])
+    if changes.get("open_price") is False and "max_price_cents" not in changes:
+        # Closing the price drops the maximum with it: a fixed-price offer has none.
+        changes = {**changes, "max_price_cents": None}
+    terms = (
+        changes.get("open_price", offer.open_price),
+        changes.get("max_price_cents", offer.max_price_cents),
+    )
+    _check_open_price(*terms, offer.price_classes if classes is None else classes)
+    _may_widen(principal, offer.partner_region_id, (offer.open_price, offer.max_price_cents), terms)
     await db.update_offer(session, uuid.UUID(offer.id), changes, classes)
     await bump_generation(session)
     forget_offers([offer.id])
@@ -244,10 +306,21 @@ class PublicPrices:
     who: dict[str, dict[str, str]]
 
 
-async def public_prices(session: AsyncSession, offer_id: str) -> PublicPrices:
+async def public_prices(
+    session: AsyncSession, offer_id: str, regular_price_cents: int | None = None
+) -> PublicPrices:
     """Per price class, each scheme's tariff for a holder who qualifies and has used none
-    of its limits: what a partner's website shows next to the regular price."""
+    of its limits: what a partner's website shows next to the regular price.
+
+    An open-price offer's list is at its price classes' prices, or at
+    `regular_price_cents` when given (what a webshop shows next to a seat it priced
+    itself), checked as a quote checks it (app.services.quotes.pick_price_class)."""
     offer = await fresh_offer(session, offer_id)
+    if regular_price_cents is not None:
+        classes = tuple(
+            pick_price_class(offer, pc.code, regular_price_cents) for pc in offer.price_classes
+        )
+        offer = replace(offer, price_classes=classes)
     catalog = await CATALOG.get(session)
     facts = offer_facts(offer)
     day = today_in_brussels()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,13 @@ from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
 from app.domain.limits import UsageAmount, UsageClaim, with_claims
-from app.domain.offers import NotSellable, activity_date, not_sellable
+from app.domain.offers import (
+    NotSellable,
+    OpenPriceRefusal,
+    activity_date,
+    not_sellable,
+    regular_price,
+)
 from app.domain.pricing import Quote, price, usage_keys
 from app.domain.schemes import SchemeDefinition
 from app.domain.vouchers import (
@@ -168,7 +174,13 @@ def ensure_sellable(offer: OfferRow) -> None:
         raise Conflict("This offer is archived: it is no longer sold.", code=refusal.value)
 
 
-def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
+def pick_price_class(
+    offer: OfferRow, code: str, regular_price_cents: int | None = None
+) -> PriceClassRow:
+    """The price class a quote or sale line is about, at the regular price it is priced and
+    sold at: its own price on a fixed-price offer, `regular_price_cents` (the desk's) on an
+    open-price one (app.domain.offers.regular_price). Every price calculation of a desk
+    starts from this one price, so a quote, a sale and the settlement say the same."""
     chosen = offer.price_class(code)
     if chosen is None:
         raise Unprocessable(
@@ -177,7 +189,43 @@ def pick_price_class(offer: OfferRow, code: str) -> PriceClassRow:
             code="unknown-price-class",
             extra={"errors": [{"pointer": "/price_class", "detail": "unknown price class"}]},
         )
-    return chosen
+    regular = regular_price(
+        chosen.price_cents,
+        open_price=offer.open_price,
+        max_price_cents=offer.max_price_cents,
+        asked_cents=regular_price_cents,
+    )
+    if isinstance(regular, OpenPriceRefusal):
+        raise regular_price_problem(regular, offer.max_price_cents)
+    return chosen if regular == chosen.price_cents else replace(chosen, price_cents=regular)
+
+
+_OPEN_PRICE_DETAILS = {
+    OpenPriceRefusal.REQUIRED: (
+        "This offer has an open price: give the regular price in regular_price_cents.",
+        "required for an open-price offer",
+    ),
+    OpenPriceRefusal.NOT_ALLOWED: (
+        "This offer has fixed prices: its price class sets the regular price.",
+        "only for an open-price offer",
+    ),
+}
+
+
+def regular_price_problem(refusal: OpenPriceRefusal, most: int | None) -> Unprocessable:
+    """422 for a regular price the offer does not take (its code is the refusal's)."""
+    detail, pointer_detail = _OPEN_PRICE_DETAILS.get(
+        refusal,
+        (
+            f"The regular price is above this offer's maximum of {most} cents.",
+            f"at most {most}",
+        ),
+    )
+    return Unprocessable(
+        detail,
+        code=refusal.value,
+        extra={"errors": [{"pointer": "/regular_price_cents", "detail": pointer_detail}]},
+    )
 
 
 def card_problem(status: CardStatus) -> Conflict:
@@ -197,6 +245,7 @@ async def desk_quote(
     *,
     audited_for: str | None,
     claimed: Mapping[str, Sequence[UsageClaim]] | None = None,
+    regular_price_cents: int | None = None,
 ) -> tuple[QuoteResult, DeskFacts]:
     """The one read of the desk's facts and the price calculation over them, for a quote
     (`audited_for` its client: one round trip with its audit row) and for each line of a
@@ -218,7 +267,8 @@ async def desk_quote(
         raise NotFound("No card with this number.", code="card-not-found")
     generation = facts.holder.catalog_generation
     offer = await current_offer(session, offer, generation)
-    price_class = pick_price_class(offer, price_class.code)
+    # The offer as of this generation may have been changed: its terms are checked again.
+    price_class = pick_price_class(offer, price_class.code, regular_price_cents)
     if generation != catalog.generation:
         catalog = await CATALOG.get(session, generation)
         fresh = usage_keys(offer_facts(offer), at, catalog.card_schemes)
@@ -287,6 +337,7 @@ async def voucher_quote(
     now: datetime,
     *,
     claimed: Mapping[str, Sequence[UsageClaim]] | None = None,
+    regular_price_cents: int | None = None,
 ) -> tuple[QuoteResult, VoucherDeskFacts]:
     """The voucher's facts in one read, and the price calculation over its allocation's
     scheme for an anonymous bearer; a voucher the desk cannot sell on is its problem
@@ -313,7 +364,7 @@ async def voucher_quote(
     if refusal is not None:
         raise voucher_problem(refusal)
     offer = await current_offer(session, offer, facts.catalog_generation)
-    price_class = pick_price_class(offer, price_class.code)
+    price_class = pick_price_class(offer, price_class.code, regular_price_cents)
     catalog = await CATALOG.get(session, facts.catalog_generation)
     schemes = catalog.alone(voucher.scheme_code)
     holder = HolderFacts(
@@ -343,10 +394,15 @@ async def voucher_quote(
 
 
 async def desk_offer(
-    session: AsyncSession, principal: Principal, offer_id: str, price_class: str
+    session: AsyncSession,
+    principal: Principal,
+    offer_id: str,
+    price_class: str,
+    regular_price_cents: int | None = None,
 ) -> tuple[OfferRow, PriceClassRow]:
-    """The offer and price class a quote or a sale line is about, once the caller is known
-    to be a desk of the offer's partner."""
+    """The offer and price class a quote or a sale line is about, at the regular price it
+    is priced at (`pick_price_class`), once the caller is known to be a desk of the
+    offer's partner."""
     offer = await load_offer(session, offer_id)
     ensure(
         principal,
@@ -355,7 +411,7 @@ async def desk_offer(
         hide=False,
     )
     ensure_sellable(offer)
-    return offer, pick_price_class(offer, price_class)
+    return offer, pick_price_class(offer, price_class, regular_price_cents)
 
 
 async def quote_for_desk(
@@ -367,15 +423,22 @@ async def quote_for_desk(
     price_class: str,
     quantity: int,
     voucher_code: str | None = None,
+    regular_price_cents: int | None = None,
 ) -> QuoteResult:
     """The desk's question, in one database round trip when nothing changed. The desk sees
     a display name and tariffs derived from personal data: the read is audited. On a
     voucher (`voucher_code` instead of `card_number`) nothing personal is read."""
-    offer, chosen = await desk_offer(session, principal, offer_id, price_class)
+    offer, chosen = await desk_offer(session, principal, offer_id, price_class, regular_price_cents)
     if card_number is None:
         assert voucher_code is not None  # the request model takes exactly one of the two
         on_voucher, _ = await voucher_quote(
-            session, offer, chosen, voucher_code, quantity, utcnow()
+            session,
+            offer,
+            chosen,
+            voucher_code,
+            quantity,
+            utcnow(),
+            regular_price_cents=regular_price_cents,
         )
         return on_voucher
     result, _ = await desk_quote(
@@ -386,6 +449,7 @@ async def quote_for_desk(
         quantity,
         utcnow(),
         audited_for=principal.client_id,
+        regular_price_cents=regular_price_cents,
     )
     if result.quote.card_refused is not None:
         # The desk is told the card's problem, not a quote: no tariffs, and no line per

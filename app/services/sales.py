@@ -78,6 +78,8 @@ class SaleItemRequest:
     # Companions' tickets at the tariff's companion price (0 to its `companions.max`).
     companions: int = 0
     voucher_code: str | None = None
+    # An open-price offer's line: the regular price it is sold at (app.domain.offers).
+    regular_price_cents: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +296,11 @@ async def _sell_item(
     """One item: quoted again, at the tariff the desk chose; its usage claimed with the
     sale's, when it is written."""
     offer, price_class = await desk_offer(
-        session, principal, requested.offer_id, requested.price_class
+        session,
+        principal,
+        requested.offer_id,
+        requested.price_class,
+        requested.regular_price_cents,
     )
     if requested.card_number is None:
         return await _sell_on_voucher(session, requested, offer, price_class, claimed, now)
@@ -310,6 +316,7 @@ async def _sell_item(
         now,
         audited_for=None,
         claimed=claimed,
+        regular_price_cents=requested.regular_price_cents,
     )
     holder = facts.holder
     if facts.has_lapsed_holds(now):
@@ -348,6 +355,7 @@ async def _sell_on_voucher(
         requested.quantity,
         now,
         claimed=claimed,
+        regular_price_cents=requested.regular_price_cents,
     )
     voucher = facts.voucher
     if facts.has_lapsed_holds(now):

@@ -72,9 +72,15 @@ async def _offers(session: SessionDep, page: Page, partner_id: str) -> list[Offe
 
 
 def _options(offers: list[OfferRow]) -> list[tuple[str, OfferRow, PriceClassRow]]:
-    """One choice per offer and price class: "De Kersentuin — Volwassene (€ 22,00)"."""
+    """One choice per offer and price class: "De Kersentuin — Volwassene (€ 22,00)".
+
+    An open-price offer is sold by the partner's own ticketing, which gives each seat's
+    price through the API; the page has no price to give, so it does not list one."""
     return [
-        (_choice(offer.id, pc.code), offer, pc) for offer in offers for pc in offer.price_classes
+        (_choice(offer.id, pc.code), offer, pc)
+        for offer in offers
+        if not offer.open_price
+        for pc in offer.price_classes
     ]
 
 

@@ -317,6 +317,33 @@ def test_a_response_example_is_what_the_model_answers(name: str) -> None:
     assert _models()[name].model_validate(example).model_dump(mode="json") == example
 
 
+def _more(examples_by_name: dict[str, list[dict[str, Any]]]) -> list[tuple[str, int]]:
+    return [
+        (name, i) for name, found in sorted(examples_by_name.items()) for i in range(len(found))
+    ]
+
+
+@pytest.mark.parametrize(("name", "index"), _more(examples.MORE_REQUESTS))
+def test_a_further_request_example_is_a_valid_request(name: str, index: int) -> None:
+    _models()[name].model_validate(examples.MORE_REQUESTS[name][index])
+
+
+@pytest.mark.parametrize(("name", "index"), _more(examples.MORE_RESPONSES))
+def test_a_further_response_example_is_what_the_model_answers(name: str, index: int) -> None:
+    example = examples.MORE_RESPONSES[name][index]
+    assert _models()[name].model_validate(example).model_dump(mode="json") == example
+
+
+def test_the_open_price_examples_are_shown_after_the_first(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("QuoteIn", "SaleIn", "QuoteOut", "SaleOut"):
+        assert len(schemas[name]["examples"]) == 2, name
+    assert schemas["QuoteIn"]["examples"][1]["regular_price_cents"] == 3748
+    assert schemas["QuoteOut"]["examples"][1]["regular_price_cents"] == 3748
+    assert schemas["SaleOut"]["examples"][1]["items"][0]["regular_price_cents"] == 3748
+    assert schemas["OfferOut"]["examples"][0]["open_price"] is True
+
+
 def test_the_import_documents_its_csv_and_json_lines_bodies(document: dict[str, Any]) -> None:
     body = document["paths"]["/v1/imports/entitlements"]["post"]["requestBody"]
     assert body["required"] is True

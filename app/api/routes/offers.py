@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
@@ -39,6 +39,18 @@ router = APIRouter(prefix="/v1", tags=["offers"])
 Editors = Annotated[Principal, Depends(Authorized(Role.PARTNER_ADMIN, Role.REGION_ADMIN))]
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+OPEN_PRICE = (
+    "Sold at the regular price the desk gives with each quote and sale line"
+    " (`regular_price_cents`), for partner ticketing that prices seats itself; the schemes"
+    " compute their tariffs from that price. A price class's `price_cents` is then the"
+    " price its public price list shows."
+)
+MAX_PRICE = (
+    "With `open_price` (required there, above 0; null otherwise): the highest regular price"
+    " a quote or sale line may give, so that a partner cannot raise what a scheme's funders"
+    " pay back. Price classes' prices stay within it."
+)
+MaxPrice = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS, description=MAX_PRICE)]
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
 
 
@@ -58,6 +70,8 @@ class OfferIn(RequestModel):
     external_ref: Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = (
         Field(default=None, description="e.g. an UiTdatabank event id")
     )
+    open_price: StrictBool = Field(default=False, description=OPEN_PRICE)
+    max_price_cents: MaxPrice | None = None
 
     @field_validator("price_classes")
     @classmethod
@@ -84,6 +98,8 @@ class OfferOut(ResponseModel):
     ends_at: datetime | None
     external_ref: str | None
     price_classes: list[PriceClassOut]
+    open_price: bool = Field(description=OPEN_PRICE)
+    max_price_cents: int | None = Field(description=MAX_PRICE)
     created_at: datetime
     archived_at: datetime | None = Field(
         description="When the offer was archived: it keeps its history but is not sold"
@@ -105,6 +121,8 @@ class OfferOut(ResponseModel):
                 PriceClassOut(code=pc.code, label=pc.label, price_cents=pc.price_cents)
                 for pc in row.price_classes
             ],
+            open_price=row.open_price,
+            max_price_cents=row.max_price_cents,
             created_at=row.created_at,
             archived_at=row.archived_at,
         )
@@ -121,6 +139,8 @@ OFFER_EXAMPLE = {
     "ends_at": None,
     "external_ref": None,
     "price_classes": [{"code": "standard", "label": "Standaard", "price_cents": 2200}],
+    "open_price": False,
+    "max_price_cents": None,
     "created_at": "2026-12-04T09:30:00Z",
     "archived_at": None,
 }
@@ -145,6 +165,8 @@ class OfferPatch(RequestModel):
     external_ref: Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = (
         None
     )
+    open_price: StrictBool | None = Field(default=None, description=OPEN_PRICE)
+    max_price_cents: MaxPrice | None = None
     id: ReadOnly
     partner_id: ReadOnly
     partner_name: ReadOnly
@@ -161,7 +183,7 @@ class OfferPatch(RequestModel):
 
 OFFER_READ_ONLY = ("id", "partner_id", "partner_name", "created_at", "archived_at")
 # Fields that have no "none": sent as null they are refused, not cleared.
-_REQUIRED = ("title", "category", "kind", "price_classes")
+_REQUIRED = ("title", "category", "kind", "price_classes", "open_price")
 
 
 class OfferPage(ResponseModel):
@@ -306,13 +328,22 @@ async def list_offers(
     response_model=OfferOut,
     operation_id="updateOffer",
     responses={
-        **problem_responses(401, 403, 404, 422, codes={422: ("read-only-field",)}),
+        **problem_responses(
+            401,
+            403,
+            404,
+            422,
+            codes={403: ("open-price-needs-region",), 422: ("read-only-field",)},
+        ),
         **_example(OFFER_EXAMPLE),
     },
     summary="Change an offer (what GET answers may be sent back with one field edited)",
     description=(
-        "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref` and"
-        " `price_classes` (replaced as a whole; sales keep what they were sold at). The"
+        "Any of `title`, `category`, `kind`, `starts_at`, `ends_at`, `external_ref`,"
+        " `open_price`, `max_price_cents` and `price_classes` (replaced as a whole; sales"
+        " keep what they were sold at). Setting `open_price` to false drops the maximum;"
+        " opening the price or raising `max_price_cents` takes the region's admin (403"
+        " `open-price-needs-region`), lowering or closing it the partner's may. The"
         " read-only fields (`id`, `partner_id`, `partner_name`, `created_at`,"
         " `archived_at`) are accepted unchanged and refused changed (422"
         " `read-only-field`). Roles: `admin`; `partner_admin` of the offer's partner;"
@@ -365,8 +396,19 @@ async def archive_offer(offer_id: str, session: SessionDep, principal: Editors) 
     operation_id="createOffer",
     status_code=201,
     response_model=OfferOut,
-    responses=problem_responses(401, 403, 404, codes={409: ("partner-archived",)}),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        422,
+        codes={403: ("open-price-needs-region",), 409: ("partner-archived",)},
+    ),
     summary="Add an offer with its price classes",
+    description=(
+        "An offer with `open_price` is created by the region's admin (or the admin), not by"
+        " the partner: its `max_price_cents` bounds what the region's schemes pay back (403"
+        " `open-price-needs-region`)."
+    ),
 )
 async def create_offer(
     partner_id: str,
@@ -388,6 +430,8 @@ async def create_offer(
             price_classes=tuple(
                 PriceClassRow(pc.code, pc.label, pc.price_cents) for pc in body.price_classes
             ),
+            open_price=body.open_price,
+            max_price_cents=body.max_price_cents,
         ),
     )
     return OfferOut.of(row)
@@ -433,16 +477,49 @@ class OfferPrices(ResponseModel):
     operation_id="getOfferPrices",
     response_model=OfferPrices,
     responses={
-        **problem_responses(404),
+        **problem_responses(
+            404,
+            codes={
+                422: (
+                    "regular-price-not-allowed",
+                    "regular-price-above-maximum",
+                )
+            },
+        ),
         304: {"description": "Not modified (If-None-Match matched the ETag)"},
     },
     summary="Public price list: each scheme's price for a holder who qualifies",
+    description=(
+        "Per price class, the regular price and each scheme's tariff for a holder who"
+        " qualifies and has used none of its limits. On an open-price offer the list is at"
+        " its price classes' prices, or at `regular_price_cents` when given (at most its"
+        " `max_price_cents`; refused on a fixed-price offer). Public."
+    ),
 )
 async def offer_prices(
-    offer_id: str, request: Request, response: Response, session: SessionDep
+    offer_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    regular_price_cents: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_CENTS,
+            description="An open-price offer's regular price to price the list at",
+        ),
+    ] = None,
 ) -> OfferPrices | Response:
     language = negotiate_language(request.headers.get("accept-language"))
-    prices = await service.public_prices(session, offer_id)
+    try:
+        prices = await service.public_prices(session, offer_id, regular_price_cents)
+    except Unprocessable as refused:
+        # A query parameter, not a field of a body.
+        refused.extra["errors"] = [
+            {"parameter": "regular_price_cents", "detail": e["detail"]}
+            for e in refused.extra.get("errors", ())
+        ]
+        raise
     body = OfferPrices(
         offer_id=prices.offer.id,
         language=language,

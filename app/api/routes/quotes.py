@@ -13,9 +13,11 @@ from app.api.models import RequestModel, ResponseModel, StrictInt
 from app.api.problems import Language, negotiate_language, problem_responses
 from app.api.rate_limits import QUOTES, RateLimits
 from app.domain.access import Principal
+from app.domain.offers import OpenPriceRefusal
 from app.domain.people import display_name
 from app.domain.pricing import NotApplicable, Tariff
 from app.domain.reasons import Reason
+from app.domain.validation import MAX_CENTS
 from app.domain.vouchers import VoucherRefusal
 from app.services import quotes as service
 from app.services.quotes import MAX_QUANTITY, QuoteResult
@@ -35,6 +37,16 @@ VoucherCode = Annotated[
 ]
 
 
+RegularPriceCents = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS)]
+REGULAR_PRICE = (
+    "Only for an offer with `open_price`, and required there: the regular price of one"
+    " ticket as the partner's ticketing priced it, at most the offer's `max_price_cents`"
+    " (422 `regular-price-required`, `regular-price-not-allowed`,"
+    " `regular-price-above-maximum`). The tariffs are computed from it as from a price"
+    " class's price."
+)
+
+
 def exactly_one_bearer(card_number: str | None, voucher_code: str | None) -> None:
     """A quote, a sale item and a check-in are on a card or on a voucher: one of the two."""
     if (card_number is None) == (voucher_code is None):
@@ -52,7 +64,11 @@ QUOTE_PROBLEMS: dict[int, tuple[str, ...]] = {
         "offer-archived",
         "partner-archived",
     ),
-    422: ("invalid-card-number", "unknown-price-class"),
+    422: (
+        "invalid-card-number",
+        "unknown-price-class",
+        *(refusal.value for refusal in OpenPriceRefusal),
+    ),
 }
 
 # The desk learns which tariff applies, never why: a reason that reveals a person's status
@@ -66,6 +82,7 @@ class QuoteIn(RequestModel):
     offer_id: Annotated[str, Field(max_length=64)]
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+    regular_price_cents: RegularPriceCents | None = Field(default=None, description=REGULAR_PRICE)
 
     @model_validator(mode="after")
     def _one_bearer(self) -> QuoteIn:
@@ -124,7 +141,10 @@ class QuoteOut(ResponseModel):
     offer_id: str
     price_class: str
     quantity: int
-    regular_price_cents: int
+    regular_price_cents: int = Field(
+        description="The regular price the tariffs are computed from: the price class's,"
+        " or on an open-price offer the one the quote gave"
+    )
     tariffs: list[TariffOut]
     best_tariff_id: str | None
     not_applicable: list[NotApplicableOut]
@@ -150,6 +170,7 @@ async def quote(body: QuoteIn, request: Request, session: SessionDep, principal:
             price_class=body.price_class,
             quantity=body.quantity,
             voucher_code=body.voucher_code,
+            regular_price_cents=body.regular_price_cents,
         )
     # The hot path of every desk: the body is written straight from the result (a tested
     # instance of QuoteOut), skipping a second validation by the response model.

@@ -28,9 +28,11 @@ from app.api.problems import Problem, negotiate_language, problem_responses
 from app.api.rate_limits import SALES, RateLimits
 from app.api.routes.quotes import (
     QUOTE_PROBLEMS,
+    REGULAR_PRICE,
     CardNumber,
     Desk,
     QuoteOut,
+    RegularPriceCents,
     VoucherCode,
     exactly_one_bearer,
     quote_body,
@@ -90,6 +92,7 @@ class SaleItemIn(RequestModel):
             ),
         ),
     ] = 0
+    regular_price_cents: RegularPriceCents | None = Field(default=None, description=REGULAR_PRICE)
 
     @model_validator(mode="after")
     def _one_bearer(self) -> SaleItemIn:
@@ -119,7 +122,10 @@ class SaleItemOut(ResponseModel):
     scheme_code: str
     scheme_version: int
     label: str
-    regular_price_cents: int
+    regular_price_cents: int = Field(
+        description="The regular price as sold: the price class's, or an open-price"
+        " offer's as the line gave it"
+    )
     unit_price_cents: int
     discount_cents: int
     quantity: int
@@ -233,6 +239,7 @@ async def register_sale(
                             tariff_id=i.tariff_id,
                             quantity=i.quantity,
                             companions=i.companions,
+                            regular_price_cents=i.regular_price_cents,
                         )
                         for i in body.items
                     ),
