@@ -19,6 +19,7 @@ from app.api.deps import SessionDep, SettingsDep
 from app.clock import BRUSSELS, today_in_brussels
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Role
+from app.domain.messages import N_
 from app.domain.people import display_name
 from app.errors import OpenPasError
 from app.services import offers as offers_service
@@ -53,7 +54,7 @@ async def _desk_page(request: Request, session: SessionDep) -> tuple[Page, str |
 
 
 def _not_for_you(page: Page) -> HTMLResponse:
-    return render(page, "message.html", 403, error_key="not_for_you")
+    return render(page, "message.html", 403, error_key=N_("web.not_for_you"))
 
 
 async def _offers(session: SessionDep, page: Page, partner_id: str) -> list[OfferRow]:
