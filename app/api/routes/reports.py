@@ -63,8 +63,8 @@ SUPPORTED_MEDIA_TYPES: Final = tuple(media_type for _, media_type in _REPRESENTA
 
 _CSV_DESCRIPTION = (
     "UTF-8 with a byte-order mark, CRLF line ends, a header row. With Accept-Language nl "
-    "(the default) or fr: `;` between cells and a decimal comma (`238,00`); en: `,` and a "
-    "decimal point. Money in euros with two decimals, shares with four, ISO dates; names "
+    "(the default), fr or de: `;` between cells and a decimal comma (`238,00`); en: `,` and "
+    "a decimal point. Money in euros with two decimals, shares with four, ISO dates; names "
     "beside ids."
 )
 _XLSX_DESCRIPTION = (
