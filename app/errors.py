@@ -1,8 +1,9 @@
 """Errors that carry their HTTP meaning.
 
 Services raise these; one handler in `app/api/problems.py` turns each into an RFC 9457
-problem document. The `code` is the stable slug clients switch on; the Dutch, French and
-English sentences a desk can read out live beside it, keyed by that code.
+problem document. The `code` is the stable slug clients switch on; the sentences a desk can
+read out, in Dutch, French, English and German, are in the message catalogues (app/locale)
+under `problem.<code>`.
 """
 
 from __future__ import annotations

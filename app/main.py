@@ -71,7 +71,7 @@ OpenPas answers one question for a ticket desk, a partner's website or a regiona
 
 Money is in integer cents (fields ending `_cents`), dates are ISO 8601, ids are opaque
 strings. Every error is an RFC 9457 `application/problem+json` document with a stable `code`
-and an `end_user_message` in Dutch (French or English with `Accept-Language`).
+and an `end_user_message` in Dutch (French, English or German with `Accept-Language`).
 """
 
 

@@ -49,6 +49,10 @@ async def test_a_region_admin_creates_a_scheme_that_anyone_reads_in_plain_langua
     )
     assert created["summary"]["fr"]
     assert created["summary"]["en"]
+    assert created["summary"]["de"] == (
+        f"Mit Chancenstatut ({region.name}) zahlen Sie 20 % des Preises, abgerundet auf "
+        "10 Cent; 1 Ticket pro Aktivität."
+    )
 
     public = await client.get("/v1/schemes/TEST_KANSENTARIEF")
     assert public.json() == created

@@ -435,3 +435,19 @@ async def test_a_partner_admin_sees_its_own_partners_dashboard(
     assert 'data-report="by-partner"' not in dashboard.text  # one partner: no breakdown
     assert "Niet-gebruik" not in dashboard.text  # a region's figure
     assert (await browser.get("/desk/")).status_code == 200
+
+
+async def test_the_login_page_speaks_german_when_asked_or_chosen(
+    browser: httpx.AsyncClient,
+) -> None:
+    asked = await browser.get("/login", headers={"Accept-Language": "de-BE,fr;q=0.5"})
+    assert asked.status_code == 200
+    assert '<html lang="de">' in asked.text
+    assert "Passwort" in asked.text
+    assert 'hreflang="de"' in asked.text  # the language switch offers it
+
+    chosen = await browser.get("/lang/de", params={"next": "/login"})
+    assert chosen.status_code in (302, 303)
+    assert browser.cookies.get("openpas_lang") == "de"
+    page = await browser.get("/login?notice=logged_out")
+    assert "Sie sind abgemeldet." in page.text

@@ -331,7 +331,7 @@ BOM = b"\xef\xbb\xbf"
 
 def read_csv(response: httpx.Response) -> list[list[str]]:
     """A report's CSV answer as rows of cells, read as a Belgian spreadsheet would: UTF-8
-    after its byte-order mark, `;` between cells in Dutch and French, `,` in English."""
+    after its byte-order mark, `;` between cells in Dutch, French and German, `,` in English."""
     assert response.content.startswith(BOM), response.content[:20]
     delimiter = "," if response.headers["content-language"] == "en" else ";"
     text = response.content.decode("utf-8-sig")

@@ -577,6 +577,13 @@ async def test_the_settlement_as_csv_is_for_a_belgian_spreadsheet_with_names_bes
             ("type", "système de réduction", "nom du système de réduction", "réduction payée pour"),
             ("payeur", "total système de réduction", "total"),
         ),
+        (
+            "de-BE,de;q=0.9,fr;q=0.5",
+            "de",
+            ";",
+            ("Art", "Ermäßigungssystem", "Name des Ermäßigungssystems", "Ermäßigung bezahlt für"),
+            ("Zahler", "Summe Ermäßigungssystem", "Summe"),
+        ),
     ],
 )
 async def test_the_settlement_as_csv_speaks_the_language_asked_with_the_same_figures(

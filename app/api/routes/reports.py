@@ -3,8 +3,8 @@ organisations' allocations.
 
 JSON by default; `Accept: text/csv` gives the same report as a CSV file for Belgian
 spreadsheets and `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`
-as an XLSX workbook, with names beside the ids and headers in Dutch, or French or English
-with `Accept-Language` (app.domain.report_tables says what is in them, app.spreadsheets
+as an XLSX workbook, with names beside the ids and headers in Dutch, or French, English or
+German with `Accept-Language` (app.domain.report_tables says what is in them, app.spreadsheets
 how they are written). Any other Accept: 406 not-acceptable.
 
 Periods are days, `from` included and `to` excluded; without both, the current calendar
@@ -29,7 +29,7 @@ from app.api.models import IsoDate, ResponseModel, parse_reference, require_to_a
 from app.api.problems import negotiate_language, problem_responses
 from app.clock import today_in_brussels
 from app.domain.access import Principal
-from app.domain.localized import Lang
+from app.domain.localized import LANGUAGES, Lang
 from app.domain.report_tables import ReportTable
 from app.domain.reports import (
     SUPPRESSION_THRESHOLD,
@@ -45,7 +45,7 @@ from app.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, FileFormat, render
 # Reports may scan a year of sales: a longer statement timeout than the desk's.
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(long_statements)])
 
-# The same URL answers JSON, CSV or XLSX, with Dutch, French or English headers: caches
+# The same URL answers JSON, CSV or XLSX, with Dutch, French, English or German headers: caches
 # must tell them apart.
 VARY = "Accept, Accept-Language"
 MaybeId = Annotated[str | None, Query(max_length=64)]
@@ -63,8 +63,8 @@ SUPPORTED_MEDIA_TYPES: Final = tuple(media_type for _, media_type in _REPRESENTA
 
 _CSV_DESCRIPTION = (
     "UTF-8 with a byte-order mark, CRLF line ends, a header row. With Accept-Language nl "
-    "(the default) or fr: `;` between cells and a decimal comma (`238,00`); en: `,` and a "
-    "decimal point. Money in euros with two decimals, shares with four, ISO dates; names "
+    "(the default), fr or de: `;` between cells and a decimal comma (`238,00`); en: `,` and "
+    "a decimal point. Money in euros with two decimals, shares with four, ISO dates; names "
     "beside ids."
 )
 _XLSX_DESCRIPTION = (
@@ -95,7 +95,7 @@ def _responses(csv_description: str) -> dict[int | str, dict[str, Any]]:
                 },
                 "Content-Language": {
                     "description": "for CSV and XLSX: the language of the headers and labels",
-                    "schema": {"type": "string", "enum": ["nl", "fr", "en"]},
+                    "schema": {"type": "string", "enum": list(LANGUAGES)},
                 },
             },
         },

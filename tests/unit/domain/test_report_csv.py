@@ -125,6 +125,22 @@ def test_dutch_and_french_csv_use_semicolons_and_decimal_commas_with_names() -> 
     assert payer_label("ARTIKEL_27_VZW", texts("nl")) == "financier"
 
 
+def test_german_csv_has_german_headers_semicolons_and_decimal_commas() -> None:
+    names = ReportNames(schemes={"KANS": LocalizedText("Kansentarief", fr="Tarif social")})
+    content = to_csv(settlement_table(_correction(), names, texts("de")), "de")
+
+    german = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+    assert german[0][:3] == ["Art", "Ermäßigungssystem", "Name des Ermäßigungssystems"]
+    assert german[0][-2:] == ["erster Tag", "letzter Tag"]
+    # A scheme's name is written by people, not in German: it shows in Dutch.
+    assert german[1][:3] == ["Zahler", "KANS", "Kansentarief"]
+    assert german[1][6] == "Partner"
+    assert german[-1][0] == "Summe"
+    assert german[-1][9:13] == ["-1", "-10,00", "-2,00", "-8,00"]
+    assert payer_label("ARTIKEL_27_VZW", texts("de")) == "Geldgeber"
+
+
 def test_an_xlsx_has_typed_money_and_date_cells() -> None:
     table = settlement_table(_correction(), ReportNames(), texts("nl"))
 

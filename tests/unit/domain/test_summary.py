@@ -1,4 +1,4 @@
-"""The plain-language sentence of a scheme, in Dutch, French and English."""
+"""The plain-language sentence of a scheme, in Dutch, French, English and German."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def test_the_kansentarief_reads_as_one_sentence_in_each_language() -> None:
     assert describe(kortrijk, texts("en"), NAMES) == (
         "With an opportunity status in Regio Kortrijk, you pay 20% of the price; "
         "1 ticket per activity."
+    )
+    assert describe(kortrijk, texts("de"), NAMES) == (
+        "Mit Chancenstatut (Regio Kortrijk) zahlen Sie 20 % des Preises; 1 Ticket pro Aktivität."
     )
 
 
