@@ -257,7 +257,7 @@ entitlements = sa.Table(
     sa.Column("evidence", sa.String(200), nullable=True),
     sa.Column("source", sa.String(60), nullable=False),
     # A renewal is a new period that follows on from this one; history is never rewritten.
-    sa.Column("renews_id", sa.Uuid, sa.ForeignKey("entitlements.id"), nullable=True),
+    sa.Column("renews_id", sa.Uuid, sa.ForeignKey("entitlements.id"), nullable=True, index=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
 )
