@@ -191,9 +191,24 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "en": "This card's discount budget for this rate is used up.",
     },
     "allocation-exhausted": {
-        "nl": "Het quotum van deze organisatie heeft niet genoeg tickets meer voor deze bon.",
-        "fr": "Le quota de cette organisation n'a plus assez de tickets pour ce bon.",
-        "en": "This organisation's quota has too few tickets left for this voucher.",
+        "nl": "Het quotum van deze organisatie heeft niet genoeg tickets meer.",
+        "fr": "Le quota de cette organisation n'a plus assez de tickets.",
+        "en": "This organisation's quota has too few tickets left.",
+    },
+    "group-too-large": {
+        "nl": "Zoveel tickets kunnen niet in één keer met de groepspas. Verkoop er minder.",
+        "fr": "La carte de groupe ne permet pas autant de tickets en une fois. Vendez-en moins.",
+        "en": "The group pass does not allow that many tickets at once. Sell fewer.",
+    },
+    "ticket-request-not-open": {
+        "nl": "Over deze ticketaanvraag is al beslist, of ze werd ingetrokken.",
+        "fr": "Cette demande de tickets a déjà été traitée, ou elle a été retirée.",
+        "en": "This ticket request was already decided on, or withdrawn.",
+    },
+    "ticket-request-not-found": {
+        "nl": "Deze ticketaanvraag bestaat niet.",
+        "fr": "Cette demande de tickets n'existe pas.",
+        "en": "This ticket request does not exist.",
     },
     "allocation-budget-exhausted": {
         "nl": "Het budget achter deze ticketbon is op. De organisatie kan een nieuwe bon geven.",

@@ -22,8 +22,10 @@ from app.domain.conditions import (
     AnyOf,
     CardHolderCondition,
     Condition,
+    GroupCondition,
     HasEntitlement,
     Not,
+    OrganisationKindCondition,
     ResidentOfMunicipalities,
     ResidentOfRegion,
     VoucherCondition,
@@ -60,6 +62,10 @@ class _Phrases:
     card_holder: _Clause
     voucher_with: str
     voucher: _Clause
+    group_with: str
+    group: _Clause
+    # Per organisation kind (social, association, school).
+    organisation_kind: Mapping[str, _Clause]
     age_between: Callable[[int, int], _Clause]
     age_under: Callable[[int], _Clause]
     age_from: Callable[[int], _Clause]
@@ -153,6 +159,15 @@ _NL = _Phrases(
         "een ticketbon van een sociale organisatie hebt",
         "geen ticketbon van een sociale organisatie hebt",
     ),
+    group_with="met een groepspas",
+    group=_Clause("met een groepspas komt", "niet met een groepspas komt"),
+    organisation_kind={
+        "social": _Clause(
+            "via een sociale organisatie komt", "niet via een sociale organisatie komt"
+        ),
+        "association": _Clause("met een vereniging komt", "niet met een vereniging komt"),
+        "school": _Clause("met een school komt", "niet met een school komt"),
+    },
     age_between=lambda lo, hi: _Clause(
         f"tussen {lo} en {hi} jaar oud bent", f"niet tussen {lo} en {hi} jaar oud bent"
     ),
@@ -248,6 +263,15 @@ _FR = _Phrases(
     voucher=_Clause(
         "avez un bon d'une organisation sociale", "n'avez pas de bon d'une organisation sociale"
     ),
+    group_with="avec une carte de groupe",
+    group=_Clause("venez avec une carte de groupe", "ne venez pas avec une carte de groupe"),
+    organisation_kind={
+        "social": _Clause(
+            "venez par une organisation sociale", "ne venez pas par une organisation sociale"
+        ),
+        "association": _Clause("venez avec une association", "ne venez pas avec une association"),
+        "school": _Clause("venez avec une école", "ne venez pas avec une école"),
+    },
     age_between=lambda lo, hi: _Clause(
         f"avez entre {lo} et {hi} ans", f"n'avez pas entre {lo} et {hi} ans"
     ),
@@ -349,6 +373,15 @@ _EN = _Phrases(
         "have a voucher from a social organisation",
         "do not have a voucher from a social organisation",
     ),
+    group_with="with a group pass",
+    group=_Clause("come with a group pass", "do not come with a group pass"),
+    organisation_kind={
+        "social": _Clause(
+            "come through a social organisation", "do not come through a social organisation"
+        ),
+        "association": _Clause("come with an association", "do not come with an association"),
+        "school": _Clause("come with a school", "do not come with a school"),
+    },
     age_between=lambda lo, hi: _Clause(
         f"are between {lo} and {hi} years old", f"are not between {lo} and {hi} years old"
     ),
@@ -414,6 +447,8 @@ def describe(scheme: SchemeDefinition, lang: Lang, region_names: Mapping[str, st
         sentence = words.with_(words.card_holder_with, price)
     elif isinstance(condition, VoucherCondition):
         sentence = words.with_(words.voucher_with, price)
+    elif isinstance(condition, GroupCondition):
+        sentence = words.with_(words.group_with, price)
     elif isinstance(condition, HasEntitlement):
         region = _entitlement_region(condition, scheme.owner_region)
         status = words.statuses[condition.type].with_
@@ -478,6 +513,10 @@ def _clause(
             return words.card_holder
         case VoucherCondition():
             return words.voucher
+        case GroupCondition():
+            return words.group
+        case OrganisationKindCondition(kind):
+            return words.organisation_kind[kind]
 
 
 def _join(items: Sequence[str], last_joiner: str) -> str:
