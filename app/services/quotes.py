@@ -411,13 +411,15 @@ async def group_quote(
     card_number: str | None = None,
     organisation_id: str | None = None,
     scheme_code: str | None = None,
+    allocation_id: str | None = None,
     claimed: Mapping[str, Sequence[UsageClaim]] | None = None,
 ) -> tuple[QuoteResult, GroupFacts]:
     """The quote of a group: on its group card (`card_number`, with the group schemes), or
     for the organisation without a card (`organisation_id`: a ticket request, under its
-    allocation's `scheme_code` alone). One read of the organisation's facts, the price
-    calculation for an anonymous group of the organisation's kind, and the tickets taken
-    from its allocations. `claimed`: as for `desk_quote`, per organisation."""
+    allocation's `scheme_code` alone, its tickets from `allocation_id`). One read of the
+    organisation's facts, the price calculation for an anonymous group of the
+    organisation's kind, and the tickets taken from its allocations. `claimed`: as for
+    `desk_quote`, per organisation."""
     at = date_in_brussels(now)
     catalog = await CATALOG.last_known(session)
 
@@ -476,9 +478,12 @@ async def group_quote(
         usage=usage,
         schemes=schemes,
     )
+    allocations = facts.allocations_at(now)
+    if allocation_id is not None:
+        allocations = tuple(a for a in allocations if a.allocation_id == allocation_id)
     quote = priced_for_group(
         quote,
-        _with_earlier(facts.allocations_at(now), earlier),
+        _with_earlier(allocations, earlier),
         {s.code: s for s in schemes},
         quantity=quantity,
         day=activity_date(offer.kind, offer.starts_at) or at,

@@ -82,6 +82,7 @@ class ForOrganisation:
 
     organisation_id: str
     scheme_code: str
+    allocation_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +427,7 @@ async def _sell_to_group(
         else parse_card_field(requested.card_number),
         organisation_id=None if bearer is None else bearer.organisation_id,
         scheme_code=None if bearer is None else bearer.scheme_code,
+        allocation_id=None if bearer is None else bearer.allocation_id,
         claimed=claimed,
     )
     if facts.has_lapsed_holds(now):
