@@ -60,6 +60,7 @@ RESPONSES: Final[dict[str, dict[str, Any]]] = {
     "QuoteOut": {
         "holder": {"display_name": "Sofie D.", "card_status": "active"},
         "voucher": None,
+        "group": None,
         "offer_id": "f885b1c5-8e53-54f0-b4c6-a98fd001c18e",
         "price_class": "standard",
         "quantity": 1,
