@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import BRUSSELS, today_in_brussels, utcnow
 from app.db import clients as db_clients
-from app.db import offers as db_offers
 from app.db import groups as db_groups
+from app.db import offers as db_offers
 from app.db import organisations as db_organisations
 from app.db import partners as db_partners
 from app.db import passholders as db_passholders
