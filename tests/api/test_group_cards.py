@@ -105,7 +105,8 @@ async def test_a_school_gets_a_group_card_with_a_card_number_of_its_own(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world, number, _ = await _group_world(session, client)
-    assert len(number) == 13 and luhn.is_valid(number)
+    assert len(number) == 13
+    assert luhn.is_valid(number)
     assert number != world.desk_world.card_number
     listed = await client.get(
         f"/v1/organisations/{world.other_organisation_id}/cards", headers=world.region_admin
