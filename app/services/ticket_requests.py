@@ -196,7 +196,7 @@ def _not_open(request: TicketRequestRow) -> Conflict:
         f"The ticket request is {request.status}; only a requested one can be decided on "
         "or withdrawn.",
         code=TicketRequestRefusal.NOT_OPEN.value,
-        extra={"status": request.status},
+        extra={"request_status": request.status},
     )
 
 
