@@ -205,6 +205,11 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Cette demande de tickets a déjà été traitée, ou elle a été retirée.",
         "en": "This ticket request was already decided on, or withdrawn.",
     },
+    "no-tariff": {
+        "nl": "Voor deze activiteit geldt het tarief van het quotum niet.",
+        "fr": "Le tarif du quota ne s'applique pas à cette activité.",
+        "en": "The quota's tariff does not apply to this activity.",
+    },
     "ticket-request-not-found": {
         "nl": "Deze ticketaanvraag bestaat niet.",
         "fr": "Cette demande de tickets n'existe pas.",
