@@ -12,8 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import luhn
 
+from app.clock import today_in_brussels
+from app.db import reports as db_reports
+from app.db.reports import Scope
 from app.db.tables import audit_log
 from app.domain.access import Role
+from app.domain.reports import calendar_year_of
 from tests.api.support_organisations import (
     OrganisationWorld,
     an_allocation,
@@ -387,3 +391,28 @@ async def test_a_scheme_names_groups_and_max_group_size_only_for_groups(
         "eligibility": {"all": [{"group": True}, {"organisation_kind": "club"}]},
     }
     assert (await client.post("/v1/schemes", headers=admin, json=bad_kind)).status_code == 422
+
+
+async def test_a_groups_tickets_count_in_the_reports_as_issued_redeemed_and_anonymous(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world, number, allocation = await _group_world(session, client, tickets=40)
+    assert allocation is not None
+    quoted = await _quote(client, world, number, 12)
+    sold = await _sell(client, world, number, quoted.json()["best_tariff_id"], 12)
+    assert sold.status_code == 201, sold.text
+    report = await client.get(
+        "/v1/reports/allocations",
+        headers=world.region_admin,
+        params={"region_id": world.desk_world.region.id},
+    )
+    assert report.status_code == 200, report.text
+    lines = {line["organisation_id"]: line for line in report.json()["lines"]}
+    school = lines[world.other_organisation_id]
+    assert (school["allocated"], school["issued"], school["redeemed"]) == (40, 12, 12)
+    assert (school["expired"], school["revoked"]) == (0, 0)
+
+    period = calendar_year_of(today_in_brussels())
+    scope = Scope(region_id=world.desk_world.region.id)
+    _, total = await db_reports.participation(session, scope, period, "month")
+    assert (total.tickets, total.anonymous_tickets, total.passholders) == (12, 12, 0)
