@@ -132,17 +132,24 @@ def _quote_page(
     error: str | None = None,
 ) -> HTMLResponse:
     quote = result.quote
-    holder = result.holder
-    # The page takes card numbers only, so a quote here always has a holder.
-    assert holder is not None
+    if result.group is not None:
+        # A group card: the page names the organisation, as the API's quote does.
+        holder_name = result.group.facts.organisation_name
+        card_status = result.group.facts.card_status
+    else:
+        holder = result.holder
+        # The page takes card numbers only, so a quote here has a holder or a group.
+        assert holder is not None
+        holder_name = display_name(holder.first_name, holder.last_name)
+        card_status = holder.card_status
     return render(
         page,
         "quote.html",
         status_code,
         choice=choice,
         card_number=card_number,
-        holder_name=display_name(holder.first_name, holder.last_name),
-        card_status=holder.card_status,
+        holder_name=holder_name,
+        card_status=card_status,
         offer=result.offer,
         price_class=result.price_class,
         regular_price_cents=quote.regular_price_cents,

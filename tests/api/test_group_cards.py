@@ -416,3 +416,39 @@ async def test_a_groups_tickets_count_in_the_reports_as_issued_redeemed_and_anon
     scope = Scope(region_id=world.desk_world.region.id)
     _, total = await db_reports.participation(session, scope, period, "month")
     assert (total.tickets, total.anonymous_tickets, total.passholders) == (12, 12, 0)
+
+
+async def test_a_hold_on_a_group_card_takes_its_tickets_and_two_lines_count_together(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world, number, allocation = await _group_world(session, client, tickets=10)
+    assert allocation is not None
+    tariff_id = (await _quote(client, world, number, 6)).json()["best_tariff_id"]
+    line = {
+        "card_number": number,
+        "offer_id": world.offer_id,
+        "price_class": "standard",
+        "tariff_id": tariff_id,
+        "quantity": 6,
+    }
+    # Two lines of 6 on an allocation of 10: the second sees the first's claim.
+    both = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={"items": [line, line]},
+    )
+    body = assert_problem(both, 409, "allocation-exhausted")
+    assert body["item"] == 1
+    assert (await _allocation(client, world, allocation["id"]))["tickets_used"] == 0
+
+    held = await client.post(
+        "/v1/sales",
+        headers={**world.desk, "Idempotency-Key": uuid.uuid4().hex},
+        json={"items": [line], "hold": True},
+    )
+    assert held.status_code == 201, held.text
+    assert held.json()["status"] == "held"
+    assert (await _allocation(client, world, allocation["id"]))["tickets_used"] == 6
+    released = await client.post(f"/v1/sales/{held.json()['id']}/cancel", headers=world.desk)
+    assert released.status_code == 200, released.text
+    assert (await _allocation(client, world, allocation["id"]))["tickets_used"] == 0
