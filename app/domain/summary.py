@@ -87,6 +87,7 @@ class _Phrases:
     step: Callable[[int], str]
     max_pay: Callable[[str], str]
     max_regular: Callable[[str], str]
+    group_size: Callable[[int], str]
     tickets: Callable[[int], str]
     off_budget: Callable[[str], str]
     scopes: Mapping[str, str]
@@ -191,6 +192,7 @@ _NL = _Phrases(
     step=lambda cents: "1 euro" if cents == 100 else f"{cents} cent",
     max_pay=lambda money: f" (je betaalt nooit meer dan {money})",
     max_regular=lambda money: f"voor tickets tot {money}",
+    group_size=lambda n: f"tot {n} tickets per keer",
     tickets=lambda n: f"{n} ticket" if n == 1 else f"{n} tickets",
     off_budget=lambda money: f"maximaal {money} korting",
     scopes={"offer": "per activiteit", "partner": "per organisator", "category": "per categorie"},
@@ -295,6 +297,7 @@ _FR = _Phrases(
     step=lambda cents: "1 euro" if cents == 100 else f"{cents} centimes",
     max_pay=lambda money: f" (vous ne payez jamais plus de {money})",
     max_regular=lambda money: f"pour les billets jusqu'à {money}",
+    group_size=lambda n: f"jusqu'à {n} billets à la fois",
     tickets=lambda n: f"{n} billet" if n == 1 else f"{n} billets",
     off_budget=lambda money: f"au maximum {money} de réduction",
     scopes={"offer": "par activité", "partner": "par organisateur", "category": "par catégorie"},
@@ -405,6 +408,7 @@ _EN = _Phrases(
     step=lambda cents: "1 euro" if cents == 100 else f"{cents} cents",
     max_pay=lambda money: f" (you never pay more than {money})",
     max_regular=lambda money: f"for tickets up to {money}",
+    group_size=lambda n: f"up to {n} tickets at a time",
     tickets=lambda n: f"{n} ticket" if n == 1 else f"{n} tickets",
     off_budget=lambda money: f"at most {money} off",
     scopes={"offer": "per activity", "partner": "per organiser", "category": "per category"},
@@ -461,6 +465,8 @@ def describe(scheme: SchemeDefinition, lang: Lang, region_names: Mapping[str, st
     segments = [sentence] if remark is None else [sentence, remark]
     if scheme.applies_to.max_regular_price_cents is not None:
         segments.append(words.max_regular(words.money(scheme.applies_to.max_regular_price_cents)))
+    if scheme.max_group_size is not None:
+        segments.append(words.group_size(scheme.max_group_size))
     segments += [_limit(limit, words) for limit in scheme.limits]
     if scheme.companions is not None:
         segments.append(_companions(scheme.companions, words))

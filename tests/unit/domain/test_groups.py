@@ -248,3 +248,18 @@ def test_a_decided_or_withdrawn_request_is_never_moved_again(
         assert move(after, wanted) is TicketRequestRefusal.NOT_OPEN
     else:
         assert after is TicketRequestRefusal.NOT_OPEN
+
+
+def test_a_group_scheme_is_described_in_plain_language_with_its_group_size() -> None:
+    from app.domain.summary import describe
+
+    group_scheme = _group_scheme(max_group_size=30)
+    assert describe(group_scheme, "nl", {}) == (
+        "Als je met een groepspas komt en met een school komt, betaal je € 2,00; "
+        "tot 30 tickets per keer."
+    )
+    assert describe(group_scheme, "en", {}).endswith("up to 30 tickets at a time.")
+    only_groups = scheme(
+        code="G", eligibility={"group": True}, price={"type": "free"}, owner_region=None
+    )
+    assert describe(only_groups, "fr", {}).startswith("Avec une carte de groupe")
