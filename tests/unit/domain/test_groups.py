@@ -260,6 +260,6 @@ def test_a_group_scheme_is_described_in_plain_language_with_its_group_size() -> 
     )
     assert describe(group_scheme, "en", {}).endswith("up to 30 tickets at a time.")
     only_groups = scheme(
-        code="G", eligibility={"group": True}, price={"type": "free"}, owner_region=None
+        code="GROEP", eligibility={"group": True}, price={"type": "free"}, owner_region=None
     )
     assert describe(only_groups, "fr", {}).startswith("Avec une carte de groupe")
