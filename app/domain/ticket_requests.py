@@ -11,6 +11,7 @@ request is decided once.
 from __future__ import annotations
 
 import enum
+from datetime import date
 
 # A request's note and a decline's reason: a few sentences.
 MAX_TEXT = 1000
@@ -50,3 +51,27 @@ def move(
     if status is not TicketRequestStatus.REQUESTED:
         return TicketRequestRefusal.NOT_OPEN
     return _AFTER[wanted]
+
+
+class AskRefusal(enum.StrEnum):
+    """Why an organisation cannot ask for these tickets now."""
+
+    ALLOCATION_OVER = "allocation-over"
+    ALLOCATION_EXHAUSTED = "allocation-exhausted"
+    GROUP_TOO_LARGE = "group-too-large"
+
+
+def ask_refusal(
+    *, tickets: int, tickets_left: int, group_size: int, today: date, allocation_until: date
+) -> AskRefusal | None:
+    """Whether a request for `tickets` on an allocation may be made today: not once the
+    allocation's period is over, not for more than it has left now (the accept takes them,
+    atomically, and may still find fewer), not for more than its scheme sells to a group at
+    once."""
+    if today > allocation_until:
+        return AskRefusal.ALLOCATION_OVER
+    if tickets > group_size:
+        return AskRefusal.GROUP_TOO_LARGE
+    if tickets > tickets_left:
+        return AskRefusal.ALLOCATION_EXHAUSTED
+    return None

@@ -29,10 +29,13 @@ from app.db.groups import TicketRequestRow
 from app.db.organisations import OrganisationRow
 from app.db.sales import SaleRow
 from app.domain.access import Principal, Role, Tenant
+from app.domain.schemes import DEFAULT_GROUP_SIZE
 from app.domain.ticket_requests import (
+    AskRefusal,
     TicketRequestMove,
     TicketRequestRefusal,
     TicketRequestStatus,
+    ask_refusal,
     move,
 )
 from app.errors import Conflict, NotFound, Unprocessable
@@ -135,21 +138,30 @@ async def request_tickets(
     ensure_sellable(offer)
     chosen = pick_price_class(offer, price_class)
     now = utcnow()
-    if date_in_brussels(now) > allocation.valid_until:
+    catalog = await CATALOG.get(session)
+    group_size = min(
+        (s.group_size for s in catalog.alone(allocation.scheme_code)), default=DEFAULT_GROUP_SIZE
+    )
+    refusal = ask_refusal(
+        tickets=tickets,
+        tickets_left=allocation.tickets - allocation.tickets_used,
+        group_size=group_size,
+        today=date_in_brussels(now),
+        allocation_until=allocation.valid_until,
+    )
+    if refusal is AskRefusal.ALLOCATION_OVER:
         raise Unprocessable(
             "The allocation's period is over.",
             extra={"errors": [{"pointer": "/allocation_id", "detail": "allocation is over"}]},
         )
-    if tickets > allocation.tickets - allocation.tickets_used:
+    if refusal is AskRefusal.GROUP_TOO_LARGE:
+        raise group_too_large(group_size)
+    if refusal is AskRefusal.ALLOCATION_EXHAUSTED:
         raise Conflict(
             f"The allocation has {allocation.tickets - allocation.tickets_used} tickets left, "
             f"fewer than {tickets}.",
             code="allocation-exhausted",
         )
-    catalog = await CATALOG.get(session)
-    for scheme in catalog.alone(allocation.scheme_code):
-        if tickets > scheme.group_size:
-            raise group_too_large(scheme.group_size)
     request_id = uuid.uuid4()
     await db.insert_ticket_request(
         session,

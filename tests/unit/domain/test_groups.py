@@ -263,3 +263,21 @@ def test_a_group_scheme_is_described_in_plain_language_with_its_group_size() -> 
         code="GROEP", eligibility={"group": True}, price={"type": "free"}, owner_region=None
     )
     assert describe(only_groups, "fr", {}).startswith("Avec une carte de groupe")
+
+
+def test_an_ask_is_refused_after_the_allocation_above_the_group_size_or_what_is_left() -> None:
+    from app.domain.ticket_requests import AskRefusal, ask_refusal
+
+    def ask(tickets: int, *, left: int = 10, today: date = SALE_DAY) -> AskRefusal | None:
+        return ask_refusal(
+            tickets=tickets,
+            tickets_left=left,
+            group_size=20,
+            today=today,
+            allocation_until=date(2026, 12, 31),
+        )
+
+    assert ask(10) is None
+    assert ask(11) is AskRefusal.ALLOCATION_EXHAUSTED
+    assert ask(21, left=100) is AskRefusal.GROUP_TOO_LARGE
+    assert ask(1, today=date(2027, 1, 1)) is AskRefusal.ALLOCATION_OVER
