@@ -140,9 +140,10 @@ organisations = sa.Table(
 )
 
 # A quota (quotum): tickets a region grants an organisation for a period, under one scheme.
-# `tickets_used` is what vouchers took; it only changes in SQL, checked against `tickets`
-# in the same statement (app.db.organisations.take_tickets), and the database refuses any
-# other value.
+# `tickets_used` is what vouchers took and what sales to the organisation's groups (on a
+# group card, or for an accepted ticket request) took; it only changes in SQL, checked
+# against `tickets` in the same statement (app.db.organisations.take_tickets, and the claim
+# of openpas_register_sale), and the database refuses any other value.
 allocations = sa.Table(
     "allocations",
     metadata,
