@@ -5,9 +5,10 @@ Issuing a voucher takes its tickets from the allocation in one statement
 however many social workers issue at once, on however many server processes, an
 allocation never gives more tickets than it has; a sale to one of the organisation's groups
 takes its tickets from the same row in the sale's own statement (app.domain.groups).
-A voucher's redeemed tickets live in `usage_counters` under the voucher's id (app.domain.vouchers.VOUCHER_BUCKET), claimed and
-given back by the sale's own statement; revoking locks that counter and fills it, so no
-desk can redeem a ticket that the revocation gives back.
+A voucher's redeemed tickets live in `usage_counters` under the voucher's id
+(app.domain.vouchers.VOUCHER_BUCKET), claimed and given back by the sale's own statement;
+revoking locks that counter and fills it, so no desk can redeem a ticket that the
+revocation gives back.
 """
 
 from __future__ import annotations
