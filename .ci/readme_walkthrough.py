@@ -20,6 +20,7 @@ HEADINGS = (
     "## A first walk-through with curl",
     "## At the ticket desk: quote → sale → cancel",
     "## Social organisations: allocation → voucher → desk",
+    "## Groups: a group card and ticket requests",
     "## The registry (toeleiders, OCMW)",
     "## Figures for the network and the council",
     "## In the browser: the desk and the dashboard",
@@ -76,6 +77,15 @@ def main() -> None:
         ("KORTRIJK_65_PLUS", "not_eligible"),
         ("KORTRIJK_JONGER_DAN_12", "not_eligible"),
     }, quote
+    group_quote = json.loads((workdir / "group-quote.json").read_text())
+    assert group_quote["holder"]["display_name"] == "Basisschool De Vlieger Harelbeke", group_quote
+    assert [t["unit_price_cents"] for t in group_quote["tariffs"]] == [200], group_quote
+    accepted = json.loads((workdir / "ticket-request-sale.json").read_text())
+    assert [(i["quantity"], i["total_cents"]) for i in accepted["items"]] == [(10, 2000)], accepted
+    allocation_id = json.loads((workdir / "group-allocation.json").read_text())["id"]
+    allocations = json.loads((workdir / "group-allocations.json").read_text())["items"]
+    [left] = [a["tickets_remaining"] for a in allocations if a["id"] == allocation_id]
+    assert left == 26, allocations
     staff = json.loads((workdir / "staff.json").read_text())
     assert staff["role"] == "desk", staff
     assert staff["activation_url"].startswith(base + "/activate?token="), staff

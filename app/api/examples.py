@@ -53,13 +53,53 @@ REQUESTS: Final[dict[str, dict[str, Any]]] = {
     },
     "SuspendIn": {"until": "2027-01-31"},
     "EndIn": {"on": "2026-12-31"},
+    "GroupCardIn": {"label": "Klas 5B"},
+    "GroupCardBlockIn": {"reason": "lost"},
+    "TicketRequestIn": {
+        "allocation_id": "5b0c1f0e-3a6d-5d47-9f0e-0c1b2a3d4e5f",
+        "tickets": 12,
+        "price_class": "standard",
+        "note": "Klas 5B en twee leerkrachten, voorstelling van 10 uur",
+    },
+    "DeclineIn": {"reason": "Die voorstelling is uitverkocht; de avondvoorstelling kan wel."},
+}
+
+_GROUP_CARD: Final[dict[str, Any]] = {
+    "number": "8800000000179",
+    "organisation_id": "2d3e4f50-6172-5384-95a6-b7c8d9e0f1a2",
+    "label": "Klas 5B",
+    "status": "active",
+    "issued_at": "2026-12-04T09:00:00Z",
+    "blocked_at": None,
+    "block_reason": None,
+}
+_TICKET_REQUEST: Final[dict[str, Any]] = {
+    "id": "9c8b7a69-5847-4a3b-8c2d-1e0f9a8b7c6d",
+    "status": "accepted",
+    "organisation_id": "2d3e4f50-6172-5384-95a6-b7c8d9e0f1a2",
+    "allocation_id": "5b0c1f0e-3a6d-5d47-9f0e-0c1b2a3d4e5f",
+    "offer_id": "f885b1c5-8e53-54f0-b4c6-a98fd001c18e",
+    "offer_title": "Jeugdvoorstelling",
+    "partner_id": "7398aa50-00e4-5739-a030-2f45c9242741",
+    "price_class": "standard",
+    "tickets": 12,
+    "note": "Klas 5B en twee leerkrachten, voorstelling van 10 uur",
+    "requested_at": "2026-12-04T09:05:00Z",
+    "decided_at": "2026-12-04T10:30:00Z",
+    "reason": None,
+    "sale_id": "67663326-8498-4008-b490-83fa68cf0098",
 }
 
 # JSON answers, by component name.
 RESPONSES: Final[dict[str, dict[str, Any]]] = {
+    "GroupCardOut": _GROUP_CARD,
+    "GroupCardList": {"items": [_GROUP_CARD], "next_cursor": None},
+    "TicketRequestOut": _TICKET_REQUEST,
+    "TicketRequestPage": {"items": [_TICKET_REQUEST], "next_cursor": None},
     "QuoteOut": {
         "holder": {"display_name": "Sofie D.", "card_status": "active"},
         "voucher": None,
+        "group": None,
         "offer_id": "f885b1c5-8e53-54f0-b4c6-a98fd001c18e",
         "price_class": "standard",
         "quantity": 1,
@@ -544,6 +584,7 @@ MORE_RESPONSES: Final[dict[str, list[dict[str, Any]]]] = {
         {
             "holder": {"display_name": "Sofie D.", "card_status": "active"},
             "voucher": None,
+            "group": None,
             "offer_id": OPEN_PRICE_OFFER_ID,
             "price_class": "standard",
             "quantity": 1,

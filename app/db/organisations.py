@@ -3,10 +3,12 @@
 Issuing a voucher takes its tickets from the allocation in one statement
 (`UPDATE … SET tickets_used = tickets_used + n WHERE tickets_used + n <= tickets`), so
 however many social workers issue at once, on however many server processes, an
-allocation never gives more tickets than it has. A voucher's redeemed tickets live in
-`usage_counters` under the voucher's id (app.domain.vouchers.VOUCHER_BUCKET), claimed and
-given back by the sale's own statement; revoking locks that counter and fills it, so no
-desk can redeem a ticket that the revocation gives back.
+allocation never gives more tickets than it has; a sale to one of the organisation's groups
+takes its tickets from the same row in the sale's own statement (app.domain.groups).
+A voucher's redeemed tickets live in `usage_counters` under the voucher's id
+(app.domain.vouchers.VOUCHER_BUCKET), claimed and given back by the sale's own statement;
+revoking locks that counter and fills it, so no desk can redeem a ticket that the
+revocation gives back.
 """
 
 from __future__ import annotations
@@ -381,9 +383,11 @@ async def allocations_report(
     organisation_id: str | None,
     from_date: date,
     to_date: date,
-) -> tuple[list[AllocationUse], list[VoucherUse]]:
+) -> tuple[list[AllocationUse], list[VoucherUse], dict[str, int]]:
     """The allocations of a region's organisations (or of one) whose period overlaps
-    [from_date, to_date), and their vouchers with the tickets confirmed sales redeemed."""
+    [from_date, to_date), their vouchers with the tickets confirmed sales redeemed, and
+    per allocation the tickets confirmed sales on group cards and accepted ticket requests
+    took from it."""
     query = (
         sa.select(
             allocations.c.id,
@@ -406,7 +410,7 @@ async def allocations_report(
         for r in (await session.execute(query)).all()
     ]
     if not found:
-        return [], []
+        return [], [], {}
     redeemed = (
         sa.select(sa.func.coalesce(sa.func.sum(sale_items.c.quantity), 0))
         .join(sales, sales.c.id == sale_items.c.sale_id)
@@ -423,14 +427,26 @@ async def allocations_report(
             redeemed.label("redeemed"),
         ).where(vouchers.c.allocation_id.in_([uuid.UUID(a.allocation_id) for a in found]))
     )
-    return found, [
-        VoucherUse(
-            str(r.allocation_id),
-            r.people,
-            r.status,
-            r.valid_until,
-            r.tickets_returned,
-            int(r.redeemed),
-        )
-        for r in rows.all()
-    ]
+    ids = [uuid.UUID(a.allocation_id) for a in found]
+    group_rows = await session.execute(
+        sa.select(sale_items.c.allocation_id, sa.func.sum(sale_items.c.quantity).label("tickets"))
+        .join(sales, sales.c.id == sale_items.c.sale_id)
+        .where(sale_items.c.allocation_id.in_(ids), sales.c.status == "confirmed")
+        .group_by(sale_items.c.allocation_id)
+    )
+    groups = {str(r.allocation_id): int(r.tickets) for r in group_rows.all()}
+    return (
+        found,
+        [
+            VoucherUse(
+                str(r.allocation_id),
+                r.people,
+                r.status,
+                r.valid_until,
+                r.tickets_returned,
+                int(r.redeemed),
+            )
+            for r in rows.all()
+        ],
+        groups,
+    )

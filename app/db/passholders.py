@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tables import (
     cards,
     entitlements,
+    group_cards,
     municipality_postal_codes,
     passholders,
 )
@@ -189,7 +190,13 @@ async def insert_card(session: AsyncSession, values: Mapping[str, Any]) -> None:
 
 
 async def card_number_taken(session: AsyncSession, number: str) -> bool:
-    found = await session.execute(sa.select(cards.c.number).where(cards.c.number == number))
+    """A person's card or a group card has this number (they share one space of numbers,
+    so a desk's card number names one card)."""
+    found = await session.execute(
+        sa.select(cards.c.number)
+        .where(cards.c.number == number)
+        .union_all(sa.select(group_cards.c.number).where(group_cards.c.number == number))
+    )
     return found.first() is not None
 
 

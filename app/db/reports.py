@@ -309,9 +309,10 @@ async def participation(
     if group_by == "category":
         source = source.join(offers, offers.c.id == sale_items.c.offer_id)
     social = sa.case((sale_items.c.discount_cents > 0, sale_items.c.quantity), else_=0)
-    # A voucher's tickets count as tickets, never as people: its lines have no passholder,
-    # so they form one row per cell without one, which no count of people counts.
-    anonymous = sa.case((sale_items.c.voucher_id.is_not(None), sale_items.c.quantity), else_=0)
+    # A voucher's tickets, a group card's and a ticket request's count as tickets, never as
+    # people: their lines have no passholder, so they form one row per cell without one,
+    # which no count of people counts.
+    anonymous = sa.case((sale_items.c.passholder_id.is_(None), sale_items.c.quantity), else_=0)
     per_holder = (
         sa.select(
             key,

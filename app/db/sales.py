@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.changes import NewEvent
 from app.db.tables import (
     LABEL_LENGTH,
+    allocations,
     idempotency_keys,
     sale_item_funding,
     sale_items,
@@ -33,6 +34,7 @@ from app.db.tables import (
     usage_counters,
     vouchers,
 )
+from app.domain.groups import ALLOCATION_BUCKET
 from app.domain.limits import UsageClaim
 from app.domain.sales import SaleStatus
 
@@ -68,6 +70,14 @@ async def give_back_usage(session: AsyncSession, sale_id: uuid.UUID) -> None:
         )
     ).all()
     for row in taken:
+        if row.bucket_key == ALLOCATION_BUCKET:
+            # A group's tickets go back to the allocation they came out of.
+            await session.execute(
+                sa.update(allocations)
+                .where(allocations.c.id == row.passholder_id)
+                .values(tickets_used=allocations.c.tickets_used - row.tickets)
+            )
+            continue
         await session.execute(
             sa.update(usage_counters)
             .where(
@@ -115,11 +125,16 @@ class ItemRow:
     companion_of: str | None = None
     voucher_id: str | None = None
     voucher_code: str | None = None
+    # An organisation's line (its group card's, or an accepted ticket request's): the
+    # organisation and the allocation its tickets came out of.
+    organisation_id: str | None = None
+    allocation_id: str | None = None
 
     @property
     def bearer_id(self) -> str:
-        """Whose counters the line's usage is on: its holder's or its voucher's."""
-        bearer = self.passholder_id or self.voucher_id
+        """Whose counters the line's usage is on: its holder's, its voucher's or its
+        organisation's."""
+        bearer = self.passholder_id or self.voucher_id or self.organisation_id
         assert bearer is not None  # the table's one_bearer check
         return bearer
 
@@ -166,6 +181,8 @@ class Outcome(enum.StrEnum):
     # A counter refused a claim: nothing was written.
     LIMIT_REACHED = "limit-reached"
     BUDGET_EXHAUSTED = "budget-exhausted"
+    # An organisation's allocation has not enough tickets left (migration b14dc9eb5556).
+    ALLOCATION_EXHAUSTED = "allocation-exhausted"
     # An offer or partner of the sale was archived (committed before the sale read it):
     # nothing was written (migration 9a3f6c2d1e87).
     OFFER_ARCHIVED = "offer-archived"
@@ -237,6 +254,8 @@ async def write_sale(
                 "counted_on": None if item.counted_on is None else item.counted_on.isoformat(),
                 "companion_of": item.row.companion_of,
                 "voucher_id": item.row.voucher_id,
+                "organisation_id": item.row.organisation_id,
+                "allocation_id": item.row.allocation_id,
             }
             for item in items
         ],
@@ -415,6 +434,8 @@ async def get_sales(
                 companion_of=None if i.companion_of is None else str(i.companion_of),
                 voucher_id=None if i.voucher_id is None else str(i.voucher_id),
                 voucher_code=i.voucher_code,
+                organisation_id=None if i.organisation_id is None else str(i.organisation_id),
+                allocation_id=None if i.allocation_id is None else str(i.allocation_id),
             )
         )
     return [

@@ -140,9 +140,10 @@ organisations = sa.Table(
 )
 
 # A quota (quotum): tickets a region grants an organisation for a period, under one scheme.
-# `tickets_used` is what vouchers took; it only changes in SQL, checked against `tickets`
-# in the same statement (app.db.organisations.take_tickets), and the database refuses any
-# other value.
+# `tickets_used` is what vouchers took and what sales to the organisation's groups (on a
+# group card, or for an accepted ticket request) took; it only changes in SQL, checked
+# against `tickets` in the same statement (app.db.organisations.take_tickets, and the claim
+# of openpas_register_sale), and the database refuses any other value.
 allocations = sa.Table(
     "allocations",
     metadata,
@@ -192,6 +193,52 @@ vouchers = sa.Table(
     sa.Column("revoked_at", Timestamp, nullable=True),
     # The unused tickets a revocation gave back to the allocation.
     sa.Column("tickets_returned", sa.Integer, nullable=True),
+)
+
+# A group card (groepspas): a card of an organisation, not of a person. Its number has the
+# format of a person's card and is drawn from the same numbers (app.services.cards).
+group_cards = sa.Table(
+    "group_cards",
+    metadata,
+    sa.Column("number", sa.String(13), primary_key=True),
+    sa.Column(
+        "organisation_id", sa.Uuid, sa.ForeignKey("organisations.id"), nullable=False, index=True
+    ),
+    # What the organisation calls it ("Klas 5B"); the desk is shown the organisation's name.
+    sa.Column("label", sa.String(200), nullable=True),
+    # active, blocked
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.Column("issued_by", sa.String(64), nullable=False),
+    sa.Column("blocked_at", Timestamp, nullable=True),
+    sa.Column("block_reason", sa.String(10), nullable=True),
+)
+
+# A ticket request (ticketaanvraag): an organisation asks a partner for tickets of an offer
+# on one of its allocations; app.domain.ticket_requests says how it moves on. An accepted
+# one names the sale it made.
+ticket_requests = sa.Table(
+    "ticket_requests",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "organisation_id", sa.Uuid, sa.ForeignKey("organisations.id"), nullable=False, index=True
+    ),
+    sa.Column("allocation_id", sa.Uuid, sa.ForeignKey("allocations.id"), nullable=False),
+    sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), nullable=False),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("price_class", sa.String(40), nullable=False),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("note", sa.String(1000), nullable=True),
+    # requested, accepted, declined, withdrawn
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", Timestamp, nullable=True),
+    sa.Column("decided_by", sa.String(64), nullable=True),
+    # A decline's reason, told to the organisation.
+    sa.Column("reason", sa.String(1000), nullable=True),
+    sa.Column("sale_id", sa.Uuid, sa.ForeignKey("sales.id"), nullable=True),
 )
 
 passholders = sa.Table(
@@ -409,6 +456,10 @@ sale_items = sa.Table(
     sa.Column("passholder_id", sa.Uuid, sa.ForeignKey("passholders.id"), nullable=True, index=True),
     sa.Column("card_number", sa.String(13), nullable=True),
     sa.Column("voucher_id", sa.Uuid, sa.ForeignKey("vouchers.id"), nullable=True, index=True),
+    # An organisation's line (on its group card, or an accepted ticket request): the
+    # organisation, and the allocation its tickets came out of.
+    sa.Column("organisation_id", sa.Uuid, sa.ForeignKey("organisations.id"), nullable=True),
+    sa.Column("allocation_id", sa.Uuid, sa.ForeignKey("allocations.id"), nullable=True, index=True),
     sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), nullable=False),
     sa.Column("price_class", sa.String(40), nullable=False),
     # The holder's residence at the time of the sale, for participation figures; None on a
@@ -445,9 +496,15 @@ sale_items = sa.Table(
         "uncounted_on",
         postgresql_where=sa.text("uncounted_on IS NOT NULL"),
     ),
+    # A line is a holder's (on a card), a voucher's, or an organisation's (on its group
+    # card, or without a card for a ticket request), never two of them.
     sa.CheckConstraint(
-        "(passholder_id IS NOT NULL AND card_number IS NOT NULL AND voucher_id IS NULL)"
-        " OR (passholder_id IS NULL AND card_number IS NULL AND voucher_id IS NOT NULL)",
+        "(passholder_id IS NOT NULL AND card_number IS NOT NULL AND voucher_id IS NULL"
+        " AND organisation_id IS NULL)"
+        " OR (passholder_id IS NULL AND card_number IS NULL AND voucher_id IS NOT NULL"
+        " AND organisation_id IS NULL)"
+        " OR (passholder_id IS NULL AND voucher_id IS NULL AND organisation_id IS NOT NULL"
+        " AND allocation_id IS NOT NULL)",
         name="one_bearer",
     ),
 )

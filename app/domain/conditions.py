@@ -4,7 +4,11 @@ Leaves: `{"entitlement": TYPE, "in_region": "owner"|"any"|REGION_CODE}`,
 `{"age": {"min": N, "max": N}}` (inclusive, full years), `{"resident_of": REGION_CODE}` or
 `{"resident_of": [NIS codes]}`, `{"card_holder": true}`, `{"voucher": true}` (an anonymous
 voucher of a social organisation: a scheme meant for vouchers says so, and only a voucher
-meets it; a voucher meets no other leaf); combined with `all`, `any`, `not`.
+meets it; a voucher meets no other leaf), `{"group": true}` (an organisation's group card:
+a scheme meant for groups says so, and only a group meets it) and `{"organisation_kind":
+"school"}` (the organisation behind a group is of that kind); combined with `all`, `any`,
+`not`. A person's schemes never apply to a group and a group's never to a person: a card
+holder meets neither group leaf, and a group meets no leaf about a person.
 
 A condition is compiled once per scheme into a plain predicate over a `Subject` (the holder
 reduced to what conditions can see), so pricing a holder against many schemes computes the
@@ -96,6 +100,21 @@ class VoucherCondition:
     """An anonymous voucher issued from an organisation's allocation (Article 27)."""
 
 
+@dataclass(frozen=True, slots=True)
+class GroupCondition:
+    """A group card of an organisation (a school class, an association's group)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationKindCondition:
+    """The organisation behind the group (or voucher) is of this kind."""
+
+    kind: str
+
+
+# The kinds an organisation is of (app.domain.vouchers.OrganisationKind).
+ORGANISATION_KINDS = ("social", "association", "school")
+
 Condition: TypeAlias = (
     AllOf
     | AnyOf
@@ -106,6 +125,8 @@ Condition: TypeAlias = (
     | ResidentOfMunicipalities
     | CardHolderCondition
     | VoucherCondition
+    | GroupCondition
+    | OrganisationKindCondition
 )
 
 CONDITION_KEYS = (
@@ -117,6 +138,8 @@ CONDITION_KEYS = (
     "resident_of",
     "card_holder",
     "voucher",
+    "group",
+    "organisation_kind",
 )
 
 
@@ -145,6 +168,10 @@ def condition_to_dict(condition: Condition) -> dict[str, object]:
             return {"card_holder": True}
         case VoucherCondition():
             return {"voucher": True}
+        case GroupCondition():
+            return {"group": True}
+        case OrganisationKindCondition(kind):
+            return {"organisation_kind": kind}
 
 
 def voucher_only(condition: Condition) -> bool:
@@ -157,6 +184,19 @@ def voucher_only(condition: Condition) -> bool:
             return any(voucher_only(c) for c in conditions)
         case AnyOf(conditions):
             return all(voucher_only(c) for c in conditions)
+    return False
+
+
+def group_only(condition: Condition) -> bool:
+    """True when only a group can meet `condition` (a group leaf that every branch needs):
+    such a scheme is quoted on group cards, and only there."""
+    match condition:
+        case GroupCondition():
+            return True
+        case AllOf(conditions):
+            return any(group_only(c) for c in conditions)
+        case AnyOf(conditions):
+            return all(group_only(c) for c in conditions)
     return False
 
 
@@ -220,6 +260,16 @@ def parse_condition(
         if inner is not True:
             problems.add(here, "must be true")
         return VoucherCondition()
+    if kind == "group":
+        read_object(value, at, problems, required=("group",))
+        if inner is not True:
+            problems.add(here, "must be true")
+        return GroupCondition()
+    if kind == "organisation_kind":
+        read_object(value, at, problems, required=("organisation_kind",))
+        if inner not in ORGANISATION_KINDS:
+            problems.add(here, f"must be one of: {', '.join(ORGANISATION_KINDS)}")
+        return OrganisationKindCondition(str(inner))
     # card_holder
     read_object(value, at, problems, required=("card_holder",))
     if inner is not True:
@@ -274,6 +324,8 @@ class Subject:
     region: str | None
     entitlements: Mapping[str, frozenset[str | None]]
     voucher: bool = False
+    group: bool = False
+    organisation_kind: str | None = None
 
 
 def subject_of(
@@ -296,6 +348,8 @@ def subject_of(
         region=holder.region,
         entitlements={type_: frozenset(found) for type_, found in regions.items()},
         voucher=holder.voucher,
+        group=holder.group,
+        organisation_kind=holder.organisation_kind,
     )
 
 
@@ -329,9 +383,13 @@ def compile_condition(condition: Condition, owner_region: str | None) -> Predica
             municipalities = frozenset(nis_codes)
             return lambda s: s.municipality_nis in municipalities
         case CardHolderCondition():
-            return lambda s: not s.voucher
+            return lambda s: not s.voucher and not s.group
         case VoucherCondition():
             return lambda s: s.voucher
+        case GroupCondition():
+            return lambda s: s.group
+        case OrganisationKindCondition(kind):
+            return lambda s: s.organisation_kind == kind
 
 
 def _entitlement_predicate(type_: str, region: str | None) -> Predicate:

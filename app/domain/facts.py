@@ -14,8 +14,9 @@ from app.domain.entitlements import EntitlementFact
 
 @dataclass(frozen=True, slots=True)
 class HolderFacts:
-    """Who a ticket is for: a passholder, or an anonymous voucher (`voucher`), which has no
-    birth date, no residence and no statuses — only the organisation that issued it."""
+    """Who a ticket is for: a passholder, an anonymous voucher (`voucher`) or an
+    organisation's group (`group`: its group card, or the tickets it requested), which
+    have no birth date, no residence and no statuses — only the organisation behind them."""
 
     passholder_id: str
     birth_date: date | None
@@ -25,6 +26,8 @@ class HolderFacts:
     card_status: str = "active"
     voucher: bool = False
     organisation_id: str | None = None
+    group: bool = False
+    organisation_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,3 +30,9 @@ class Reason(StrEnum):
     # An `on_top` scheme that would take nothing off (the price is already 0, or its rule
     # gives no reduction on it); it is not applied, so it does not use up its limits.
     NO_REDUCTION = "no_reduction"
+    # A group scheme: the organisation has no allocation under it on the day…
+    NO_ALLOCATION = "no_allocation"
+    # …or its allocation has fewer tickets left than asked (the detail says how many).
+    ALLOCATION_EXHAUSTED = "allocation_exhausted"
+    # More tickets than the group scheme's max_group_size in one sale.
+    GROUP_TOO_LARGE = "group_too_large"

@@ -36,11 +36,16 @@ class TariffGone(StrEnum):
     LIMIT_REACHED = "limit_reached"
     # Its discount budget is used up.
     BUDGET_EXHAUSTED = "budget_exhausted"
+    # A group's allocation has not enough left (or none runs on the day).
+    ALLOCATION_EXHAUSTED = "allocation_exhausted"
+    # More tickets than the group scheme sells at once.
+    GROUP_TOO_LARGE = "group_too_large"
     # Anything else: a new scheme version, another regular price, another split.
     PRICE_CHANGED = "price_changed"
 
 
 _COUNT_LIMITS = frozenset({Reason.LIMIT_REACHED, Reason.QUANTITY_EXCEEDS_LIMIT})
+_ALLOCATION = frozenset({Reason.ALLOCATION_EXHAUSTED, Reason.NO_ALLOCATION})
 
 
 def chosen_tariff(quote: Quote, tariff_id: str) -> Tariff | TariffGone:
@@ -61,6 +66,10 @@ def chosen_tariff(quote: Quote, tariff_id: str) -> Tariff | TariffGone:
                 return TariffGone.LIMIT_REACHED
             if refusal.reason == Reason.BUDGET_EXHAUSTED:
                 return TariffGone.BUDGET_EXHAUSTED
+            if refusal.reason in _ALLOCATION:
+                return TariffGone.ALLOCATION_EXHAUSTED
+            if refusal.reason == Reason.GROUP_TOO_LARGE:
+                return TariffGone.GROUP_TOO_LARGE
     return TariffGone.PRICE_CHANGED
 
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from app.domain.conditions import CardHolderCondition, Condition, condition_to_dict, parse_condition
+from app.domain.conditions import (
+    CardHolderCondition,
+    Condition,
+    condition_to_dict,
+    group_only,
+    parse_condition,
+)
 from app.domain.funding import (
     FundingByResidence,
     FundingKey,
@@ -53,6 +59,10 @@ PARTNER_SELECTIONS: tuple[PartnerSelection, ...] = ("owner_region", "all")
 NAME_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 4000
 MAX_COMPANIONS = 10
+# The most tickets one group sale may sell at once (a scheme's max_group_size); and what a
+# group scheme without one allows: as many as a person's sale.
+MAX_GROUP_SIZE = 200
+DEFAULT_GROUP_SIZE = 20
 # Far beyond any real scheme, within 32-bit columns.
 MAX_PRIORITY = 1_000_000
 MAX_VERSION = 1_000_000
@@ -113,6 +123,8 @@ class SchemeDefinition:
     priority: int = 0
     description: LocalizedText | None = None
     how_to_apply: LocalizedText | None = None
+    # A group scheme's most tickets in one sale on a group card (None: DEFAULT_GROUP_SIZE).
+    max_group_size: int | None = None
 
     def is_valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -153,7 +165,14 @@ class SchemeDefinition:
             out["description"] = self.description.to_dict()
         if self.how_to_apply is not None:
             out["how_to_apply"] = self.how_to_apply.to_dict()
+        if self.max_group_size is not None:
+            out["max_group_size"] = self.max_group_size
         return out
+
+    @property
+    def group_size(self) -> int:
+        """The most tickets one sale on a group card may sell under this scheme."""
+        return DEFAULT_GROUP_SIZE if self.max_group_size is None else self.max_group_size
 
 
 _REQUIRED = ("code", "name", "eligibility", "applies_to", "price")
@@ -170,6 +189,7 @@ _OPTIONAL = (
     "priority",
     "description",
     "how_to_apply",
+    "max_group_size",
 )
 
 
@@ -270,6 +290,17 @@ def parse_scheme(data: Mapping[str, object]) -> SchemeDefinition:
         else None
         for key in ("description", "how_to_apply")
     )
+    max_group_size = None
+    if "max_group_size" in fields:
+        max_group_size = read_integer(
+            fields["max_group_size"],
+            at("max_group_size"),
+            problems,
+            minimum=1,
+            maximum=MAX_GROUP_SIZE,
+        )
+        if not group_only(eligibility):
+            problems.add(at("max_group_size"), 'only a group scheme ({"group": true}) has one')
     problems.raise_if_any()
     return SchemeDefinition(
         code=code,
@@ -289,6 +320,7 @@ def parse_scheme(data: Mapping[str, object]) -> SchemeDefinition:
         priority=priority,
         description=description,
         how_to_apply=how_to_apply,
+        max_group_size=max_group_size,
     )
 
 

@@ -24,8 +24,10 @@ from app.domain.conditions import (
     AnyOf,
     CardHolderCondition,
     Condition,
+    GroupCondition,
     HasEntitlement,
     Not,
+    OrganisationKindCondition,
     ResidentOfMunicipalities,
     ResidentOfRegion,
     VoucherCondition,
@@ -80,6 +82,21 @@ _STATUSES: Mapping[str, tuple[str, str, str]] = {
         N_("summary.status.article27.with"),
         N_("summary.status.article27.yes"),
         N_("summary.status.article27.no"),
+    ),
+}
+# How a group is named by the kind of its organisation: as a clause and its negation.
+_ORGANISATION_KINDS: Mapping[str, tuple[str, str]] = {
+    "social": (
+        N_("summary.organisation_kind.social.yes"),
+        N_("summary.organisation_kind.social.no"),
+    ),
+    "association": (
+        N_("summary.organisation_kind.association.yes"),
+        N_("summary.organisation_kind.association.no"),
+    ),
+    "school": (
+        N_("summary.organisation_kind.school.yes"),
+        N_("summary.organisation_kind.school.no"),
     ),
 }
 _SCOPES: Mapping[str, str] = {
@@ -161,6 +178,8 @@ def describe(scheme: SchemeDefinition, t: Texts, region_names: Mapping[str, str]
         sentence = t("summary.with", who=t("summary.card_holder.with"), price=price)
     elif isinstance(condition, VoucherCondition):
         sentence = t("summary.with", who=t("summary.voucher.with"), price=price)
+    elif isinstance(condition, GroupCondition):
+        sentence = t("summary.with", who=t("summary.group.with"), price=price)
     elif isinstance(condition, HasEntitlement):
         region = _entitlement_region(condition, scheme.owner_region)
         status = _status(condition.type, t)[0]
@@ -174,6 +193,8 @@ def describe(scheme: SchemeDefinition, t: Texts, region_names: Mapping[str, str]
     if scheme.applies_to.max_regular_price_cents is not None:
         limit = _money(scheme.applies_to.max_regular_price_cents, t)
         segments.append(t("summary.max_regular", amount=limit))
+    if scheme.max_group_size is not None:
+        segments.append(t("summary.group_size", tickets=scheme.max_group_size))
     segments += [_limit(limit, t) for limit in scheme.limits]
     if scheme.companions is not None:
         segments.append(_companions(scheme.companions, t))
@@ -229,6 +250,10 @@ def _clause(
             return _Clause(t("summary.card_holder.yes"), t("summary.card_holder.no"))
         case VoucherCondition():
             return _Clause(t("summary.voucher.yes"), t("summary.voucher.no"))
+        case GroupCondition():
+            return _Clause(t("summary.group.yes"), t("summary.group.no"))
+        case OrganisationKindCondition(kind):
+            return _Clause(t(_ORGANISATION_KINDS[kind][0]), t(_ORGANISATION_KINDS[kind][1]))
 
 
 def _lives_in(place: str, t: Texts) -> _Clause:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -258,8 +259,9 @@ class VoucherUse:
 
 @dataclass(frozen=True, slots=True)
 class AllocationFigures:
-    """Per organisation and scheme: tickets allocated, issued on vouchers, redeemed at
-    desks, left unused on vouchers that expired, and given back by revocations."""
+    """Per organisation and scheme: tickets allocated, issued (on vouchers, and sold to the
+    organisation's groups), redeemed at desks, left unused on vouchers that expired, and
+    given back by revocations."""
 
     organisation_id: str
     organisation_name: str
@@ -272,9 +274,15 @@ class AllocationFigures:
 
 
 def allocation_figures(
-    allocations: list[AllocationUse], vouchers: list[VoucherUse], *, today: date
+    allocations: list[AllocationUse],
+    vouchers: list[VoucherUse],
+    *,
+    today: date,
+    group_tickets: Mapping[str, int] | None = None,
 ) -> list[AllocationFigures]:
-    """The report's lines, in the order of organisation name, then scheme."""
+    """The report's lines, in the order of organisation name, then scheme. A group's
+    tickets (`group_tickets`, per allocation: sold on a group card or for an accepted
+    ticket request) are issued and redeemed at once."""
     sums: dict[tuple[str, str], list[int]] = {}
     names: dict[str, str] = {}
     key_of: dict[str, tuple[str, str]] = {}
@@ -282,7 +290,11 @@ def allocation_figures(
         key = (allocation.organisation_id, allocation.scheme_code)
         key_of[allocation.allocation_id] = key
         names[allocation.organisation_id] = allocation.organisation_name
-        sums.setdefault(key, [0, 0, 0, 0, 0])[0] += allocation.tickets
+        line = sums.setdefault(key, [0, 0, 0, 0, 0])
+        line[0] += allocation.tickets
+        sold = (group_tickets or {}).get(allocation.allocation_id, 0)
+        line[1] += sold
+        line[2] += sold
     for voucher in vouchers:
         of = key_of.get(voucher.allocation_id)
         if of is None:

@@ -22,7 +22,7 @@ from app.services.lookup import REGISTRY, load_for, parse_card_field
 _MAX_NUMBER_DRAWS = 20
 
 
-async def _unused_number(session: AsyncSession) -> str:
+async def unused_card_number(session: AsyncSession) -> str:
     # 10^12 numbers: a collision is rare, but a card number must never be handed out twice.
     for _ in range(_MAX_NUMBER_DRAWS):
         number = new_card_number()
@@ -37,7 +37,7 @@ async def issue_card(
     """A new active card in the holder's home region (at most one active card there)."""
     holder = await load_for(session, principal, passholder_id)
     await _no_active_card(session, holder.id, holder.region_id)
-    number = number or await _unused_number(session)
+    number = number or await unused_card_number(session)
     now = utcnow()
     try:
         await db.insert_card(
@@ -138,7 +138,7 @@ async def replace_card(session: AsyncSession, principal: Principal, number_text:
         )
     # A blocked card may have been followed by a newly issued one already.
     await _no_active_card(session, card.passholder_id, card.region_id, besides=card.number)
-    new_number = await _unused_number(session)
+    new_number = await unused_card_number(session)
     now = utcnow()
     changed = await db.set_card_status(
         session,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import schemes as db
-from app.domain.conditions import voucher_only
+from app.domain.conditions import group_only, voucher_only
 from app.domain.schemes import SchemeDefinition, parse_scheme
 
 
@@ -22,9 +22,12 @@ from app.domain.schemes import SchemeDefinition, parse_scheme
 class Catalog:
     generation: int
     schemes: tuple[SchemeDefinition, ...]
-    # The schemes a card holder can meet: all but those only a voucher meets (computed
-    # once per catalogue, so a card's quote prices the same tuple every time).
+    # The schemes a card holder can meet: all but those only a voucher or a group meets
+    # (computed once per catalogue, so a card's quote prices the same tuple every time).
     card_schemes: tuple[SchemeDefinition, ...] = ()
+    # The schemes of group cards: those only a group meets. A person's schemes never apply
+    # to a group card, nor a group's to a person's card.
+    group_schemes: tuple[SchemeDefinition, ...] = ()
     _alone: dict[str, tuple[SchemeDefinition, ...]] = field(default_factory=dict, compare=False)
 
     def alone(self, code: str) -> tuple[SchemeDefinition, ...]:
@@ -40,7 +43,12 @@ class Catalog:
         return cls(
             generation,
             schemes,
-            tuple(s for s in schemes if not voucher_only(s.eligibility)),
+            tuple(
+                s
+                for s in schemes
+                if not voucher_only(s.eligibility) and not group_only(s.eligibility)
+            ),
+            tuple(s for s in schemes if group_only(s.eligibility)),
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import BRUSSELS, today_in_brussels, utcnow
 from app.db import clients as db_clients
+from app.db import groups as db_groups
 from app.db import offers as db_offers
 from app.db import organisations as db_organisations
 from app.db import partners as db_partners
@@ -416,6 +417,12 @@ class DemoOrganisation:
     allocation: tuple[str, int] | None
     # Its social worker's demo client.
     client_id: str
+    # A group card (groepspas) with this label, numbered DEMO_GROUP_CARD; or none.
+    group_card: str | None = None
+
+
+# The demo school's group card: a fixed number, so the README's walk-through can use it.
+DEMO_GROUP_CARD = new_card_number("880000000017")
 
 
 ORGANISATIONS = (
@@ -432,15 +439,17 @@ ORGANISATIONS = (
         "Basisschool De Vlieger Harelbeke",
         "REGIO_KORTRIJK",
         OrganisationKind.SCHOOL,
-        None,
+        ("GROEPSPAS_SCHOOL", 120),
         "demo-school",
+        group_card="Klas 5B",
     ),
 )
 
 
 async def _seed_organisations(session: AsyncSession) -> list[str]:
     """A Kortrijk welzijnsschakel with an Article 27 voucher allocation for this year, a
-    school, and a social worker's client for each."""
+    school with a group card and a group-pass allocation for this year, and a social
+    worker's client for each."""
     system = system_principal()
     year = today_in_brussels().year
     created: list[str] = []
@@ -468,6 +477,15 @@ async def _seed_organisations(session: AsyncSession) -> list[str]:
                 tickets=tickets,
                 budget_cents=None,
                 allocation_id=demo_id("allocation", organisation.key),
+            )
+        if organisation.group_card is not None:
+            await db_groups.insert_group_card(
+                session,
+                number=DEMO_GROUP_CARD,
+                organisation_id=str(organisation_id),
+                label=organisation.group_card,
+                issued_by=system.client_id,
+                now=utcnow(),
             )
         if not await db_clients.client_exists(session, organisation.client_id):
             await create_client(

@@ -9,6 +9,13 @@ A voucher of a social organisation is quoted on the same path: one read of its f
 alone, for an anonymous bearer (app.domain.vouchers.priced_on_voucher adds what the
 voucher allows). The desk learns the tariff and the tickets left on the voucher, nothing
 about who it is for.
+
+A group card (app.domain.groups) is a card number too: a number that is no person's card is
+looked up among group cards, and quoted with the group schemes only, for the organisation
+as an anonymous group (app.domain.groups.priced_for_group takes the tickets from its
+allocation). The desk learns the organisation's name, nothing about its members. A ticket
+request a partner accepts is priced on the same path, for the organisation without a card,
+under its allocation's scheme alone.
 """
 
 from __future__ import annotations
@@ -21,13 +28,16 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import date_in_brussels, utcnow
+from app.db import groups as db_groups
 from app.db import offers as db_offers
 from app.db import pricing as db
+from app.db.groups import GroupFacts
 from app.db.offers import OfferRow, PriceClassRow
 from app.db.pricing import CardHolder, DeskFacts, VoucherDeskFacts
 from app.domain.access import Principal, Role, Tenant
 from app.domain.cards import CardStatus
 from app.domain.facts import HolderFacts, OfferFacts, PriceClass
+from app.domain.groups import ALLOCATION_BUCKET, AllocationAtHand, priced_for_group, too_large
 from app.domain.limits import UsageAmount, UsageClaim, with_claims
 from app.domain.offers import (
     NotSellable,
@@ -55,6 +65,8 @@ from app.services.catalog import CATALOG, Catalog
 from app.services.lookup import parse_card_field
 
 DESKS = frozenset({Role.DESK, Role.PARTNER_ADMIN})
+# The most tickets of one line on a person's card or a voucher; a group card's line may
+# have up to its scheme's max_group_size (app.domain.schemes.MAX_GROUP_SIZE at most).
 MAX_QUANTITY = 20
 
 
@@ -68,6 +80,13 @@ class VoucherAtDesk:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupAtDesk:
+    """A group as the desk may know it: the organisation's name, nothing of its members."""
+
+    facts: GroupFacts
+
+
+@dataclass(frozen=True, slots=True)
 class QuoteResult:
     # The card's holder; None for a quote on a voucher (then `voucher`).
     holder: CardHolder | None
@@ -78,12 +97,17 @@ class QuoteResult:
     quote: Quote
     schemes: tuple[SchemeDefinition, ...]
     voucher: VoucherAtDesk | None = None
+    # On a group card, or for a ticket request: the organisation (then `holder` is None).
+    group: GroupAtDesk | None = None
 
     @property
     def bearer_id(self) -> str:
-        """Whose counters the line's usage is on: the holder's, or the voucher's."""
+        """Whose counters the line's usage is on: the holder's, the voucher's or the
+        organisation's."""
         if self.holder is not None:
             return self.holder.passholder_id
+        if self.group is not None:
+            return self.group.facts.organisation_id
         assert self.voucher is not None
         return self.voucher.facts.voucher_id
 
@@ -393,6 +417,153 @@ async def voucher_quote(
     return QuoteResult(None, offer, price_class, quantity, at, quote, schemes, at_desk), facts
 
 
+def group_too_large(most: int) -> Unprocessable:
+    return Unprocessable(
+        f"A group sale under this tariff sells at most {most} tickets at once.",
+        code="group-too-large",
+        extra={
+            "errors": [{"pointer": "/quantity", "detail": f"at most {most}"}],
+            "max_group_size": most,
+        },
+    )
+
+
+def _with_earlier(
+    allocations: Sequence[AllocationAtHand], earlier: Sequence[UsageClaim]
+) -> tuple[AllocationAtHand, ...]:
+    """The allocations once a sale's earlier lines' claims on them count too."""
+    taken: dict[str, tuple[int, int]] = {}
+    for claim in earlier:
+        if claim.owner is None:
+            continue
+        tickets, discount = taken.get(claim.owner, (0, 0))
+        if claim.bucket_key == ALLOCATION_BUCKET:
+            tickets += claim.tickets
+        elif claim.bucket_key == BUDGET_BUCKET:
+            discount += claim.discount_cents
+        taken[claim.owner] = (tickets, discount)
+    return tuple(
+        replace(
+            a,
+            tickets_used=a.tickets_used + taken.get(a.allocation_id, (0, 0))[0],
+            budget_used_cents=a.budget_used_cents + taken.get(a.allocation_id, (0, 0))[1],
+        )
+        for a in allocations
+    )
+
+
+async def group_quote(
+    session: AsyncSession,
+    offer: OfferRow,
+    price_class: PriceClassRow,
+    quantity: int,
+    now: datetime,
+    *,
+    card_number: str | None = None,
+    organisation_id: str | None = None,
+    scheme_code: str | None = None,
+    allocation_id: str | None = None,
+    claimed: Mapping[str, Sequence[UsageClaim]] | None = None,
+    regular_price_cents: int | None = None,
+) -> tuple[QuoteResult, GroupFacts]:
+    """The quote of a group: on its group card (`card_number`, with the group schemes), or
+    for the organisation without a card (`organisation_id`: a ticket request, under its
+    allocation's `scheme_code` alone, its tickets from `allocation_id`). One read of the
+    organisation's facts, the price calculation for an anonymous group of the
+    organisation's kind, and the tickets taken from its allocations. `claimed`: as for
+    `desk_quote`, per organisation."""
+    at = date_in_brussels(now)
+    catalog = await CATALOG.last_known(session)
+
+    def schemes_of(found: Catalog) -> tuple[SchemeDefinition, ...]:
+        return found.group_schemes if scheme_code is None else found.alone(scheme_code)
+
+    schemes = schemes_of(catalog)
+    keys = usage_keys(offer_facts(offer), at, schemes)
+    facts = await db_groups.group_facts(
+        session,
+        card_number=card_number,
+        organisation_id=organisation_id,
+        bucket_keys=list(keys),
+        day=at,
+    )
+    if facts is None:
+        raise NotFound("No card with this number.", code="card-not-found")
+    if facts.card_status != CardStatus.ACTIVE:
+        raise card_problem(CardStatus.BLOCKED)
+    generation = facts.catalog_generation
+    offer = await current_offer(session, offer, generation)
+    price_class = pick_price_class(offer, price_class.code, regular_price_cents)
+    if generation != catalog.generation:
+        catalog = await CATALOG.get(session, generation)
+        schemes = schemes_of(catalog)
+        fresh = usage_keys(offer_facts(offer), at, schemes)
+        if not set(fresh) <= set(keys):
+            again = await db_groups.group_facts(
+                session,
+                card_number=card_number,
+                organisation_id=organisation_id,
+                bucket_keys=list(fresh),
+                day=at,
+            )
+            facts = again or facts
+    earlier = (claimed or {}).get(facts.organisation_id, ())
+    usage = with_claims(facts.usage_at(now), earlier)
+    holder = HolderFacts(
+        passholder_id=facts.organisation_id,
+        birth_date=None,
+        municipality_nis=None,
+        region=facts.region_code,
+        organisation_id=facts.organisation_id,
+        group=True,
+        # Tickets an organisation requested are its anonymous tickets to hand out, as a
+        # voucher's are: its allocation's scheme may be meant for vouchers or for groups.
+        voucher=card_number is None,
+        organisation_kind=facts.organisation_kind,
+    )
+    quote = price(
+        offer=offer_facts(offer),
+        price_class=PriceClass(price_class.code, price_class.price_cents),
+        holder=holder,
+        at=at,
+        quantity=quantity,
+        usage=usage,
+        schemes=schemes,
+    )
+    allocations = facts.allocations_at(now)
+    if allocation_id is not None:
+        allocations = tuple(a for a in allocations if a.allocation_id == allocation_id)
+    quote = priced_for_group(
+        quote,
+        _with_earlier(allocations, earlier),
+        {s.code: s for s in schemes},
+        quantity=quantity,
+        day=activity_date(offer.kind, offer.starts_at) or at,
+    )
+    result = QuoteResult(
+        None, offer, price_class, quantity, at, quote, schemes, group=GroupAtDesk(facts)
+    )
+    return result, facts
+
+
+def refuse_too_large(result: QuoteResult) -> None:
+    """422 `group-too-large` for a group quote with nothing on offer because of its size."""
+    most = too_large(result.quote, {s.code: s for s in result.schemes})
+    if most is not None:
+        raise group_too_large(most)
+
+
+def quantity_problem() -> Unprocessable:
+    return Unprocessable(
+        f"A line on a person's card or a voucher has at most {MAX_QUANTITY} tickets.",
+        extra={"errors": [{"pointer": "/quantity", "detail": f"at most {MAX_QUANTITY}"}]},
+    )
+
+
+def is_unknown_card(problem: NotFound) -> bool:
+    return problem.code == "card-not-found"
+
+
 async def desk_offer(
     session: AsyncSession,
     principal: Principal,
@@ -431,6 +602,8 @@ async def quote_for_desk(
     offer, chosen = await desk_offer(session, principal, offer_id, price_class, regular_price_cents)
     if card_number is None:
         assert voucher_code is not None  # the request model takes exactly one of the two
+        if quantity > MAX_QUANTITY:
+            raise quantity_problem()
         on_voucher, _ = await voucher_quote(
             session,
             offer,
@@ -441,16 +614,35 @@ async def quote_for_desk(
             regular_price_cents=regular_price_cents,
         )
         return on_voucher
-    result, _ = await desk_quote(
-        session,
-        offer,
-        chosen,
-        card_number,
-        quantity,
-        utcnow(),
-        audited_for=principal.client_id,
-        regular_price_cents=regular_price_cents,
-    )
+    try:
+        result, _ = await desk_quote(
+            session,
+            offer,
+            chosen,
+            card_number,
+            quantity,
+            utcnow(),
+            audited_for=principal.client_id,
+            regular_price_cents=regular_price_cents,
+        )
+    except NotFound as unknown:
+        if not is_unknown_card(unknown):
+            raise
+        # No person's card: maybe a group card (its read is not audited: nothing
+        # personal is in it).
+        on_group, _ = await group_quote(
+            session,
+            offer,
+            chosen,
+            quantity,
+            utcnow(),
+            card_number=parse_card_field(card_number),
+            regular_price_cents=regular_price_cents,
+        )
+        refuse_too_large(on_group)
+        return on_group
+    if quantity > MAX_QUANTITY:
+        raise quantity_problem()
     if result.quote.card_refused is not None:
         # The desk is told the card's problem, not a quote: no tariffs, and no line per
         # scheme saying so.

@@ -238,14 +238,18 @@ async def allocations(
         region_id = organisation.region_id
     else:
         region_id, _ = await _region(session, principal, region_id, REGION_READERS)
-    found, vouchers = await db_organisations.allocations_report(
+    found, vouchers, groups = await db_organisations.allocations_report(
         session,
         region_id=region_id,
         organisation_id=own,
         from_date=period.from_date,
         to_date=period.to_date,
     )
-    return region_id, period, allocation_figures(found, vouchers, today=today_in_brussels())
+    return (
+        region_id,
+        period,
+        allocation_figures(found, vouchers, today=today_in_brussels(), group_tickets=groups),
+    )
 
 
 # --- the reports as tables for spreadsheets (CSV, XLSX) -----------------------------------------

@@ -36,8 +36,10 @@ from app.domain import sales as lifecycle
 from app.domain.access import Principal, Tenant
 from app.domain.cards import CardStatus
 from app.domain.funding import FundingShare
+from app.domain.groups import allocation_of
 from app.domain.limits import UsageClaim, activity_day
 from app.domain.pricing import CompanionTerms, Tariff, TariffPart
+from app.domain.reasons import Reason
 from app.domain.reports import settlement_day
 from app.domain.sale_lines import (
     CompanionAsk,
@@ -52,15 +54,21 @@ from app.domain.vouchers import VoucherRefusal
 from app.errors import BadRequest, Conflict, NotFound, OpenPasError, Unprocessable
 from app.services.access import ensure
 from app.services.audit import record_reads
+from app.services.lookup import parse_card_field
 from app.services.quotes import (
     DESKS,
+    MAX_QUANTITY,
     QuoteResult,
     budget_problem,
     card_problem,
     desk_offer,
     desk_quote,
     forget_offers,
+    group_quote,
+    is_unknown_card,
     offer_facts,
+    quantity_problem,
+    refuse_too_large,
     voucher_problem,
     voucher_quote,
 )
@@ -68,18 +76,32 @@ from app.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
+class ForOrganisation:
+    """A line sold to an organisation without a card (an accepted ticket request): under
+    its allocation's scheme alone."""
+
+    organisation_id: str
+    scheme_code: str
+    allocation_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SaleItemRequest:
-    # Exactly one of the two: the line is sold on a card or on a voucher.
+    # Exactly one of the three: the line is sold on a card (a person's or a group card),
+    # on a voucher, or to an organisation (`organisation`).
     card_number: str | None
     offer_id: str
     price_class: str
-    tariff_id: str
+    # None: the best tariff of the fresh quote (a partner accepting a ticket request sells
+    # at the allocation's tariff, not one a desk chose).
+    tariff_id: str | None
     quantity: int
     # Companions' tickets at the tariff's companion price (0 to its `companions.max`).
     companions: int = 0
     voucher_code: str | None = None
     # An open-price offer's line: the regular price it is sold at (app.domain.offers).
     regular_price_cents: int | None = None
+    organisation: ForOrganisation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +166,12 @@ async def register_sale(
         event=new.event,
     )
     match written.outcome:
+        case Outcome.ALLOCATION_EXHAUSTED:
+            # Another sale, voucher or accepted request took the allocation's last tickets.
+            problem = allocation_exhausted()
+            assert written.item_index is not None
+            problem.at_item(written.item_index)
+            raise problem
         case Outcome.SOLD:
             # The answer is built from what was written, not read back.
             return new.sale
@@ -272,15 +300,19 @@ async def _sell(
     holders = [
         (r.holder.passholder_id, r.holder.region_id) for r, *_ in lines if r.holder is not None
     ]
+    data: dict[str, Any] = {
+        "partner_id": sale.partner_id,
+        "passholder_ids": sorted({holder for holder, _ in holders}),
+        "total_cents": sum(item.total_cents for item in sale.items),
+    }
+    organisations = sorted({r.group.facts.organisation_id for r, *_ in lines if r.group})
+    if organisations:
+        data["organisation_ids"] = organisations
     event = NewEvent(
         offer.partner_region_id,
         "sale.held" if request.hold else "sale.confirmed",
         sale.id,
-        {
-            "partner_id": sale.partner_id,
-            "passholder_ids": sorted({holder for holder, _ in holders}),
-            "total_cents": sum(item.total_cents for item in sale.items),
-        },
+        data,
     )
     return _NewSale(sale, new_items, holders, event)
 
@@ -302,22 +334,33 @@ async def _sell_item(
         requested.price_class,
         requested.regular_price_cents,
     )
+    if requested.organisation is not None:
+        return await _sell_to_group(session, requested, offer, price_class, claimed, now)
     if requested.card_number is None:
+        if requested.quantity > MAX_QUANTITY:
+            raise quantity_problem()
         return await _sell_on_voucher(session, requested, offer, price_class, claimed, now)
     # Items are checked one after the other: a second item for the same holder sees the
     # usage the first one claims. The facts are read as a quote reads them, in this
     # transaction and unaudited (the sale's write audits the sale).
-    result, facts = await desk_quote(
-        session,
-        offer,
-        price_class,
-        requested.card_number,
-        requested.quantity,
-        now,
-        audited_for=None,
-        claimed=claimed,
-        regular_price_cents=requested.regular_price_cents,
-    )
+    try:
+        result, facts = await desk_quote(
+            session,
+            offer,
+            price_class,
+            requested.card_number,
+            requested.quantity,
+            now,
+            audited_for=None,
+            claimed=claimed,
+            regular_price_cents=requested.regular_price_cents,
+        )
+    except NotFound as unknown:
+        if not is_unknown_card(unknown):
+            raise
+        return await _sell_to_group(session, requested, offer, price_class, claimed, now)
+    if requested.quantity > MAX_QUANTITY:
+        raise quantity_problem()
     holder = facts.holder
     if facts.has_lapsed_holds(now):
         # The counters still include what lapsed holds hold; the sale's claims check the
@@ -366,7 +409,66 @@ async def _sell_on_voucher(
     return result, tariff
 
 
-def _chosen(result: QuoteResult, tariff_id: str) -> Tariff:
+async def _sell_to_group(
+    session: AsyncSession,
+    requested: SaleItemRequest,
+    offer: OfferRow,
+    price_class: PriceClassRow,
+    claimed: dict[str, tuple[UsageClaim, ...]],
+    now: datetime,
+) -> tuple[QuoteResult, Tariff]:
+    """One item to an organisation: on its group card, or for its ticket request. Quoted
+    again as a quote on it is, in this transaction; its tickets are taken from the
+    allocation by the sale's statement, so concurrent sales, vouchers and accepted requests
+    never take more than the allocation has."""
+    if requested.companions:
+        raise _too_many_companions(TooManyCompanions(0))
+    bearer = requested.organisation
+    result, facts = await group_quote(
+        session,
+        offer,
+        price_class,
+        requested.quantity,
+        now,
+        card_number=None
+        if requested.card_number is None
+        else parse_card_field(requested.card_number),
+        organisation_id=None if bearer is None else bearer.organisation_id,
+        scheme_code=None if bearer is None else bearer.scheme_code,
+        allocation_id=None if bearer is None else bearer.allocation_id,
+        claimed=claimed,
+        regular_price_cents=requested.regular_price_cents,
+    )
+    if facts.has_lapsed_holds(now):
+        await release_expired_holds(session, facts.organisation_id, now)
+        for allocation in facts.allocations:
+            await release_expired_holds(session, allocation.allocation_id, now)
+    tariff = _chosen(result, requested.tariff_id)
+    owner = facts.organisation_id
+    claimed[owner] = claimed.get(owner, ()) + tariff.usage_claims
+    return result, tariff
+
+
+def allocation_exhausted() -> Conflict:
+    return Conflict(
+        "The organisation's allocation has not enough tickets left for this sale.",
+        code="allocation-exhausted",
+    )
+
+
+def _chosen(result: QuoteResult, tariff_id: str | None) -> Tariff:
+    if tariff_id is None:
+        # The best of the fresh quote (a ticket request accepted); none: why not.
+        best = result.quote.best
+        if best is not None:
+            return best
+        refuse_too_large(result)
+        if any(r.reason in _ALLOCATION_REASONS for r in result.quote.not_applicable):
+            raise allocation_exhausted()
+        raise Conflict(
+            "No tariff of the allocation's scheme applies to this offer now.",
+            code="no-tariff",
+        )
     chosen = chosen_tariff(result.quote, tariff_id)
     if result.voucher is not None and chosen is TariffGone.BUDGET_EXHAUSTED:
         raise budget_problem()
@@ -379,9 +481,17 @@ def _chosen(result: QuoteResult, tariff_id: str) -> Tariff:
             raise _limit_error(True)
         case TariffGone.BUDGET_EXHAUSTED:
             raise _limit_error(False)
+        case TariffGone.ALLOCATION_EXHAUSTED:
+            raise allocation_exhausted()
+        case TariffGone.GROUP_TOO_LARGE:
+            refuse_too_large(result)
+            raise PriceChanged(result)
         case TariffGone.PRICE_CHANGED:
             raise PriceChanged(result)
     return chosen
+
+
+_ALLOCATION_REASONS = frozenset({Reason.ALLOCATION_EXHAUSTED, Reason.NO_ALLOCATION})
 
 
 def _too_many_companions(refusal: TooManyCompanions) -> Unprocessable:
@@ -441,11 +551,14 @@ def _funding(shares: Sequence[FundingShare]) -> tuple[FundingRow, ...]:
 
 def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRow:
     """The line as sold: the tariff the desk chose, on the quote it was chosen from."""
-    holder, voucher = result.holder, result.voucher
+    holder, voucher, group = result.holder, result.voucher, result.group
+    card_number = holder.card_number if holder is not None else None
+    if group is not None:
+        card_number = group.facts.card_number
     return ItemRow(
         id=str(item_id),
         passholder_id=None if holder is None else holder.passholder_id,
-        card_number=None if holder is None else holder.card_number,
+        card_number=card_number,
         offer_id=result.offer.id,
         price_class=result.price_class.code,
         scheme_code=tariff.scheme_code,
@@ -461,6 +574,8 @@ def _item_row(item_id: uuid.UUID, result: QuoteResult, tariff: Tariff) -> ItemRo
         funding=_funding(tariff.funding),
         voucher_id=None if voucher is None else voucher.facts.voucher_id,
         voucher_code=None if voucher is None else voucher.facts.code,
+        organisation_id=None if group is None else group.facts.organisation_id,
+        allocation_id=None if group is None else allocation_of(tariff),
     )
 
 

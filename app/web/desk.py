@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,6 +23,7 @@ from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Role
 from app.domain.messages import N_
 from app.domain.people import display_name
+from app.domain.schemes import MAX_GROUP_SIZE
 from app.domain.vouchers import MAX_PEOPLE, normalise_code, printed_code
 from app.errors import OpenPasError
 from app.services import offers as offers_service
@@ -104,8 +105,8 @@ async def desk_quote(
     csrf: FormText,
     choice: Annotated[str, Form(alias="offer", max_length=120)],
     card_number: Scanned,
-    # For a voucher: how many of its people buy now (a tariff is quoted for a quantity).
-    quantity: Annotated[int | None, Form(ge=1, le=MAX_PEOPLE)] = None,
+    # For a voucher or a group card: how many buy now (a tariff is quoted for a quantity).
+    quantity: Annotated[int | None, Form(ge=1, le=MAX_GROUP_SIZE)] = None,
 ) -> HTMLResponse:
     page, partner_id = await _desk_page(request, session)
     check_csrf(page, csrf)
@@ -130,7 +131,9 @@ async def desk_quote(
         )
 
     try:
-        result = await quote(quantity if voucher_code and quantity else 1)
+        result = await quote(quantity or 1)
+        if result.holder is not None and result.quantity != 1:
+            result = await quote(1)  # a person's card sells one ticket at this desk
         voucher = result.voucher
         if voucher_code and quantity is None and voucher and voucher.tickets_left > 1:
             # A voucher's people usually come together: first offer them all its tickets
@@ -164,17 +167,30 @@ def _quote_page(
     quote = result.quote
     holder = result.holder
     voucher = result.voucher
+    group = result.group
+    # A card shows whose it is (a group card: its organisation, as the API's quote does); a
+    # voucher only its code and what is left on it.
+    if group is not None:
+        holder_name: str | None = group.facts.organisation_name
+        card_status: str | None = group.facts.card_status
+    elif holder is not None:
+        holder_name = display_name(holder.first_name, holder.last_name)
+        card_status = holder.card_status
+    else:
+        holder_name = card_status = None
     return render(
         page,
         "quote.html",
         status_code,
         choice=choice,
         card_number=card_number,
-        # A card shows whose it is; a voucher only its code and what is left on it.
-        holder_name=display_name(holder.first_name, holder.last_name) if holder else None,
-        card_status=holder.card_status if holder else None,
+        holder_name=holder_name,
+        card_status=card_status,
         voucher_code=printed_code(voucher.facts.code) if voucher else None,
         tickets_left=voucher.tickets_left if voucher else None,
+        # Several tickets at once for a voucher's people or a group; one on a person's card.
+        bearer="voucher" if voucher else "group" if group else "card",
+        max_quantity=MAX_GROUP_SIZE if group else None,
         quantity=result.quantity,
         offer=result.offer,
         price_class=result.price_class,
@@ -206,9 +222,10 @@ async def desk_sell(
     card_number: Scanned,
     tariff_id: FormText,
     idempotency_key: Annotated[str, Form(max_length=100, pattern=r"^[\x21-\x7e]+$")],
-    # Several people on one voucher buy their tickets at once (the quantity quoted); a
-    # card sells one.
-    quantity: Annotated[int, Form(ge=1, le=MAX_PEOPLE)] = 1,
+    # Several people on one voucher, or a group, buy their tickets at once (the quantity
+    # quoted); a person's card sells one.
+    quantity: Annotated[int, Form(ge=1, le=MAX_GROUP_SIZE)] = 1,
+    bearer: Annotated[Literal["card", "voucher", "group"], Form()] = "card",
 ) -> Response:
     page, partner_id = await _desk_page(request, session)
     check_csrf(page, csrf)
@@ -218,7 +235,7 @@ async def desk_sell(
     offer_id, _, price_class = choice.partition("|")
     offers = await _offers(session, page, partner_id)
     voucher_code = _voucher_code(card_number)
-    if voucher_code is None:
+    if voucher_code is None and bearer != "group":
         quantity = 1
     item: dict[str, object] = {
         ("voucher_code" if voucher_code else "card_number"): voucher_code or card_number,

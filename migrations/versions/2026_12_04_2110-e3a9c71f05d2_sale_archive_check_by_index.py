@@ -13,7 +13,7 @@ entitlement (or a passholder's) scans the whole table once per row for rows that
 minutes for a few thousand rows at a million passholders. Indexed now.
 
 Revision ID: e3a9c71f05d2
-Revises: 6c089a0e40b8
+Revises: b14dc9eb5556
 Create Date: 2026-12-04 21:10:00
 """
 
@@ -25,12 +25,12 @@ from types import ModuleType
 from alembic import op
 
 revision: str = "e3a9c71f05d2"
-down_revision: str | None = "6c089a0e40b8"
+down_revision: str | None = "b14dc9eb5556"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The revision whose openpas_register_sale this one changes.
-_FUNCTION_FROM = "9a3f6c2d1e87"
+_FUNCTION_FROM = "b14dc9eb5556"
 
 
 def _revision(rev: str) -> ModuleType:

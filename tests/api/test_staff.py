@@ -20,7 +20,7 @@ from app.domain.staff import ACCOUNT_LOCK_AFTER, SESSION_IDLE
 from app.services.staff import DEMO_STAFF_DOMAIN, create_staff
 from app.services.staff import activate as activate_staff
 from tests.api.test_desk import kortrijk_world
-from tests.factories import a_partner, a_region, bearer_for
+from tests.factories import a_partner, a_region, bearer_for, catalog_scheme, with_schemes
 
 PASSWORD = "een lange zin als wachtwoord"
 
@@ -451,3 +451,41 @@ async def test_the_login_page_speaks_german_when_asked_or_chosen(
     assert browser.cookies.get("openpas_lang") == "de"
     page = await browser.get("/login?notice=logged_out")
     assert "Sie sind abgemeldet." in page.text
+
+
+async def test_the_web_desk_quotes_a_group_card_with_the_organisations_name(
+    session: AsyncSession, client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    world, _ = await a_desk_member(session, client, browser)
+    await with_schemes(session, catalog_scheme("GROEPSPAS_SCHOOL", None))
+    region_admin = await bearer_for(session, Role.REGION_ADMIN, region_id=world.region.id)
+    school = await client.post(
+        "/v1/organisations",
+        headers=region_admin,
+        json={"name": "Basisschool De Vlieger", "region_id": world.region.id, "kind": "school"},
+    )
+    school_id = school.json()["id"]
+    allocated = await client.post(
+        f"/v1/organisations/{school_id}/allocations",
+        headers=region_admin,
+        json={
+            "scheme_code": "GROEPSPAS_SCHOOL",
+            "valid_from": "2020-01-01",
+            "valid_until": "2099-12-31",
+            "tickets": 5,
+        },
+    )
+    assert allocated.status_code == 201, allocated.text
+    card = await client.post(f"/v1/organisations/{school_id}/cards", headers=region_admin, json={})
+    desk = await browser.get("/desk/")
+    quote = await browser.post(
+        "/desk/quote",
+        data={
+            "csrf": form_token(desk, "csrf"),
+            "offer": f"{world.offer_id}|standard",
+            "card_number": card.json()["number"],
+        },
+    )
+    assert quote.status_code == 200, quote.text
+    assert "Basisschool De Vlieger" in quote.text
+    assert "Groepspas school" in quote.text

@@ -229,3 +229,85 @@ def test_partitioning_the_audit_log_keeps_every_row_and_its_id_both_ways(
 
     migrations.downgrade(empty_database, "b7d41e9a2c35")
     assert [row_id for row_id, _ in _inspect(empty_database, rows)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_group_revision_steps_down_with_group_sales_giving_their_tickets_back(
+    postgres_admin_url: str,
+) -> None:
+    url = create_database(postgres_admin_url, prefix="openpas_migrations")
+    try:
+        migrations.upgrade(url)
+        allocation_id = run_in_thread(_a_group_sale(url))
+        used = f"SELECT tickets_used FROM allocations WHERE id = '{allocation_id}'"
+        assert _inspect(url, _rows(used)) == [(7,)]
+
+        # Down: the organisation's lines go, and their tickets back to the allocation.
+        migrations.downgrade(url, "9a3f6c2d1e87")
+        assert _inspect(url, _rows(used)) == [(0,)]
+        assert _inspect(url, _rows("SELECT count(*) FROM sale_items")) == [(0,)]
+        migrations.upgrade(url)
+        assert _inspect(url, _differences) == []
+    finally:
+        drop_database(postgres_admin_url, url)
+
+
+def _rows(query: str) -> Any:
+    def read(connection: sa.Connection) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in connection.execute(sa.text(query)).all()]
+
+    return read
+
+
+async def _a_group_sale(url: str) -> str:
+    """The demo school's group card sells 7 tickets, committed; the allocation's id."""
+    from app.db.engine import create_sessionmaker
+    from app.db.offers import PriceClassRow
+    from app.domain.access import Grant, Principal, Role
+    from app.services import sales as service
+    from app.services.demo import DEMO_GROUP_CARD, demo_id, seed_demo
+    from app.services.offers import NewOffer, create_offer
+    from app.services.quotes import quote_for_desk
+    from tests.conftest import make_settings
+
+    desk = Principal("demo-desk", (Grant(Role.ADMIN),))
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await seed_demo(session, make_settings(url))
+            offer = await create_offer(
+                session,
+                desk,
+                str(demo_id("partner", "schouwburg-kortrijk")),
+                NewOffer(
+                    title="Schoolvoorstelling",
+                    category="podium",
+                    kind="permanent",
+                    starts_at=None,
+                    ends_at=None,
+                    external_ref=None,
+                    price_classes=(PriceClassRow("standard", "Standaard", 800),),
+                ),
+            )
+            quoted = await quote_for_desk(
+                session,
+                desk,
+                card_number=DEMO_GROUP_CARD,
+                offer_id=offer.id,
+                price_class="standard",
+                quantity=7,
+            )
+            tariff_id = quoted.quote.best_tariff_id
+            assert tariff_id is not None
+            item = service.SaleItemRequest(DEMO_GROUP_CARD, offer.id, "standard", tariff_id, 7)
+            await service.register_sale(
+                session,
+                make_settings(url),
+                desk,
+                idempotency_key="group-across",
+                body_hash="0" * 64,
+                request=service.SaleRequest(items=(item,), hold=False),
+            )
+            await session.commit()
+            return str(demo_id("allocation", "school-de-vlieger"))
+    finally:
+        await engine.dispose()

@@ -643,6 +643,8 @@ TABLES_OF_LATER_REVISIONS = frozenset(
         "staff_members",
         "staff_sessions",
         "login_failures",
+        "group_cards",
+        "ticket_requests",
     }
 )
 

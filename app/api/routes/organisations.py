@@ -212,7 +212,10 @@ class AllocationOut(ResponseModel):
     valid_from: date
     valid_until: date
     tickets: int
-    tickets_used: int = Field(description="Taken by vouchers (a revoked voucher's unused back)")
+    tickets_used: int = Field(
+        description="Taken by vouchers (a revoked voucher's unused back) and by sales to the "
+        "organisation's groups (a group card, an accepted ticket request; a cancel gives back)"
+    )
     tickets_remaining: int
     budget_cents: int | None
     created_at: datetime

@@ -17,6 +17,7 @@ from app.domain.offers import OpenPriceRefusal
 from app.domain.people import display_name
 from app.domain.pricing import NotApplicable, Tariff
 from app.domain.reasons import Reason
+from app.domain.schemes import MAX_GROUP_SIZE
 from app.domain.validation import MAX_CENTS
 from app.domain.vouchers import VoucherRefusal
 from app.services import quotes as service
@@ -67,9 +68,15 @@ QUOTE_PROBLEMS: dict[int, tuple[str, ...]] = {
     422: (
         "invalid-card-number",
         "unknown-price-class",
+        "group-too-large",
         *(refusal.value for refusal in OpenPriceRefusal),
     ),
 }
+
+QUANTITY_DESCRIPTION = (
+    f"Tickets: at most {MAX_QUANTITY} on a person's card or a voucher; on a group card up to "
+    f"its scheme's max_group_size (at most {MAX_GROUP_SIZE})"
+)
 
 # The desk learns which tariff applies, never why: a reason that reveals a person's status
 # history is reported as plain "not eligible".
@@ -81,7 +88,9 @@ class QuoteIn(RequestModel):
     voucher_code: VoucherCode | None = None
     offer_id: Annotated[str, Field(max_length=64)]
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
-    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+    quantity: Annotated[
+        StrictInt, Field(ge=1, le=MAX_GROUP_SIZE, description=QUANTITY_DESCRIPTION)
+    ] = 1
     regular_price_cents: RegularPriceCents | None = Field(default=None, description=REGULAR_PRICE)
 
     @model_validator(mode="after")
@@ -133,10 +142,19 @@ class VoucherAtDeskOut(ResponseModel):
     valid_until: str
 
 
+class GroupAtDeskOut(ResponseModel):
+    organisation_name: str = Field(description="The organisation's name; never its members")
+
+
 class QuoteOut(ResponseModel):
-    holder: HolderOut | None = Field(description="null on a voucher (anonymous)")
+    holder: HolderOut | None = Field(
+        description="null on a voucher (anonymous); on a group card the organisation's name"
+    )
     voucher: VoucherAtDeskOut | None = Field(
         default=None, description="On a voucher: how many people, how many tickets are left"
+    )
+    group: GroupAtDeskOut | None = Field(
+        default=None, description="On a group card: whose group card it is"
     )
     offer_id: str
     price_class: str
@@ -191,12 +209,21 @@ def quote_body(result: QuoteResult, language: Language) -> dict[str, Any]:
 def _quote_head(result: QuoteResult, language: Language) -> dict[str, Any]:
     quote = result.quote
     holder = result.holder
-    if holder is None:
+    if result.group is not None:
+        # A group card: the desk learns whose group it is, nothing about who comes.
+        facts = result.group.facts
+        head: dict[str, Any] = {
+            "holder": {"display_name": facts.organisation_name, "card_status": facts.card_status},
+            "voucher": None,
+            "group": {"organisation_name": facts.organisation_name},
+        }
+    elif holder is None:
         # A voucher: who it is for is no one's business at the desk.
         assert result.voucher is not None
         voucher = result.voucher
-        head: dict[str, Any] = {
+        head = {
             "holder": None,
+            "group": None,
             "voucher": {
                 "people": voucher.facts.people,
                 "tickets_remaining": voucher.tickets_left,
@@ -210,6 +237,7 @@ def _quote_head(result: QuoteResult, language: Language) -> dict[str, Any]:
                 "card_status": holder.card_status,
             },
             "voucher": None,
+            "group": None,
         }
     return {
         **head,

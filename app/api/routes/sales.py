@@ -27,6 +27,7 @@ from app.api.openapi import REQUIRED_HEADERS
 from app.api.problems import Problem, negotiate_language, problem_responses
 from app.api.rate_limits import SALES, RateLimits
 from app.api.routes.quotes import (
+    QUANTITY_DESCRIPTION,
     QUOTE_PROBLEMS,
     REGULAR_PRICE,
     CardNumber,
@@ -40,9 +41,8 @@ from app.api.routes.quotes import (
 from app.clock import BRUSSELS
 from app.db.sales import SaleRow
 from app.domain.sales import SaleStatus
-from app.domain.schemes import MAX_COMPANIONS
+from app.domain.schemes import MAX_COMPANIONS, MAX_GROUP_SIZE
 from app.services import sales as service
-from app.services.quotes import MAX_QUANTITY
 
 router = APIRouter(prefix="/v1/sales", tags=["desk"])
 
@@ -55,6 +55,7 @@ SALE_PROBLEMS: dict[int, tuple[str, ...]] = {
         "price-changed",
         "limit-reached",
         "budget-exhausted",
+        "allocation-exhausted",
         "request-in-progress",
     ),
     422: (*QUOTE_PROBLEMS[422], "idempotency-key-reused", "too-many-companions"),
@@ -79,7 +80,9 @@ class SaleItemIn(RequestModel):
     offer_id: Annotated[str, Field(max_length=64)]
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     tariff_id: Annotated[str, Field(min_length=1, max_length=100)]
-    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+    quantity: Annotated[
+        StrictInt, Field(ge=1, le=MAX_GROUP_SIZE, description=QUANTITY_DESCRIPTION)
+    ] = 1
     companions: Annotated[
         StrictInt,
         Field(

@@ -37,12 +37,15 @@ SchemeBody = Annotated[
     Body(
         description=(
             "A scheme definition as in the design (eligibility, applies_to, price, limits, "
-            "companions, funding, stacking). `owner_region` (a region code, as GET answers "
-            "it) or `region_id` names the owner region (omit both for a platform-wide "
-            "scheme); the server assigns `version`. PUT also takes the whole of what GET "
-            "answers: its `definition` is written, `version` must be the current one (409 "
-            "`scheme-version-conflict`) and `code`, `region_id`, `name`, `summary`, "
-            "`valid_from` and `valid_until` must be as read (422 `read-only-field`)."
+            "companions, funding, stacking; a group scheme's eligibility names "
+            '`{"group": true}`, optionally with `{"organisation_kind": "school"}`, and '
+            "`max_group_size` caps one sale on a group card). `owner_region` (a region "
+            "code, as GET answers it) or `region_id` names the owner region (omit both "
+            "for a platform-wide scheme); the server assigns `version`. PUT also takes "
+            "the whole of what GET answers: its `definition` is written, `version` must be "
+            "the current one (409 `scheme-version-conflict`) and `code`, `region_id`, "
+            "`name`, `summary`, `valid_from` and `valid_until` must be as read (422 "
+            "`read-only-field`)."
         ),
         examples=[SCHEME_EXAMPLE],
     ),
