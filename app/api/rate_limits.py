@@ -5,7 +5,11 @@ Which limits and how much are settings (`OPENPAS_RATE_LIMIT_*`, e.g. ``"600/minu
 empty value switches one off). A refusal is 429 `rate-limited` with `Retry-After` and the
 draft IETF RateLimit fields as three headers (`RateLimit-Limit`, `RateLimit-Remaining`,
 `RateLimit-Reset`, the last in seconds), and is counted in /metrics
-(`openpas_rate_limit_refusals_total{limit}`).
+(`openpas_rate_limit_refusals_total{limit}`), as app.refusals writes every such refusal.
+
+Every request that looks up a card or a voucher for a desk — quotes, sales and check-ins,
+through the API or the web desk — goes through `desk_look_up`, so that no entry point is a
+way around the quote/sale and failed-look-up limits.
 
 Two kinds of limit, by what a check may cost:
 
