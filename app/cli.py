@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -85,7 +86,35 @@ def cmd_run(args: argparse.Namespace) -> None:
     migrations.upgrade(settings.database_url)
     if settings.demo:
         cmd_demo(args)
+        # The demo has no cron job and no compose service to run `openpas maintenance`:
+        # it keeps itself tidy (the published deployment runs it as a service of its own).
+        start_background_maintenance(settings, DEMO_MAINTENANCE_SECONDS)
     cmd_serve(args)
+
+
+DEMO_MAINTENANCE_SECONDS = 3600.0
+
+
+def start_background_maintenance(
+    settings: Settings, every: float, report: Callable[[str], None] | None = None
+) -> threading.Event:
+    """Run every maintenance policy every `every` seconds (the first after `every`) in a
+    daemon thread of this process, on an event loop and a connection of its own, until the
+    process ends or the returned event is set. A failed run is reported and the next one
+    tried: a database away for a while stops nothing."""
+    stop = threading.Event()
+    say = report or (lambda line: print(f"openpas: maintenance: {line}", flush=True))
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                for line in asyncio.run(_maintain(settings, MAINTENANCE_POLICIES)):
+                    say(line)
+            except Exception as error:  # the next hour may find the database back
+                say(f"failed ({type(error).__name__}); trying again in {every:g} s")
+
+    threading.Thread(target=loop, name="openpas-maintenance", daemon=True).start()
+    return stop
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -5,7 +5,11 @@ Which limits and how much are settings (`OPENPAS_RATE_LIMIT_*`, e.g. ``"600/minu
 empty value switches one off). A refusal is 429 `rate-limited` with `Retry-After` and the
 draft IETF RateLimit fields as three headers (`RateLimit-Limit`, `RateLimit-Remaining`,
 `RateLimit-Reset`, the last in seconds), and is counted in /metrics
-(`openpas_rate_limit_refusals_total{limit}`).
+(`openpas_rate_limit_refusals_total{limit}`), as app.refusals writes every such refusal.
+
+Every request that looks up a card or a voucher for a desk — quotes, sales and check-ins,
+through the API or the web desk — goes through `desk_look_up`, so that no entry point is a
+way around the quote/sale and failed-look-up limits.
 
 Two kinds of limit, by what a check may cost:
 
@@ -42,20 +46,12 @@ import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
-from prometheus_client import Counter
 
 from app.errors import OpenPasError, TooManyRequests
-from app.observability import REGISTRY
+from app.refusals import too_many
 from app.settings import Settings
 
 log = structlog.get_logger("openpas.rate_limits")
-
-REFUSALS = Counter(
-    "openpas_rate_limit_refusals_total",
-    "Requests refused by a rate limit, by limit.",
-    ["limit"],
-    registry=REGISTRY,
-)
 
 TOKEN_PER_CLIENT: Final = "token_per_client"  # noqa: S105 - a limit name
 TOKEN_PER_ADDRESS: Final = "token_per_address"  # noqa: S105 - a limit name
@@ -166,6 +162,16 @@ class RateLimits:
                 await self.hit(FAILED_CARD_LOOKUPS, key)
             raise
 
+    @asynccontextmanager
+    async def desk_look_up(self, hot: str, key: str) -> AsyncIterator[None]:
+        """Around every desk request that looks up a card or a voucher — a quote, a sale, a
+        check-in, through the API or the web desk: counted against the hot limit `hot` for
+        `key`, and against the failed look-ups. One place, so that no entry point lets a
+        prober of card numbers around the limits."""
+        await self.hit_hot(hot, key)
+        async with self.card_lookups(key):
+            yield
+
     # Hot limits.
 
     async def hit_hot(self, name: str, key: str) -> None:
@@ -215,17 +221,12 @@ class RateLimits:
 
     @staticmethod
     def _refusal(name: str, item: RateLimitItem, reset_at: float) -> TooManyRequests:
-        REFUSALS.labels(name).inc()
         seconds = max(1, math.ceil(reset_at - time.time()))
-        return TooManyRequests(
+        return too_many(
             f"Too many requests ({name}: at most {item}); try again in {seconds} s.",
-            extra={"limit": name},
-            headers={
-                "Retry-After": str(seconds),
-                "RateLimit-Limit": str(item.amount),
-                "RateLimit-Remaining": "0",
-                "RateLimit-Reset": str(seconds),
-            },
+            limit=name,
+            amount=item.amount,
+            seconds=seconds,
         )
 
     def _storage_failed(self, error: Exception) -> None:

@@ -43,6 +43,7 @@ from app.domain.staff import (
     staff_principal,
 )
 from app.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from app.refusals import too_many
 from app.services.access import ensure
 from app.services.partners import get_partner
 from app.services.regions import get_region
@@ -221,12 +222,16 @@ async def log_in(
     account_key, address_key = f"account:{email}"[:300], f"address:{address}"[:300]
     now = utcnow()
     states = await db.failure_states(session, [account_key, address_key])
-    for key in (account_key, address_key):
+    limits = (
+        (account_key, ACCOUNT_LOCK_AFTER, LOGIN_PER_ACCOUNT),
+        (address_key, ADDRESS_LOCK_AFTER, LOGIN_PER_ADDRESS),
+    )
+    for key, lock_after, limit in limits:
         state = states.get(key)
         if is_locked(state, now):
             assert state is not None
             assert state.locked_until is not None
-            raise _locked(state.locked_until, now)
+            raise _locked(state.locked_until, now, limit=limit, amount=lock_after)
     delay = max(login_delay_seconds(states.get(k), now) for k in (account_key, address_key))
     if delay:
         await asyncio.sleep(delay)
@@ -237,9 +242,8 @@ async def log_in(
     password_hash = staff.password_hash if staff is not None and usable else None
     if not await _verify(password_hash, password) or staff is None:
         now = utcnow()
-        locked_until = None
-        limits = ((account_key, ACCOUNT_LOCK_AFTER), (address_key, ADDRESS_LOCK_AFTER))
-        for key, lock_after in limits:
+        locked: tuple[datetime, str, int] | None = None
+        for key, lock_after, limit in limits:
             _, until = await db.record_failure(
                 session,
                 key,
@@ -248,10 +252,11 @@ async def log_in(
                 lock_after=lock_after,
                 lock_for=LOCK_FOR,
             )
-            if until is not None and until > now:
-                locked_until = max(locked_until or until, until)
-        if locked_until is not None:
-            raise _locked(locked_until, now)
+            if until is not None and until > now and (locked is None or until > locked[0]):
+                locked = (until, limit, lock_after)
+        if locked is not None:
+            until, limit, lock_after = locked
+            raise _locked(until, now, limit=limit, amount=lock_after)
         raise Unauthorized(
             "Unknown e-mail address or wrong password.", code="login-failed", keeps_work=True
         )
@@ -267,12 +272,20 @@ async def log_in(
     return LoggedIn(token, csrf, staff)
 
 
-def _locked(until: datetime, now: datetime) -> TooManyRequests:
-    seconds = max(1, int((until - now).total_seconds()) + 1)
-    return TooManyRequests(
+# The login lock's names in /metrics (openpas_rate_limit_refusals_total{limit}).
+LOGIN_PER_ACCOUNT = "login_per_account"
+LOGIN_PER_ADDRESS = "login_per_address"
+
+
+def _locked(until: datetime, now: datetime, *, limit: str, amount: int) -> TooManyRequests:
+    """429 `login-locked`, answered and counted as every rate limit's refusal is: the lock
+    in the database is this limit's counter (it holds across processes without Redis)."""
+    return too_many(
         "Too many failed logins; try again later.",
         code="login-locked",
-        headers={"Retry-After": str(seconds)},
+        limit=limit,
+        amount=amount,
+        seconds=int((until - now).total_seconds()) + 1,
         keeps_work=True,
     )
 

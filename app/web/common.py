@@ -173,6 +173,10 @@ class ShowProblem(OpenPasError):
     def __init__(self, problem: OpenPasError, response: Response) -> None:
         super().__init__(problem.detail, code=problem.code, keeps_work=problem.keeps_work)
         self.status = problem.status  # type: ignore[misc]  # the problem's own status
+        # The problem's own headers (a 429's Retry-After and RateLimit fields) on the page.
+        for name, value in problem.headers.items():
+            response.headers.setdefault(name, value)
+        self.headers = dict(problem.headers)
         self.response = response
 
 

@@ -2,7 +2,8 @@
 the receipt, cancel, and today's sales.
 
 Every step calls the API's own use cases (app.services.quotes, app.services.sales) with
-the staff member's principal: the same rules, the same checks, the same audit rows.
+the staff member's principal: the same rules, the same checks, the same audit rows, the
+same rate limits (counted on the principal `staff:<id>`).
 A scanner types the digits and Enter, which submits the card form. The one field takes a
 card number or a voucher code (ticketbon): they cannot be mistaken for each other (13
 digits against 14 symbols with a check symbol), so the desk need not say which it scanned.
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import SessionDep, SettingsDep
+from app.api.rate_limits import QUOTES, SALES, RateLimits
 from app.clock import BRUSSELS, today_in_brussels
 from app.db.offers import OfferRow, PriceClassRow
 from app.domain.access import Role
@@ -130,15 +132,19 @@ async def desk_quote(
             quantity=quantity,
         )
 
+    limits: RateLimits = request.app.state.rate_limits
     try:
-        result = await quote(quantity or 1)
-        if result.holder is not None and result.quantity != 1:
-            result = await quote(1)  # a person's card sells one ticket at this desk
-        voucher = result.voucher
-        if voucher_code and quantity is None and voucher and voucher.tickets_left > 1:
-            # A voucher's people usually come together: first offer them all its tickets
-            # (the page lets the desk change the number).
-            result = await quote(min(voucher.tickets_left, MAX_PEOPLE))
+        # The API's limits, on the staff member's principal: the web desk is no way around
+        # them (one quote per page, however many the page asks for).
+        async with limits.desk_look_up(QUOTES, page.staff.principal.client_id):
+            result = await quote(quantity or 1)
+            if result.holder is not None and result.quantity != 1:
+                result = await quote(1)  # a person's card sells one ticket at this desk
+            voucher = result.voucher
+            if voucher_code and quantity is None and voucher and voucher.tickets_left > 1:
+                # A voucher's people usually come together: first offer them all its
+                # tickets (the page lets the desk change the number).
+                result = await quote(min(voucher.tickets_left, MAX_PEOPLE))
     except OpenPasError as error:
         raise ShowProblem(
             error,
@@ -245,28 +251,30 @@ async def desk_sell(
     }
     if quantity != 1:
         item["quantity"] = quantity
+    limits: RateLimits = request.app.state.rate_limits
     try:
-        sale = await sales_service.register_sale(
-            session,
-            settings,
-            page.staff.principal,
-            idempotency_key=idempotency_key,
-            # The body POST /v1/sales would hash for the same sale (defaults left out).
-            body_hash=sales_service.request_hash({"items": [item]}),
-            request=sales_service.SaleRequest(
-                items=(
-                    sales_service.SaleItemRequest(
-                        card_number=None if voucher_code else card_number,
-                        voucher_code=voucher_code,
-                        offer_id=offer_id,
-                        price_class=price_class,
-                        tariff_id=tariff_id,
-                        quantity=quantity,
+        async with limits.desk_look_up(SALES, page.staff.principal.client_id):
+            sale = await sales_service.register_sale(
+                session,
+                settings,
+                page.staff.principal,
+                idempotency_key=idempotency_key,
+                # The body POST /v1/sales would hash for the same sale (defaults left out).
+                body_hash=sales_service.request_hash({"items": [item]}),
+                request=sales_service.SaleRequest(
+                    items=(
+                        sales_service.SaleItemRequest(
+                            card_number=None if voucher_code else card_number,
+                            voucher_code=voucher_code,
+                            offer_id=offer_id,
+                            price_class=price_class,
+                            tariff_id=tariff_id,
+                            quantity=quantity,
+                        ),
                     ),
+                    hold=False,
                 ),
-                hold=False,
-            ),
-        )
+            )
     except sales_service.PriceChanged as changed:
         # The fresh quote, to sell at one of its tariffs (its audit row stands).
         raise ShowProblem(

@@ -237,15 +237,24 @@ async def test_failed_logins_lock_the_account_in_the_database(
     admin = await bearer_for(session, Role.PARTNER_ADMIN, partner_id=world.partner_id)
     staff = await new_staff(client, admin, f"/v1/partners/{world.partner_id}/staff", "desk")
     await activate(browser, staff["activation_url"])
-    statuses = [
-        (await log_in(browser, staff["email"], "verkeerd wachtwoord!")).status_code
+    before = _login_refusals(await client.get("/metrics"))
+    answers = [
+        await log_in(browser, staff["email"], "verkeerd wachtwoord!")
         for _ in range(ACCOUNT_LOCK_AFTER)
     ]
-    assert statuses == [401] * (ACCOUNT_LOCK_AFTER - 1) + [429]
+    assert [a.status_code for a in answers] == [401] * (ACCOUNT_LOCK_AFTER - 1) + [429]
     # Locked: even the right password is refused until the lock ends.
     locked = await log_in(browser, staff["email"])
     assert locked.status_code == 429
     assert "Te veel mislukte pogingen" in locked.text
+    # Answered and counted as every rate limit's refusal is (app.refusals).
+    for refused in (answers[-1], locked):
+        retry_after = int(refused.headers["retry-after"])
+        assert 14 * 60 < retry_after <= 15 * 60 + 1
+        assert refused.headers["ratelimit-limit"] == str(ACCOUNT_LOCK_AFTER)
+        assert refused.headers["ratelimit-remaining"] == "0"
+        assert refused.headers["ratelimit-reset"] == str(retry_after)
+    assert _login_refusals(await client.get("/metrics")) == before + 2
     row = (
         await session.execute(
             sa.select(login_failures).where(login_failures.c.key == f"account:{staff['email']}")
@@ -259,6 +268,14 @@ async def test_failed_logins_lock_the_account_in_the_database(
         )
     ).scalar_one()
     assert address == ACCOUNT_LOCK_AFTER  # a refused attempt while locked is not verified
+
+
+def _login_refusals(metrics: httpx.Response) -> float:
+    prefix = 'openpas_rate_limit_refusals_total{limit="login_per_account"} '
+    for line in metrics.text.splitlines():
+        if line.startswith(prefix):
+            return float(line.removeprefix(prefix))
+    return 0.0
 
 
 async def test_logout_ends_the_session(

@@ -210,3 +210,54 @@ def test_the_cli_maintenance_runs_every_policy_and_can_run_one(scratch_database:
     assert "months dropped (older than 730 days): none" in lines[2]
     only = _openpas("maintenance", "--only", "holds", database_url=scratch_database)
     assert only.stdout.splitlines() == ["holds: 0 lapsed holds released"]
+
+
+def test_make_run_keeps_the_demo_tidy_in_the_background(scratch_database: str) -> None:
+    """`openpas run` in demo mode runs every maintenance policy periodically (hourly; here
+    every 0.2 s), and a run that fails does not stop the next."""
+    import queue
+
+    from app.cli import DEMO_MAINTENANCE_SECONDS, start_background_maintenance
+    from tests.conftest import make_settings
+
+    assert DEMO_MAINTENANCE_SECONDS == 3600
+    assert _openpas("migrate", database_url=scratch_database).returncode == 0
+    lines: queue.Queue[str] = queue.Queue()
+    stop = start_background_maintenance(make_settings(scratch_database), 0.2, lines.put)
+    try:
+        seen = [lines.get(timeout=30) for _ in range(6)]  # two runs of three policies
+    finally:
+        stop.set()
+    assert [line.split(":")[0] for line in seen] == ["idempotency", "holds", "audit"] * 2
+    assert seen[1] == "holds: 0 lapsed holds released"
+
+    broken = make_settings(scratch_database.rsplit("/", 1)[0] + "/openpas_no_such_database")
+    stop = start_background_maintenance(broken, 0.2, lines.put)
+    try:
+        failures = [lines.get(timeout=30) for _ in range(2)]
+    finally:
+        stop.set()
+    assert all(f.startswith("failed (") for f in failures), failures
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_openpas_run_starts_the_background_maintenance_in_demo_mode_only(
+    demo: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from app import cli
+    from app.db import migrations
+    from tests.conftest import make_settings
+
+    started: list[float] = []
+    monkeypatch.setattr(cli, "_settings", lambda: make_settings("postgresql://x/y", demo=demo))
+    monkeypatch.setattr(migrations, "upgrade", lambda url: None)
+    monkeypatch.setattr(cli, "cmd_demo", lambda args: None)
+    monkeypatch.setattr(cli, "cmd_serve", lambda args: None)
+    monkeypatch.setattr(
+        cli, "start_background_maintenance", lambda settings, every: started.append(every)
+    )
+    cli.cmd_run(argparse.Namespace())
+    # Outside demo mode a deployment runs `openpas maintenance` itself (compose: a service).
+    assert started == ([3600.0] if demo else [])

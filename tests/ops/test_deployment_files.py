@@ -64,3 +64,33 @@ def test_the_declared_licence_is_shipped() -> None:
     assert "EUROPEAN UNION PUBLIC LICENCE v. 1.2" in licence
     assert "15. Applicable Law" in licence
     assert "Compatible Licences" in licence
+
+
+def test_compose_runs_the_maintenance_job_hourly_with_the_apis_image_settings_and_secrets() -> None:
+    services = _compose()["services"]
+    api, maintenance = services["api"], services["maintenance"]
+    assert maintenance["image"] == api["image"]
+    assert maintenance["build"] == api["build"]
+    # The image's entrypoint serves the API; this container runs the job instead.
+    assert maintenance["entrypoint"] == ["openpas"]
+    assert maintenance["command"] == ["maintenance", "--every", "3600"]
+    assert maintenance["environment"] == api["environment"]
+    assert maintenance["secrets"] == api["secrets"]
+    # After the API is healthy, i.e. the schema is migrated; and no check of an API port.
+    assert maintenance["depends_on"] == {"api": {"condition": "service_healthy"}}
+    assert maintenance["healthcheck"] == {"disable": True}
+    assert maintenance["restart"] == "unless-stopped"
+
+
+def test_compose_shares_the_rate_limits_of_every_worker_through_redis() -> None:
+    services = _compose()["services"]
+    redis = services["redis"]
+    assert re.fullmatch(r"redis:\d+\.\d+\.\d+-\w+", redis["image"]), redis["image"]
+    # Counters that expire within the hour: nothing to keep across a restart.
+    assert redis["command"][:5] == ["redis-server", "--save", "", "--appendonly", "no"]
+    assert "ports" not in redis  # reachable by the API only, on compose's network
+    api = services["api"]
+    assert api["environment"]["OPENPAS_REDIS_URL"] == "redis://redis:6379/0"
+    assert api["depends_on"]["redis"] == {"condition": "service_healthy"}
+    # Several workers: without Redis each would count alone.
+    assert api["environment"]["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ConfigDict, Field, model_validator
 
 from app.api.deps import SessionDep
 from app.api.models import RequestModel, ResponseModel
 from app.api.problems import problem_responses
+from app.api.rate_limits import QUOTES, RateLimits
 from app.api.routes.quotes import (
     QUOTE_PROBLEMS,
     CardNumber,
@@ -66,20 +67,24 @@ CHECKIN_PROBLEMS = {
     response_model=CheckinOut,
     responses={
         200: {"model": CheckinOut, "description": "Already recorded today: the first visit"},
-        **problem_responses(401, 403, 404, 409, 422, codes=CHECKIN_PROBLEMS),
+        **problem_responses(401, 403, 404, 409, 422, 429, codes=CHECKIN_PROBLEMS),
     },
     summary="Record a visit to a free activity (card or voucher), at most once per day",
 )
 async def check_in(
-    body: CheckinIn, session: SessionDep, principal: Desk, response: Response
+    body: CheckinIn, request: Request, session: SessionDep, principal: Desk, response: Response
 ) -> CheckinOut:
-    done = await service.check_in(
-        session,
-        principal,
-        offer_id=body.offer_id,
-        card_number=body.card_number,
-        voucher_code=body.voucher_code,
-    )
+    limits: RateLimits = request.app.state.rate_limits
+    # A check-in tells whether a card number is valid as a quote does: it is counted as one
+    # (the quotes limit) and its failed look-ups count, or a prober would use it instead.
+    async with limits.desk_look_up(QUOTES, principal.client_id):
+        done = await service.check_in(
+            session,
+            principal,
+            offer_id=body.offer_id,
+            card_number=body.card_number,
+            voucher_code=body.voucher_code,
+        )
     if not done.recorded:
         response.status_code = 200
     row = done.row

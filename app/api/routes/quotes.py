@@ -178,8 +178,7 @@ class QuoteOut(ResponseModel):
 async def quote(body: QuoteIn, request: Request, session: SessionDep, principal: Desk) -> Response:
     language = negotiate_language(request.headers.get("accept-language"))
     limits: RateLimits = request.app.state.rate_limits
-    await limits.hit_hot(QUOTES, principal.client_id)
-    async with limits.card_lookups(principal.client_id):
+    async with limits.desk_look_up(QUOTES, principal.client_id):
         result = await service.quote_for_desk(
             session,
             principal,

@@ -221,8 +221,7 @@ async def register_sale(
     ] = None,
 ) -> JSONResponse:
     limits: RateLimits = request.app.state.rate_limits
-    await limits.hit_hot(SALES, principal.client_id)
-    async with limits.card_lookups(principal.client_id):
+    async with limits.desk_look_up(SALES, principal.client_id):
         try:
             sale = await service.register_sale(
                 session,
