@@ -668,3 +668,130 @@ IMPORT_JSON_LINES: Final = (
     '"valid_until": "2027-04-30", "evidence": "OCMW-beslissing 2026/114"}\n'
     '{"insz": "85073012335", "type": "verhoogde_tegemoetkoming", "valid_from": "2026-01-01"}\n'
 )
+
+# Organisations, allocations and vouchers, as the demo answers them: the Kortrijk
+# welzijnsschakel with its Article 27 allocation for the year and the school, a voucher
+# for two people issued from that allocation (the allocation's list after it), and the
+# school renamed.
+_REGION_KORTRIJK: Final = "dbe6c2d8-f9f5-5f27-8ab3-cca346f35689"
+_WELZIJNSSCHAKEL: Final = {
+    "id": "e2021d25-f5e7-5188-838e-ec5adb4a7293",
+    "name": "Welzijnsschakel De Brug Kortrijk",
+    "region_id": _REGION_KORTRIJK,
+    "kind": "social",
+    "created_at": "2026-12-04T20:59:27.016254Z",
+    "updated_at": "2026-12-04T20:59:27.016254Z",
+}
+_SCHOOL: Final = {
+    "id": "5bde8ee9-1189-5277-98ad-6c1e2d421ba3",
+    "name": "Basisschool De Vlieger Harelbeke",
+    "region_id": _REGION_KORTRIJK,
+    "kind": "school",
+    "created_at": "2026-12-04T20:59:27.637235Z",
+    "updated_at": "2026-12-04T20:59:27.637235Z",
+}
+_ALLOCATION: Final = {
+    "id": "7d0f49f8-763e-5428-847a-99249c3e9f06",
+    "organisation_id": _WELZIJNSSCHAKEL["id"],
+    "scheme_code": "ARTIKEL_27_BON",
+    "valid_from": "2026-01-01",
+    "valid_until": "2026-12-31",
+    "tickets": 200,
+    "tickets_used": 0,
+    "tickets_remaining": 200,
+    "budget_cents": None,
+    "created_at": "2026-12-04T20:59:27.042185Z",
+}
+_VOUCHER: Final = {
+    "code": "BJNHGECX9FJVCZ",
+    "printed_code": "BJNH-GECX-9FJV-CZ",
+    "people": 2,
+    "tickets_used": 0,
+    "tickets_remaining": 2,
+    "valid_until": "2026-12-31",
+    "status": "active",
+    "allocation_id": _ALLOCATION["id"],
+    "organisation_id": _WELZIJNSSCHAKEL["id"],
+    "scheme_code": "ARTIKEL_27_BON",
+    "offer_id": None,
+    "partner_id": None,
+    "issued_at": "2026-12-04T20:59:28.638295Z",
+    "revoked_at": None,
+}
+REQUESTS.update(
+    {
+        "OrganisationIn": {
+            "name": "Welzijnsschakel De Brug Kortrijk",
+            "region_id": _REGION_KORTRIJK,
+            "kind": "social",
+        },
+        "OrganisationPatch": {"name": "Basisschool De Vlieger"},
+        "AllocationIn": {
+            "scheme_code": "ARTIKEL_27_BON",
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-12-31",
+            "tickets": 200,
+        },
+        "VoucherIn": {"allocation_id": _ALLOCATION["id"], "people": 2},
+    }
+)
+RESPONSES.update(
+    {
+        "OrganisationOut": _WELZIJNSSCHAKEL,
+        "OrganisationPage": {"items": [_SCHOOL, _WELZIJNSSCHAKEL], "next_cursor": None},
+        "AllocationOut": _ALLOCATION,
+        "AllocationList": {
+            "items": [{**_ALLOCATION, "tickets_used": 2, "tickets_remaining": 198}],
+            "next_cursor": None,
+        },
+        "VoucherOut": _VOUCHER,
+        "VoucherPage": {"items": [_VOUCHER], "next_cursor": None},
+    }
+)
+MORE_RESPONSES["OrganisationOut"] = [
+    {**_SCHOOL, "name": "Basisschool De Vlieger", "updated_at": "2026-12-04T20:59:28.721315Z"}
+]
+
+# Staff accounts: a cashier added to Schouwburg Kortrijk by its partner admin, and a
+# reporter added to the Kortrijk region by its region admin. The activation link is shown
+# in this answer only.
+REQUESTS.update(
+    {
+        "PartnerStaffIn": {
+            "name": "Sara Kassa",
+            "email": "sara.kassa@schouwburgkortrijk.example",
+            "role": "desk",
+        },
+        "RegionStaffIn": {
+            "name": "Rita Cijfers",
+            "email": "rita.cijfers@regiokortrijk.example",
+            "role": "reporter",
+        },
+    }
+)
+RESPONSES["StaffOut"] = {
+    "id": "043ee5a7-6f77-4425-bdc1-8b5957648bd3",
+    "name": "Sara Kassa",
+    "email": "sara.kassa@schouwburgkortrijk.example",
+    "role": "desk",
+    "partner_id": "e84f74d8-12c7-5e26-aa54-e7215ff2204a",
+    "region_id": None,
+    "created_at": "2026-12-04T20:59:28.782417Z",
+    "activation_url": "https://openpas.example/activate?token=GTx7_afxIaVIglDT8xPOuNJKWUqzgZRf2tZ-GXp7I-Q",
+    "activation_expires_at": "2026-12-11T20:59:28.782417Z",
+    "activation_mailed": False,
+}
+MORE_RESPONSES["StaffOut"] = [
+    {
+        "id": "aedac9cc-70dc-48ec-9f8a-e77ed0b86a06",
+        "name": "Rita Cijfers",
+        "email": "rita.cijfers@regiokortrijk.example",
+        "role": "reporter",
+        "partner_id": None,
+        "region_id": _REGION_KORTRIJK,
+        "created_at": "2026-12-04T20:59:28.826666Z",
+        "activation_url": "https://openpas.example/activate?token=UE6p-25k47zlGRV-tV9F3Ft5FAk0Z8AlJWIjNfQ3twY",
+        "activation_expires_at": "2026-12-11T20:59:28.826666Z",
+        "activation_mailed": False,
+    }
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -11,6 +12,7 @@ from starlette.routing import BaseRoute
 from app.api import examples
 from app.api.deps import Authorized
 from app.domain.access import Role
+from app.services import voucher_print
 
 # An operation's `openapi_extra` key: header parameters the document declares required
 # although the route takes them as optional, to answer their absence with its own problem.
@@ -108,6 +110,21 @@ def document_examples(schema: dict[str, Any]) -> None:
                 media["text/csv"]["example"] = csv
             if operation.get("operationId") == "createSale":
                 _price_changed_with_its_quote(operation)
+            if operation.get("operationId") == "getVoucher" and "image/svg+xml" in media:
+                media["image/svg+xml"]["example"] = printed_voucher_example()
+
+
+def printed_voucher_example() -> str:
+    """The example voucher as `Accept: image/svg+xml` prints it in English: drawn by the
+    print itself, so the document shows what the code answers."""
+    voucher = examples.RESPONSES["VoucherOut"]
+    printable = voucher_print.Printable(
+        code=voucher["code"],
+        people=voucher["people"],
+        valid_until=date.fromisoformat(voucher["valid_until"]),
+    )
+    body, _ = voucher_print.render(printable, "en", "svg")
+    return body.decode("utf-8")
 
 
 def _price_changed_with_its_quote(operation: dict[str, Any]) -> None:

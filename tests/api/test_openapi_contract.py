@@ -261,7 +261,7 @@ def test_a_sale_requires_an_idempotency_key_and_types_the_fresh_quote(
 
 
 # The routes whose every request and answer carries an example.
-EXAMPLED_TAGS = {"desk", "registry", "reports"}
+EXAMPLED_TAGS = {"desk", "registry", "reports", "organisations", "staff"}
 
 
 def _shown(document: dict[str, Any], media: dict[str, Any]) -> bool:
@@ -274,7 +274,9 @@ def _shown(document: dict[str, Any], media: dict[str, Any]) -> bool:
     return bool(component.get("examples"))
 
 
-def test_every_desk_registry_and_report_call_has_examples(document: dict[str, Any]) -> None:
+def test_every_desk_registry_report_organisation_and_staff_call_has_examples(
+    document: dict[str, Any],
+) -> None:
     missing = []
     count = 0
     for _, _, operation in operations(document):
@@ -291,7 +293,7 @@ def test_every_desk_registry_and_report_call_has_examples(document: dict[str, An
         for where, media in {**bodies, **answers}.items():
             if not _shown(document, media):
                 missing.append(f"{operation['operationId']} {where}")
-    assert count >= 25
+    assert count >= 38
     assert missing == []
 
 
@@ -361,3 +363,16 @@ def test_the_price_changed_example_carries_a_quote(document: dict[str, Any]) -> 
     assert SaleConflict.model_validate(value).quote == QuoteOut.model_validate(
         examples.RESPONSES["QuoteOut"]
     )
+
+
+def test_the_voucher_print_example_is_the_example_voucher_printed(
+    document: dict[str, Any],
+) -> None:
+    answer = document["paths"]["/v1/vouchers/{code}"]["get"]["responses"]["200"]["content"]
+    svg = answer["image/svg+xml"]["example"]
+    voucher = examples.RESPONSES["VoucherOut"]
+    assert svg.startswith("<svg")
+    assert voucher["printed_code"] in svg
+    assert "Ticket voucher – 2 people" in svg
+    assert "Valid until 2026-12-31" in svg
+    assert answer["application/json"]["schema"] == {"$ref": "#/components/schemas/VoucherOut"}

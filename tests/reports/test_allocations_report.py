@@ -5,7 +5,7 @@ as people."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from app.db.reports import Scope
 from app.db.tables import vouchers
 from app.domain.access import Role
 from app.domain.reports import calendar_year_of
+from app.spreadsheets import XLSX_MEDIA_TYPE
 from tests.api.support_organisations import (
     VOUCHER_SCHEME,
     OrganisationWorld,
@@ -26,7 +27,7 @@ from tests.api.support_organisations import (
 )
 from tests.api.test_auth import assert_problem
 from tests.factories import a_region, bearer_for
-from tests.reports.factories import read_csv
+from tests.reports.factories import read_csv, read_xlsx
 
 
 async def _sold_on(client: httpx.AsyncClient, world: OrganisationWorld, code: str, n: int) -> None:
@@ -158,6 +159,56 @@ async def test_the_allocations_report_as_csv_has_a_total_row(
         "last day",
     ]
     assert rows[-1][:9] == ["total", "", "", "", "15", "9", "3", "3", "3"]
+
+
+async def test_the_allocations_report_as_xlsx_has_the_json_figures_and_a_total_row(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await _a_year_of_vouchers(session, client)
+    params = {"region_id": world.desk_world.region.id}
+    as_json = await client.get("/v1/reports/allocations", headers=world.region_admin, params=params)
+    as_xlsx = await client.get(
+        "/v1/reports/allocations",
+        headers={**world.region_admin, "Accept": XLSX_MEDIA_TYPE, "Accept-Language": "en"},
+        params=params,
+    )
+    assert as_xlsx.status_code == 200, as_xlsx.text
+    assert as_xlsx.headers["content-disposition"] == (
+        'attachment; filename="allocations_{}_{}.xlsx"'.format(
+            as_json.json()["from_date"], as_json.json()["to_date"]
+        )
+    )
+
+    title, [header, *rows, total] = read_xlsx(as_xlsx)
+
+    assert title == "Allocations"
+    assert header == [
+        "organisation",
+        "name",
+        "scheme",
+        "scheme name",
+        "allocated",
+        "issued",
+        "redeemed",
+        "expired",
+        "revoked",
+        "first day",
+        "last day",
+    ]
+    figures = ("allocated", "issued", "redeemed", "expired", "revoked")
+    # Each line of the JSON answer is a row, its figures numbers, not text.
+    assert [row[:3] + row[4:9] for row in rows] == [
+        [line["organisation_id"], line["organisation_name"], line["scheme_code"]]
+        + [line[name] for name in figures]
+        for line in as_json.json()["lines"]
+    ]
+    assert {row[0]: row[4:9] for row in rows}[world.organisation_id] == [10, 9, 3, 3, 3]
+    assert total[:9] == ["total", None, None, None, 15, 9, 3, 3, 3]
+    assert total[4:9] == [sum(line[name] for line in as_json.json()["lines"]) for name in figures]
+    # The period's first and last day as dates (the JSON's `to_date` is exclusive).
+    first = datetime.fromisoformat(as_json.json()["from_date"])
+    last = datetime.fromisoformat(as_json.json()["to_date"]) - timedelta(days=1)
+    assert {(row[9], row[10]) for row in [*rows, total]} == {(first, last)}
 
 
 async def test_voucher_tickets_count_in_participation_as_tickets_never_as_people(

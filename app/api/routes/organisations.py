@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
@@ -49,26 +49,12 @@ VoucherCode = Annotated[str, Field(min_length=14, max_length=24, pattern=r"^[0-9
 
 
 class OrganisationIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Welzijnsschakel De Brug",
-                    "region_id": "dbe6c2d8-f9f5-5f27-8ab3-cca346f35689",
-                    "kind": "social",
-                }
-            ]
-        }
-    )
-
     name: Name
     region_id: Reference
     kind: OrganisationKind
 
 
 class OrganisationPatch(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Basisschool De Vlieger"}]})
-
     name: Name | None = None
     kind: OrganisationKind | None = None
 
@@ -176,19 +162,6 @@ async def update_organisation(
 
 
 class AllocationIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "scheme_code": "ARTICLE_27",
-                    "valid_from": "2027-01-01",
-                    "valid_until": "2027-12-31",
-                    "tickets": 200,
-                }
-            ]
-        }
-    )
-
     scheme_code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
     valid_from: IsoDate
     valid_until: IsoDate
@@ -283,14 +256,6 @@ async def list_allocations(
 
 
 class VoucherIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"allocation_id": "0b9f6c1e-4f7a-4d7e-9a52-2f3c1d5e6a70", "people": 2},
-            ]
-        }
-    )
-
     allocation_id: Reference
     people: Annotated[StrictInt, Field(ge=1, le=MAX_PEOPLE)]
     offer_id: Reference | None = Field(default=None, description="Good only for this offer")
