@@ -337,14 +337,23 @@ async def read_voucher(
     normalised = normalise_code(code)
     found = None if normalised is None else await db.get_voucher(session, normalised)
     if found is None:
-        raise NotFound("No voucher with this code.", code="voucher-not-found")
-    ensure(
-        principal,
-        roles,
-        Tenant(region_id=found.region_id, organisation_id=found.organisation_id),
-        hide=True,
-    )
+        raise _no_voucher()
+    try:
+        ensure(
+            principal,
+            roles,
+            Tenant(region_id=found.region_id, organisation_id=found.organisation_id),
+            hide=True,
+        )
+    except NotFound:
+        # Another tenant's voucher answers exactly as a code that does not exist: the
+        # answer must not tell that a voucher with this code was issued.
+        raise _no_voucher() from None
     return found
+
+
+def _no_voucher() -> NotFound:
+    return NotFound("No voucher with this code.", code="voucher-not-found")
 
 
 async def list_vouchers(
