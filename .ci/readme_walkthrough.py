@@ -64,6 +64,7 @@ def hidden(page: str, name: str, within: str | None = None) -> str:
 def sell_at_the_web_desk(base: str) -> None:
     """Log in at /login with the README's cashier, quote Sofie on De Kersentuin, sell at
     the best tariff: a 303 to the receipt, whose amount is the API's quote."""
+    assert base.startswith(("http://", "https://")), base
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect()
     )
@@ -98,11 +99,19 @@ def sell_at_the_web_desk(base: str) -> None:
     token_form = b"grant_type=client_credentials&client_id=demo-desk&client_secret=demo-desk-secret"
     with api.open(base + "/v1/oauth/token", data=token_form, timeout=30) as answer:
         token = json.load(answer)["access_token"]
-    api.addheaders = [("Authorization", f"Bearer {token}"), ("Content-Type", "application/json")]
     asked = {"card_number": SOFIE, "offer_id": KERSENTUIN, "price_class": "standard"}
-    with api.open(base + "/v1/quotes", data=json.dumps(asked).encode(), timeout=30) as answer:
+    quote_request = urllib.request.Request(  # noqa: S310 - base is http(s), checked above
+        base + "/v1/quotes",
+        data=json.dumps(asked).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with api.open(quote_request, timeout=30) as answer:
         api_quote = json.load(answer)
-    best = next(t for t in api_quote["tariffs"] if t["tariff_id"] == api_quote["best_tariff_id"])
+    best = next(
+        (t for t in api_quote["tariffs"] if t["tariff_id"] == api_quote["best_tariff_id"]),
+        None,
+    )
+    assert best is not None, api_quote
 
     sell = {
         "csrf": hidden(quote_page, "csrf"),
@@ -123,6 +132,15 @@ def sell_at_the_web_desk(base: str) -> None:
     assert shown, receipt[-2000:]
     euros, cents = re.sub(r"[^0-9,]", "", shown.group(1)).split(",")
     assert int(euros) * 100 + int(cents) == best["unit_price_cents"], (shown.group(1), best)
+    # The API knows the sale the page made, at that amount.
+    sale_id = receipt_path.removeprefix("/desk/sales/").split("?")[0]
+    sale_request = urllib.request.Request(  # noqa: S310 - base is http(s), checked above
+        f"{base}/v1/sales/{sale_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with api.open(sale_request, timeout=30) as answer:
+        sale = json.load(answer)
+    assert sale["status"] == "confirmed", sale
+    assert sale["total_cents"] == best["unit_price_cents"], (sale, best)
     print(f"Web desk: {email} sold Sofie De Kersentuin for {shown.group(1)}")
 
 
