@@ -146,7 +146,9 @@ def participation_chart(report: Participation, title: str, chart_id: str, langua
         print_values=False,
         show_y_guides=True,
         title=title,
-        no_data_text=translate("web.no_lines", language),
+        # No bar at all: no cells, or every cell suppressed (then the chart says so).
+        no_data_text=translate("web.suppressed" if report.cells else "web.no_lines", language),
+        no_data_font_size=24,
         explicit_size=False,
     )
     chart.add_xml_filter(_accessible(chart_id, description))

@@ -67,10 +67,13 @@ def server(postgres_admin_url: str) -> Iterator[LiveServer]:
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            # --lang: the browser's own words (the month picker's "januari 2027") in Dutch.
+            # The browser's own words (the month picker's "januari 2027") in Dutch: on
+            # Linux chromium takes them from LANGUAGE, and from --lang elsewhere; they come
+            # with Debian's chromium-l10n (.ci/run installs it).
             executable_path=CHROMIUM,
             headless=True,
             args=["--no-sandbox", "--lang=nl-BE"],
+            env={**os.environ, "LANGUAGE": "nl_BE:nl", "LANG": "nl_BE.UTF-8"},
         )
         yield chromium
         chromium.close()

@@ -88,3 +88,11 @@ def test_a_report_without_suppression_says_nothing_of_it() -> None:
     assert chart.suppressed == ()
     assert chart.svg.count(BAR) == 2
     assert "masqué" not in chart.svg
+
+
+def test_a_chart_whose_every_cell_is_suppressed_says_so_and_draws_nothing() -> None:
+    cells = (Cell("34022", "Kortrijk", None), Cell("34013", "Harelbeke", None))
+    chart = participation_chart(report("municipality", cells), "Per gemeente", "g", "nl")
+    assert chart.svg.count(BAR) == 0
+    assert "verborgen (minder dan 5 personen)" in chart.svg
+    assert chart.suppressed == ("Kortrijk", "Harelbeke")
