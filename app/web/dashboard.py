@@ -52,6 +52,7 @@ _CHART_STYLE = Style(
     legend_font_size=16,
     title_font_size=18,
     value_font_size=14,
+    no_data_font_size=24,
 )
 
 
@@ -148,7 +149,6 @@ def participation_chart(report: Participation, title: str, chart_id: str, langua
         title=title,
         # No bar at all: no cells, or every cell suppressed (then the chart says so).
         no_data_text=translate("web.suppressed" if report.cells else "web.no_lines", language),
-        no_data_font_size=24,
         explicit_size=False,
     )
     chart.add_xml_filter(_accessible(chart_id, description))
