@@ -146,20 +146,24 @@ def participation_chart(report: Participation, title: str, chart_id: str, langua
         legend_at_bottom=True,
         print_values=False,
         show_y_guides=True,
+        order_min=0,  # people and tickets are whole numbers: no 0.1 steps on the scale
         title=title,
         # No bar at all: no cells, or every cell suppressed (then the chart says so).
         no_data_text=translate("web.suppressed" if report.cells else "web.no_lines", language),
         explicit_size=False,
     )
     chart.add_xml_filter(_accessible(chart_id, description))
-    chart.x_labels = [cell.key if by_month else _cell_name(cell) for cell in report.cells]
+    # pygal draws a horizontal chart's first label at the bottom: reversed, the bars read
+    # top-down in the table's order.
+    cells = report.cells if by_month else tuple(reversed(report.cells))
+    chart.x_labels = [cell.key if by_month else _cell_name(cell) for cell in cells]
     chart.add(
         translate("web.passholders", language),
-        [cell.figures.passholders if cell.figures else None for cell in report.cells],
+        [cell.figures.passholders if cell.figures else None for cell in cells],
     )
     chart.add(
         translate("web.tickets", language),
-        [cell.figures.tickets if cell.figures else None for cell in report.cells],
+        [cell.figures.tickets if cell.figures else None for cell in cells],
     )
     svg: str = chart.render(is_unicode=True)
     return Chart(id=chart_id, svg=svg.strip(), suppressed=suppressed)
