@@ -135,6 +135,8 @@ def participation_chart(report: Participation, title: str, chart_id: str, langua
         description += " " + translate(
             "web.chart_suppressed", language, cells=", ".join(suppressed)
         )
+    # No bar at all: no cells, or every cell suppressed (then the chart says so).
+    no_data = N_("web.suppressed") if report.cells else N_("web.no_lines")
     by_month = report.group_by == "month"
     kind = pygal.Bar if by_month else pygal.HorizontalBar
     chart = kind(
@@ -148,8 +150,7 @@ def participation_chart(report: Participation, title: str, chart_id: str, langua
         show_y_guides=True,
         order_min=0,  # people and tickets are whole numbers: no 0.1 steps on the scale
         title=title,
-        # No bar at all: no cells, or every cell suppressed (then the chart says so).
-        no_data_text=translate("web.suppressed" if report.cells else "web.no_lines", language),
+        no_data_text=translate(no_data, language),
         explicit_size=False,
     )
     chart.add_xml_filter(_accessible(chart_id, description))
