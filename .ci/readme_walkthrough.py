@@ -4,16 +4,23 @@
 
 Each ```sh block under the walk-through headings runs in bash with `set -euo pipefail`,
 with the README's http://127.0.0.1:8000 replaced by the given address; then the files the
-desk walk-through writes are checked for the values the README promises.
+desk walk-through writes are checked for the values the README promises. Last, a newcomer
+sells at /desk/ in the browser's way (forms and a cookie, no JavaScript needed) with the
+README's demo account, and the receipt must show what the API quotes.
 """
 
 from __future__ import annotations
 
+import html
+import http.cookiejar
 import json
 import re
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 HEADINGS = (
@@ -33,6 +40,109 @@ PROBLEM = re.compile(r'"type":"https://openpas\.example/problems/([a-z-]+)"')
 def blocks(readme: str, heading: str) -> list[str]:
     section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+
+
+DEMO_CASHIER = ("balie-schouwburg@demo.openpas.example", "demo-balie-schouwburg-wachtwoord")
+SOFIE = "5395011334637"
+KERSENTUIN = "3dcc11ba-786b-5602-a419-3437bfcdd2a2"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # the walk-through checks each 303 and follows it itself
+
+
+def hidden(page: str, name: str, within: str | None = None) -> str:
+    """The value of a hidden form field (the first, or the first in the form that holds
+    `within`)."""
+    if within is not None:
+        page = next(f for f in page.split("<form") if within in f)
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, (name, page[-2000:])
+    return html.unescape(found.group(1))
+
+
+def sell_at_the_web_desk(base: str) -> None:
+    """Log in at /login with the README's cashier, quote Sofie on De Kersentuin, sell at
+    the best tariff: a 303 to the receipt, whose amount is the API's quote."""
+    assert base.startswith(("http://", "https://")), base
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect()
+    )
+
+    def call(path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with opener.open(base + path, data=data, timeout=30) as answer:
+                return answer.status, answer.headers.get("Location", ""), answer.read().decode()
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.headers.get("Location", ""), answer.read().decode()
+
+    status, _, login = call("/login")
+    assert status == 200, (status, login[-2000:])
+    email, password = DEMO_CASHIER
+    form = {"email": email, "password": password, "next": ""}
+    status, where, body = call("/login", {**form, "form_token": hidden(login, "form_token")})
+    assert (status, where.removeprefix(base)) == (303, "/desk/"), (status, where, body[-2000:])
+    status, _, desk = call("/desk/")
+    assert status == 200, (status, desk[-2000:])
+    assert "De Kersentuin" in desk, desk[-2000:]
+    offer = f"{KERSENTUIN}|standard"
+    csrf = hidden(desk, "csrf")
+    status, _, quote_page = call(
+        "/desk/quote", {"csrf": csrf, "offer": offer, "card_number": SOFIE}
+    )
+    assert status == 200, (status, quote_page[-2000:])
+    assert "<h1>Sofie D.</h1>" in quote_page, quote_page[-2000:]
+
+    # The API's quote for the same card, offer and price class, at the same moment.
+    api = urllib.request.build_opener()
+    token_form = b"grant_type=client_credentials&client_id=demo-desk&client_secret=demo-desk-secret"
+    with api.open(base + "/v1/oauth/token", data=token_form, timeout=30) as answer:
+        token = json.load(answer)["access_token"]
+    asked = {"card_number": SOFIE, "offer_id": KERSENTUIN, "price_class": "standard"}
+    quote_request = urllib.request.Request(  # noqa: S310 - base is http(s), checked above
+        base + "/v1/quotes",
+        data=json.dumps(asked).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with api.open(quote_request, timeout=30) as answer:
+        api_quote = json.load(answer)
+    best = next(
+        (t for t in api_quote["tariffs"] if t["tariff_id"] == api_quote["best_tariff_id"]),
+        None,
+    )
+    assert best is not None, api_quote
+
+    sell = {
+        "csrf": hidden(quote_page, "csrf"),
+        "offer": offer,
+        "card_number": SOFIE,
+        "tariff_id": hidden(quote_page, "tariff_id", within="tariff best"),
+        "idempotency_key": hidden(quote_page, "idempotency_key", within="tariff best"),
+        "quantity": hidden(quote_page, "quantity", within="tariff best"),
+    }
+    assert sell["tariff_id"] == best["tariff_id"], (sell, api_quote)
+    status, where, body = call("/desk/sell", sell)
+    receipt_path = where.removeprefix(base)
+    assert status == 303, (status, where, body[-2000:])
+    assert receipt_path.startswith("/desk/sales/"), where
+    status, _, receipt = call(receipt_path)
+    assert status == 200, (status, receipt[-2000:])
+    shown = re.search(r'id="to-pay">([^<]*)<', receipt)
+    assert shown, receipt[-2000:]
+    euros, cents = re.sub(r"[^0-9,]", "", shown.group(1)).split(",")
+    assert int(euros) * 100 + int(cents) == best["unit_price_cents"], (shown.group(1), best)
+    # The API knows the sale the page made, at that amount.
+    sale_id = receipt_path.removeprefix("/desk/sales/").split("?")[0]
+    sale_request = urllib.request.Request(  # noqa: S310 - base is http(s), checked above
+        f"{base}/v1/sales/{sale_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with api.open(sale_request, timeout=30) as answer:
+        sale = json.load(answer)
+    assert sale["status"] == "confirmed", sale
+    assert sale["total_cents"] == best["unit_price_cents"], (sale, best)
+    print(f"Web desk: {email} sold Sofie De Kersentuin for {shown.group(1)}")
 
 
 def main() -> None:
@@ -116,6 +226,7 @@ def main() -> None:
     after = json.loads((workdir / "voucher-after.json").read_text())
     assert (after["status"], after["tickets_used"]) == ("used", 2), after
     print("README walk-throughs: all commands ran; the €119 season ticket cost €18.80")
+    sell_at_the_web_desk(base)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The coordinator's dashboard at /dashboard/: participation by month (an SVG chart drawn
-on the server with pygal, and the same figures as a table), by municipality, partner and
-scheme; non-take-up; the settlement, and participation by month, as CSV and XLSX
+"""The coordinator's dashboard at /dashboard/: participation by month, municipality,
+partner and scheme (each an SVG chart drawn on the server with pygal, and the same figures
+as a table); non-take-up; the settlement, and participation by month, as CSV and XLSX
 downloads (the API's own tables and files: app.services.reports, app.spreadsheets).
 
 Every figure comes from app.services.reports, the API's own use cases: a suppressed cell
@@ -9,10 +9,10 @@ of the API is a suppressed bar here (no bar, "hidden" in the table), never a num
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import pygal  # type: ignore[import-untyped]
 from fastapi import APIRouter, Path, Query, Request
@@ -26,7 +26,7 @@ from app.domain.access import Role
 from app.domain.localized import Lang
 from app.domain.messages import N_
 from app.domain.report_tables import payer_label, payer_name
-from app.domain.reports import GroupBy, Participation, ReportPeriod
+from app.domain.reports import Cell, GroupBy, Participation, ReportPeriod
 from app.errors import OpenPasError
 from app.i18n import texts, translate
 from app.services import reports as service
@@ -52,6 +52,7 @@ _CHART_STYLE = Style(
     legend_font_size=16,
     title_font_size=18,
     value_font_size=14,
+    no_data_font_size=24,
 )
 
 
@@ -86,38 +87,95 @@ def _period(from_month: str | None, to_month: str | None) -> ReportPeriod | None
     return ReportPeriod(start, end)
 
 
-def month_chart(report: Participation, language: Lang) -> str:
-    """Passholders and tickets per month as inline SVG; a suppressed month has no bar."""
-    chart = pygal.Bar(
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One chart as inline SVG, and the cells it draws without a bar (suppressed in the
+    API): the page names them beside the chart, as the SVG's description does."""
+
+    id: str
+    svg: str
+    suppressed: tuple[str, ...]
+
+
+def _cell_name(cell: Cell) -> str:
+    return cell.label or cell.key
+
+
+def _accessible(chart_id: str, description: str) -> Callable[[Any], Any]:
+    """A pygal XML filter: no script (the page's CSP allows none inline, and the table
+    carries the figures, so pygal's tooltips are not missed), and one image for screen
+    readers, named by the chart's title and described by a `<desc>`."""
+
+    def apply(root: Any) -> Any:
+        for parent in root.iter():
+            for child in list(parent):
+                if child.tag == "script":
+                    parent.remove(child)
+        root.set("role", "img")
+        root.set("aria-labelledby", f"{chart_id}-title")
+        root.set("aria-describedby", f"{chart_id}-desc")
+        title = root.find("title")
+        assert title is not None  # every chart here has a title
+        title.set("id", f"{chart_id}-title")
+        desc = root.makeelement("desc", {"id": f"{chart_id}-desc"})
+        desc.text = description
+        root.insert(list(root).index(title) + 1, desc)
+        return root
+
+    return apply
+
+
+def participation_chart(report: Participation, title: str, chart_id: str, language: Lang) -> Chart:
+    """Passholders and tickets per cell as inline SVG: columns for months (time runs left
+    to right), horizontal bars for municipalities, partners and schemes (long names stay
+    readable). A suppressed cell is None to pygal: no bar, and no number anywhere."""
+    suppressed = tuple(_cell_name(cell) for cell in report.cells if cell.figures is None)
+    description = translate("web.chart_description", language, title=title)
+    if suppressed:
+        description += " " + translate(
+            "web.chart_suppressed", language, cells=", ".join(suppressed)
+        )
+    # No bar at all: no cells, or every cell suppressed (then the chart says so).
+    no_data = N_("web.suppressed") if report.cells else N_("web.no_lines")
+    by_month = report.group_by == "month"
+    kind = pygal.Bar if by_month else pygal.HorizontalBar
+    chart = kind(
         style=_CHART_STYLE,
-        js=[],  # no script from anywhere: the table below carries the figures
+        js=[],  # no script file from anywhere; the inline one is filtered out below
         disable_xml_declaration=True,
         width=900,
-        height=380,
+        height=380 if by_month else max(260, 140 + 60 * len(report.cells)),
         legend_at_bottom=True,
         print_values=False,
         show_y_guides=True,
-        title=translate("web.participation_by_month", language),
-        no_data_text=translate("web.no_lines", language),
+        order_min=0,  # people and tickets are whole numbers: no 0.1 steps on the scale
+        title=title,
+        no_data_text=translate(no_data, language),
         explicit_size=False,
     )
-    chart.x_labels = [cell.key for cell in report.cells]
+    chart.add_xml_filter(_accessible(chart_id, description))
+    # pygal draws a horizontal chart's first label at the bottom: reversed, the bars read
+    # top-down in the table's order.
+    cells = report.cells if by_month else tuple(reversed(report.cells))
+    chart.x_labels = [cell.key if by_month else _cell_name(cell) for cell in cells]
     chart.add(
         translate("web.passholders", language),
-        [cell.figures.passholders if cell.figures else None for cell in report.cells],
+        [cell.figures.passholders if cell.figures else None for cell in cells],
     )
     chart.add(
         translate("web.tickets", language),
-        [cell.figures.tickets if cell.figures else None for cell in report.cells],
+        [cell.figures.tickets if cell.figures else None for cell in cells],
     )
     svg: str = chart.render(is_unicode=True)
-    # One accessible image: its name is the chart's title, its figures are in the table.
-    return re.sub(
-        r"^<svg ",
-        '<svg role="img" aria-labelledby="month-chart-title" ',
-        svg.strip(),
-        count=1,
-    ).replace("<title>", '<title id="month-chart-title">', 1)
+    return Chart(id=chart_id, svg=svg.strip(), suppressed=suppressed)
+
+
+CHARTS: tuple[tuple[GroupBy, str, str], ...] = (
+    ("month", N_("web.participation_by_month"), "by-month"),
+    ("municipality", N_("web.by_municipality"), "by-municipality"),
+    ("partner", N_("web.by_partner"), "by-partner"),
+    ("scheme", N_("web.by_scheme"), "by-scheme"),
+)
 
 
 async def _reports(
@@ -150,7 +208,12 @@ async def _reports(
     )
     return {
         "groups": groups,
-        "chart": month_chart(groups["month"], page.language),
+        "charts": {
+            group_by: participation_chart(
+                groups[group_by], translate(key, page.language), f"{html_id}-chart", page.language
+            )
+            for group_by, key, html_id in CHARTS
+        },
         "non_take_up": non_take_up,
         "settlement": settlement,
         "names": await service.settlement_names(session, settlement),
@@ -182,7 +245,7 @@ async def dashboard(
         from_month=from_month or "",
         to_month=to_month or "",
         groups=figures["groups"],
-        chart=figures["chart"],
+        charts=figures["charts"],
         non_take_up=figures["non_take_up"],
         settlement=figures["settlement"],
         names=figures["names"],

@@ -67,7 +67,13 @@ def server(postgres_admin_url: str) -> Iterator[LiveServer]:
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            # The browser's own words (the month picker's "januari 2027") in Dutch: on
+            # Linux chromium takes them from LANGUAGE, and from --lang elsewhere; they come
+            # with Debian's chromium-l10n (.ci/run installs it).
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--lang=nl-BE"],
+            env={**os.environ, "LANGUAGE": "nl_BE:nl", "LANG": "nl_BE.UTF-8"},
         )
         yield chromium
         chromium.close()
@@ -136,6 +142,7 @@ def test_a_cashier_activates_logs_in_scans_sells_and_cancels(
     page.keyboard.press("Enter")
     page.wait_for_url("**/login?notice=activated")
     assert "Je account is actief" in page.inner_text("main")
+    no_serious_violations(page)  # the login page
 
     # Log in with the keyboard alone.
     page.fill("#email", email)
@@ -184,9 +191,13 @@ def test_a_cashier_activates_logs_in_scans_sells_and_cancels(
     assert f"/desk/sales/{sale_id}" in page.content()
     no_serious_violations(page)
 
-    # Cancel.
+    # Cancel with the keyboard: "next customer" has the focus, Tab reaches the cancel
+    # button, Enter presses it.
     page.goto(f"{server.base_url}/desk/sales/{sale_id}")
-    page.click("button.danger")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Volgende klant"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "danger"
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/desk/sales/[0-9a-f-]+\?offer=.*"))
     assert page.inner_text("#sale-status") == "geannuleerd"
     cancelled = httpx.get(f"{server.base_url}/v1/sales/{sale_id}", headers=desk).json()
@@ -232,6 +243,7 @@ def test_a_cashier_sells_a_voucher_for_its_people_at_once(server: LiveServer, pa
     code = issued.json()["code"]
 
     page.goto(f"{server.base_url}/login")
+    no_serious_violations(page)
     page.fill("#email", "balie-schouwburg@demo.openpas.example")
     page.fill("#password", "demo-balie-schouwburg-wachtwoord")
     page.keyboard.press("Enter")
@@ -299,7 +311,8 @@ def test_the_dashboard_shows_the_apis_figures(server: LiveServer, page: Page) ->
     page.goto(f"{server.base_url}/dashboard/?from={month}&to={month}")
     no_serious_violations(page)
     screenshot(page, "dashboard.png")
-    assert page.locator("figure.chart svg[role=img]").count() == 1
+    # A chart for each of the four tables (the reporter sees the region: partners too).
+    assert page.locator("figure.chart svg[role=img]").count() == 4
 
     reporter = token(server, "demo-reporter")
     period = {
@@ -320,6 +333,18 @@ def test_the_dashboard_shows_the_apis_figures(server: LiveServer, page: Page) ->
             params={**period, "group_by": group_by},
         ).json()
         rows = {**{c["key"]: c for c in api["cells"]}, "total": api["total"]}
+        # The chart: two bars (passholders, tickets) for each published cell, none for a
+        # suppressed one, which the caption names.
+        chart = page.locator(f"figure.chart[data-report={table}]")
+        bars = chart.locator("svg .rect.reactive")
+        published_cells = [c for c in api["cells"] if not c["suppressed"]]
+        assert bars.count() == 2 * len(published_cells), group_by
+        hidden = [c for c in api["cells"] if c["suppressed"]]
+        note = chart.locator("[data-suppressed-cells]")
+        if hidden:
+            assert note.get_attribute("data-suppressed-cells") == str(len(hidden))
+        else:
+            assert note.count() == 0
         shown = page.locator(f"table[data-report={table}] tr[data-key]")
         assert shown.count() == len(rows)
         for index in range(shown.count()):
@@ -358,3 +383,48 @@ def test_the_dashboard_shows_the_apis_figures(server: LiveServer, page: Page) ->
     path = download.value.path()
     assert path is not None
     assert Path(path).read_text(encoding="utf-8").count("\n") >= len(settlement["lines"])
+
+
+def test_the_desk_and_the_dashboard_load_everything_from_openpas_under_its_csp(
+    server: LiveServer, browser: Browser
+) -> None:
+    # The pages as a browser gets them: the Content-Security-Policy enforced (no
+    # bypass_csp, no axe injected). Any blocked script or style, any failing request and
+    # any request to another host (a CDN, a font, a tracker) is a failure.
+    context = browser.new_context(locale="nl-BE", viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    try:
+        page.goto(f"{server.base_url}/login")
+        page.fill("#email", "balie-schouwburg@demo.openpas.example")
+        page.fill("#password", "demo-balie-schouwburg-wachtwoord")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{server.base_url}/desk/")
+        page.select_option("#offer", f"{KERSENTUIN}|standard")
+        page.keyboard.type(SOFIE)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{server.base_url}/desk/quote")
+        assert page.inner_text("h1") == "Sofie D."
+        page.click("form.logout button")
+        page.wait_for_url(re.compile(r".*/login.*"))
+
+        page.fill("#email", "cijfers-kortrijk@demo.openpas.example")
+        page.fill("#password", "demo-cijfers-kortrijk-wachtwoord")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{server.base_url}/dashboard/")
+        assert page.locator("figure.chart svg[role=img]").count() == 4
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    assert errors == []
+    assert requests, "the pages made no request at all"
+    elsewhere = [url for url in requests if not url.startswith(f"{server.base_url}/")]
+    assert elsewhere == []
+    # The stylesheet and the script are OpenPas's own files.
+    assert f"{server.base_url}/static/openpas.css" in requests
+    assert f"{server.base_url}/static/openpas.js" in requests
