@@ -53,6 +53,21 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 
+# Counted where deliveries are sent: in `openpas worker` (served on its own metrics port,
+# OPENPAS_WORKER_METRICS_PORT) or in the `make run` process that runs the worker inside.
+webhook_deliveries_total = Counter(
+    "openpas_webhook_deliveries_total",
+    "Webhook delivery attempts by outcome (delivered, failed, gave_up).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+webhook_attempts = Histogram(
+    "openpas_webhook_delivery_attempt_number",
+    "Which attempt of its delivery each webhook request was.",
+    buckets=(1, 2, 3, 5, 8, 13, 21, 34),
+    registry=REGISTRY,
+)
+
 
 def configure_logging(level: str) -> None:
     """One JSON line per event, for our own logs and for uvicorn's and SQLAlchemy's."""

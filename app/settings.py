@@ -157,6 +157,21 @@ class Settings(BaseSettings):
     db_lock_timeout_ms: int = Field(default=2_000, ge=10, le=3_600_000)
     db_idle_in_transaction_timeout_ms: int = Field(default=10_000, ge=100, le=3_600_000)
 
+    # Webhooks (app.webhooks). A send holds its subscription's row lock in an open
+    # transaction, so the timeout stays below the database's idle-in-transaction limit.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=8)
+    webhook_max_response_bytes: int = Field(default=65_536, ge=0, le=1_048_576)
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # Failing this long, a delivery stops being retried and its subscription is disabled.
+    webhook_retry_window_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    webhook_secret_overlap_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    # Loopback and private addresses as webhook targets (tests, closed networks);
+    # link-local and cloud-metadata addresses stay refused.
+    webhook_allow_private: bool = False
+    webhook_worker_concurrency: int = Field(default=10, ge=1, le=200)
+    # A job whose worker sent no heartbeat for this long is handed to another worker.
+    webhook_stalled_after_seconds: float = Field(default=30.0, ge=1, le=3600)
+
     # Rate limits (app.api.rate_limits), "N/second|minute|hour|day" or "N per M minutes";
     # "" switches one off. Shared by every process through Redis when redis_url is set
     # (redis://host:port/db), else counted in each process's memory.

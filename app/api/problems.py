@@ -190,6 +190,16 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
         "fr": "Le budget de réduction de cette carte est épuisé pour ce tarif.",
         "en": "This card's discount budget for this rate is used up.",
     },
+    "webhook-url-refused": {
+        "nl": "OpenPas stuurt geen meldingen naar dit adres. Gebruik een publiek https-adres.",
+        "fr": "OpenPas n'envoie pas de notifications à cette adresse. Utilisez une adresse https publique.",
+        "en": "OpenPas does not send notifications to this address. Use a public https address.",
+    },
+    "webhook-events-refused": {
+        "nl": "Je kunt je niet abonneren op deze gebeurtenissen.",
+        "fr": "Vous ne pouvez pas vous abonner à ces événements.",
+        "en": "You cannot subscribe to these events.",
+    },
     "allocation-exhausted": {
         "nl": "Het quotum van deze organisatie heeft niet genoeg tickets meer voor deze bon.",
         "fr": "Le quota de cette organisation n'a plus assez de tickets pour ce bon.",

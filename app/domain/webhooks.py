@@ -87,8 +87,7 @@ def payload_data(owner: Owner, entity_id: str, data: Mapping[str, Any]) -> dict[
     shown = {
         key: value
         for key, value in data.items()
-        if "insz" not in key.lower()
-        and not (owner.role in PARTNER_ROLES and key in _PERSONAL_KEYS)
+        if "insz" not in key.lower() and not (owner.role in PARTNER_ROLES and key in _PERSONAL_KEYS)
     }
     return {"id": entity_id, **shown}
 
