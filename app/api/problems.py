@@ -192,7 +192,10 @@ END_USER_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
     },
     "webhook-url-refused": {
         "nl": "OpenPas stuurt geen meldingen naar dit adres. Gebruik een publiek https-adres.",
-        "fr": "OpenPas n'envoie pas de notifications à cette adresse. Utilisez une adresse https publique.",
+        "fr": (
+            "OpenPas n'envoie pas de notifications à cette adresse."
+            " Utilisez une adresse https publique."
+        ),
         "en": "OpenPas does not send notifications to this address. Use a public https address.",
     },
     "webhook-events-refused": {

@@ -101,8 +101,9 @@ def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, jitter: float
     if not 0 <= jitter < 1:
         raise ValueError("jitter is in [0, 1)")
     exponent = min(attempts - 1, 40)  # 2^40 · base is past any cap; keeps the number small
-    full = min(cap, base * (2**exponent))
-    return full - full * (jitter / 2)
+    full: timedelta = min(cap, base * (2**exponent))
+    taken: timedelta = full * (jitter / 2)
+    return full - taken
 
 
 def gives_up(first_failed_at: datetime, now: datetime, window: timedelta) -> bool:

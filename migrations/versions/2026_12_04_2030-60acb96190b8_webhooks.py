@@ -37,7 +37,7 @@ def _execute_script(sql: str) -> None:
     # one simple query, in the migration's transaction.
     raw = op.get_bind().connection.dbapi_connection
     assert raw is not None
-    await_only(raw.driver_connection.execute(sql))  # type: ignore[union-attr]
+    await_only(raw.driver_connection.execute(sql))
 
 
 _PIN_SEARCH_PATH = """

@@ -86,9 +86,7 @@ class Receiver:
                         verified = True
                     except standardwebhooks.WebhookVerificationError:
                         verified = False
-                receiver.received.append(
-                    Received(self.path, headers, json.loads(raw), verified)
-                )
+                receiver.received.append(Received(self.path, headers, json.loads(raw), verified))
                 receiver.arrived.set()
                 time.sleep(receiver.delay.get(self.path, 0))
                 status = receiver.behaviour.get(self.path, lambda: 200)()
@@ -391,7 +389,8 @@ def test_a_receiver_answering_500_is_retried_until_it_accepts(world: World) -> N
     [delivery] = _deliveries(world, "demo-registry", webhook_id)
     assert delivery["attempts"] == 3
     ids = {r.headers["webhook-id"] for r in world.receiver.at(path)}
-    assert len(world.receiver.at(path)) == 3 and len(ids) == 1  # the same message, again
+    assert len(world.receiver.at(path)) == 3
+    assert len(ids) == 1  # the same message, again
 
 
 def test_a_slow_receiver_times_out_and_is_tried_again(world: World) -> None:
@@ -499,5 +498,3 @@ def test_a_rolled_back_change_sends_nothing(world: World) -> None:
     _wait(lambda: len(world.receiver.at(path)) == 1)
     time.sleep(0.5)
     assert [r.body["data"]["id"] for r in world.receiver.at(path)] == [sale_id]
-
-
