@@ -10,6 +10,7 @@ desk walk-through writes are checked for the values the README promises.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +24,7 @@ HEADINGS = (
     "## The registry (toeleiders, OCMW)",
     "## Figures for the network and the council",
     "## In the browser: the desk and the dashboard",
+    "## Webhooks: a regional system is told what changed",
 )
 # The problems a section shows on purpose; any other problem answer fails the run.
 EXPECTED_PROBLEMS = {"## A first walk-through with curl": ["not-found"]}
@@ -38,6 +40,10 @@ def main() -> None:
     base = sys.argv[1].rstrip("/")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     workdir = Path(tempfile.mkdtemp(prefix="openpas-readme-"))
+    # As a newcomer with the project's virtual environment activated (`python` is its own,
+    # with the libraries the webhook receiver of the README imports).
+    venv = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+    env = {**os.environ, "PATH": f"{venv}:{os.environ.get('PATH', '')}"}
     outputs: dict[str, str] = {}
     for heading in HEADINGS:
         found = blocks(readme, heading)
@@ -47,7 +53,12 @@ def main() -> None:
         for block in found:
             script = "set -euo pipefail\n" + block.replace("http://127.0.0.1:8000", base)
             result = subprocess.run(
-                ["bash", "-c", script], cwd=workdir, capture_output=True, text=True, timeout=120
+                ["bash", "-c", script],
+                cwd=workdir,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
             )
             if result.returncode != 0:
                 print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")

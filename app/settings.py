@@ -165,8 +165,8 @@ class Settings(BaseSettings):
     # Failing this long, a delivery stops being retried and its subscription is disabled.
     webhook_retry_window_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
     webhook_secret_overlap_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
-    # Loopback and private addresses as webhook targets (tests, closed networks);
-    # link-local and cloud-metadata addresses stay refused.
+    # Loopback and private addresses as webhook targets (tests, closed networks; demo mode
+    # allows them too); link-local and cloud-metadata addresses stay refused.
     webhook_allow_private: bool = False
     webhook_worker_concurrency: int = Field(default=10, ge=1, le=200)
     # A job whose worker sent no heartbeat for this long is handed to another worker.

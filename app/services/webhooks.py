@@ -46,16 +46,18 @@ from app.webhooks import net
 
 log = structlog.get_logger("openpas.webhooks")
 
-# Checks a URL: its target and address, or net.UrlRefused. Tests swap in nothing: with
-# OPENPAS_WEBHOOK_ALLOW_PRIVATE=1 their loopback receiver passes the real check.
+# Checks a URL: its target and address, or net.UrlRefused. Tests swap in nothing: their
+# loopback receiver passes the real check (OPENPAS_WEBHOOK_ALLOW_PRIVATE=1 or demo mode).
 UrlCheck = Callable[[str], Awaitable[tuple[Any, Any]]]
 
 
 def url_check(settings: Settings) -> UrlCheck:
+    # The demo runs on a laptop with a receiver beside it, and holds no real people: it
+    # allows loopback and private addresses too (never link-local or metadata ones).
+    allow_private = settings.webhook_allow_private or settings.demo
+
     async def check(url: str) -> tuple[Any, Any]:
-        return await net.checked_target(
-            url, demo=settings.demo, allow_private=settings.webhook_allow_private
-        )
+        return await net.checked_target(url, demo=settings.demo, allow_private=allow_private)
 
     return check
 
