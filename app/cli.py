@@ -265,7 +265,7 @@ def cmd_import_entitlements(args: argparse.Namespace) -> None:
         print(f"row {row}: {reason}", file=sys.stderr)
 
 
-MAINTENANCE_POLICIES = ("idempotency", "holds", "audit")
+MAINTENANCE_POLICIES = ("idempotency", "holds", "audit", "webhooks")
 
 
 def cmd_maintenance(args: argparse.Namespace) -> None:
@@ -315,6 +315,13 @@ async def _maintain(settings: Settings, policies: Sequence[str]) -> list[str]:
                 f"(older than {settings.audit_retention_days} days): "
                 f"{', '.join(upkeep.dropped) or 'none'}; "
                 f"rows purged from the default partition: {upkeep.stray_rows_purged}"
+            )
+        if "webhooks" in policies:
+            async with unit_of_work(sessions) as session:
+                gone = await maintenance.forget_webhook_deliveries(session, settings, utcnow())
+            lines.append(
+                f"webhooks: {gone} deliveries delivered more than "
+                f"{settings.webhook_delivery_retention_days} days ago forgotten"
             )
     finally:
         await engine.dispose()
@@ -431,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     maintenance = commands.add_parser(
         "maintenance",
-        help="forget old idempotency keys, release lapsed holds, purge old audit rows",
+        help="forget old idempotency keys and webhook deliveries, release holds, purge audit rows",
     )
     maintenance.add_argument(
         "--only", action="append", choices=MAINTENANCE_POLICIES, help="one policy (repeatable)"

@@ -20,6 +20,7 @@ import structlog
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -59,6 +60,16 @@ webhook_deliveries_total = Counter(
     "openpas_webhook_deliveries_total",
     "Webhook delivery attempts by outcome (delivered, failed, gave_up).",
     ["outcome"],
+    registry=REGISTRY,
+)
+webhook_pending = Gauge(
+    "openpas_webhook_pending_deliveries",
+    "Webhook deliveries not yet accepted by their receiver.",
+    registry=REGISTRY,
+)
+webhook_oldest_pending = Gauge(
+    "openpas_webhook_oldest_pending_seconds",
+    "Age of the oldest webhook delivery not yet accepted (the queue's age).",
     registry=REGISTRY,
 )
 webhook_attempts = Histogram(

@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     # Loopback and private addresses as webhook targets (tests, closed networks; demo mode
     # allows them too); link-local and cloud-metadata addresses stay refused.
     webhook_allow_private: bool = False
+    # Delivered deliveries are kept this long (`openpas maintenance`); pending ones always.
+    webhook_delivery_retention_days: int = Field(default=30, ge=1, le=36_500)
     webhook_worker_concurrency: int = Field(default=10, ge=1, le=200)
     # A job whose worker sent no heartbeat for this long is handed to another worker.
     webhook_stalled_after_seconds: float = Field(default=30.0, ge=1, le=3600)

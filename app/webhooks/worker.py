@@ -20,7 +20,9 @@ import procrastinate
 import structlog
 from sqlalchemy.engine import make_url
 
+from app.db import webhooks as webhook_db
 from app.db.engine import create_engine, create_sessionmaker
+from app.observability import webhook_oldest_pending, webhook_pending
 from app.services import webhooks as service
 from app.settings import Settings
 
@@ -43,7 +45,10 @@ def make_app(settings: Settings) -> procrastinate.App:
         max_size=4,
     )
     app = procrastinate.App(connector=connector)
-    app.task(name=TASK, queue=QUEUE, pass_context=False)(_deliver)
+    # A job fails only when the database does (a refused or failed delivery is recorded and
+    # rescheduled by the job itself): it is tried again every few seconds until it works.
+    retry = procrastinate.RetryStrategy(wait=5)
+    app.task(name=TASK, queue=QUEUE, pass_context=False, retry=retry)(_deliver)
     return app
 
 
@@ -56,11 +61,17 @@ async def _deliver(subscription_id: str) -> None:
 
 
 async def _recover_stalled(app: procrastinate.App, settings: Settings) -> None:
-    """Put back the jobs of workers that stopped sending heartbeats."""
+    """Put back the jobs of workers that stopped sending heartbeats; keep the queue gauges
+    current."""
     every = max(1.0, settings.webhook_stalled_after_seconds / 3)
     while True:
         await asyncio.sleep(every)
         try:
+            if _sender is not None:
+                async with _sender.sessionmaker() as session:
+                    pending, oldest = await webhook_db.pending_counts(session)
+                webhook_pending.set(pending)
+                webhook_oldest_pending.set(oldest)
             stalled = await app.job_manager.get_stalled_jobs(
                 queue=QUEUE, seconds_since_heartbeat=settings.webhook_stalled_after_seconds
             )
