@@ -116,39 +116,50 @@ class Receiver:
         return [r for r in self.received if r.path == path]
 
 
-class Worker:
+class Workers:
+    """`openpas worker` processes, two unless a test changes that: they share the queue."""
+
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.process: subprocess.Popen[bytes] | None = None
+        self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
-            env={**os.environ, **NO_RATE_LIMITS, **ENV, "DATABASE_URL": self.database_url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    def start(self, count: int = 2) -> None:
+        for _ in range(count):
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app.cli", "worker"],
+                    env={**os.environ, **NO_RATE_LIMITS, **ENV, "DATABASE_URL": self.database_url},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
 
     def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        """SIGKILL: no clean shutdown, no job handed back."""
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        self.processes = []
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.kill()
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes = []
 
 
 @dataclass(frozen=True)
 class World:
     server: LiveServer
     receiver: Receiver
-    worker: Worker
+    worker: Workers
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +179,7 @@ def world(postgres_admin_url: str) -> Iterator[World]:
     run_in_thread(seed())
     receiver = Receiver(free_port())
     receiver.start()
-    worker = Worker(url)
+    worker = Workers(url)
     worker.start()
     try:
         with live_server(url, ENV) as server:
@@ -498,3 +509,18 @@ def test_a_rolled_back_change_sends_nothing(world: World) -> None:
     _wait(lambda: len(world.receiver.at(path)) == 1)
     time.sleep(0.5)
     assert [r.body["data"]["id"] for r in world.receiver.at(path)] == [sale_id]
+
+
+def test_two_workers_send_each_event_once_per_subscription_in_feed_order(world: World) -> None:
+    hooks = [_subscribe(world, "demo-registry", ["sale.confirmed"]) for _ in range(3)]
+    sales = [_sell(world, "demo-desk", "schouwburg-kortrijk") for _ in range(8)]
+    paths = [path for _, path in hooks]
+    _wait(lambda: all(len(world.receiver.at(path)) >= len(sales) for path in paths))
+    time.sleep(1)
+    feed = [e["cursor"] for e in _feed(world) if e["entity_id"] in sales]
+    for path in paths:
+        got = world.receiver.at(path)
+        assert [r.body["data"]["id"] for r in got] == sales
+        assert [r.body["cursor"] for r in got] == feed
+        assert len({r.headers["webhook-id"] for r in got}) == len(sales)
+        assert all(r.verified for r in got)
