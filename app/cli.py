@@ -87,6 +87,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     migrations.upgrade(settings.database_url)
     if settings.demo:
         cmd_demo(args)
+    if not settings.run_worker:
+        cmd_serve(args)
+        return
     # The webhook worker beside the server, as its own process (it inherits DATABASE_URL,
     # the embedded server's included), stopped with it.
     worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])

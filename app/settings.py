@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     # Delivered deliveries are kept this long (`openpas maintenance`); pending ones always.
     webhook_delivery_retention_days: int = Field(default=30, ge=1, le=36_500)
     webhook_worker_concurrency: int = Field(default=10, ge=1, le=200)
+    # `openpas run` (make run, the image) starts a webhook worker beside the server; off
+    # where workers run as their own service (`openpas worker`).
+    run_worker: bool = True
     # A job whose worker sent no heartbeat for this long is handed to another worker.
     webhook_stalled_after_seconds: float = Field(default=30.0, ge=1, le=3600)
 
