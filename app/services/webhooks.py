@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import utcnow
 from app.db import audit as audit_db
+from app.db import clients as client_db
 from app.db import partners as partner_db
 from app.db import webhooks as db
 from app.db.webhooks import DeliveryRow, SubscriptionRow
@@ -392,6 +393,13 @@ async def _send_head(sender: Sender, subscription_id: str) -> bool:
         row = await db.claim_subscription(session, subscription_id)
         if row is None or row.disabled_at is not None:
             return False  # gone, disabled, or another sender holds it (and goes on)
+        if not await _owner_still_may(session, row):
+            reason = "the client that subscribed was revoked or no longer holds its grant"
+            await db.update_subscription(
+                session, row.id, {"disabled_at": utcnow(), "disabled_reason": reason}
+            )
+            log.warning("webhook.disabled", subscription_id=row.id, reason=reason)
+            return False
         head = await db.head(session, row.id)
         if head is None:
             return False
@@ -483,6 +491,16 @@ async def _send_head(sender: Sender, subscription_id: str) -> bool:
             retry_in_seconds=round(delay.total_seconds(), 1),
         )
         return False
+
+
+async def _owner_still_may(session: AsyncSession, row: SubscriptionRow) -> bool:
+    """A subscription sends only while the client that made it could still read what it
+    sends: not revoked, and still holding the grant (or admin)."""
+    client = await client_db.get_client(session, row.client_id)
+    if client is None or client.revoked_at is not None:
+        return False
+    holder = Principal(client_id=client.client_id, grants=client.grants)
+    return holder.may({Role(row.role)}, _tenant(row))
 
 
 async def _audit(

@@ -524,3 +524,46 @@ def test_two_workers_send_each_event_once_per_subscription_in_feed_order(world: 
         assert [r.body["cursor"] for r in got] == feed
         assert len({r.headers["webhook-id"] for r in got}) == len(sales)
         assert all(r.verified for r in got)
+
+
+def test_a_revoked_clients_subscription_stops_before_sending_anything(world: World) -> None:
+    base = world.server.base_url
+    admin = _token(world.server, "demo-admin")
+    created = httpx.post(
+        f"{base}/v1/clients",
+        headers=admin,
+        json={
+            "name": "Regional CRM",
+            "grants": [{"role": "registry", "region_id": str(demo_id("region", "REGIO_KORTRIJK"))}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    client = created.json()
+    token = httpx.post(
+        f"{base}/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        },
+    ).json()["access_token"]
+    path = f"/hooks/{uuid.uuid4().hex[:8]}"
+    hook = httpx.post(
+        f"{base}/v1/webhooks",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"url": world.receiver.base_url + path, "events": ["sale.confirmed"]},
+    ).json()
+    world.receiver.secrets[path] = hook["secret"]
+    revoked = httpx.delete(f"{base}/v1/clients/{client['client_id']}", headers=admin)
+    assert revoked.status_code == 204
+
+    _sell(world, "demo-desk", "schouwburg-kortrijk")
+
+    def disabled() -> bool:
+        read = httpx.get(f"{base}/v1/webhooks/{hook['id']}", headers=admin).json()
+        return read["enabled"] is False
+
+    _wait(disabled)
+    read = httpx.get(f"{base}/v1/webhooks/{hook['id']}", headers=admin).json()
+    assert "revoked" in read["disabled_reason"]
+    assert world.receiver.at(path) == []
