@@ -26,6 +26,7 @@ from app.clock import utcnow
 from app.db import audit as audit_db
 from app.db import clients as client_db
 from app.db import partners as partner_db
+from app.db import regions as region_db
 from app.db import webhooks as db
 from app.db.webhooks import DeliveryRow, SubscriptionRow
 from app.domain.access import REGION_ROLES, Principal, Role, Tenant
@@ -90,6 +91,8 @@ async def _owner_for(
                     raise _unknown("partner_id")
                 return Owner(Role.PARTNER_ADMIN, partner.region_id, partner.id)
             assert region_id is not None
+            if not await region_db.get_regions(session, region_ids=[uuid.UUID(region_id)]):
+                raise _unknown("region_id")
             return Owner(Role.REGION_ADMIN, region_id, None)
         if grant.role not in SUBSCRIBER_ROLES:
             continue

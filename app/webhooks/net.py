@@ -15,6 +15,8 @@ import httpx
 
 from app.domain.webhooks import IPAddress, Target, address_refusal, target_of
 
+RESOLVE_TIMEOUT_SECONDS = 3.0
+
 
 class UrlRefused(ValueError):
     """The URL may not be called: the reason is safe to show to its owner."""
@@ -27,8 +29,10 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+        # A resolver that does not answer must not hold a request (or a worker) for long.
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, TimeoutError):
         return []
     return sorted({ipaddress.ip_address(info[4][0]) for info in infos}, key=str)
 

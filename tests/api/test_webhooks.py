@@ -157,3 +157,33 @@ async def test_a_partner_admin_subscribes_to_its_sales_only(
     assert refused.json()["code"] == "webhook-events-refused"
     desk = await bearer_for(session, Role.DESK, partner_id=partner)
     assert (await _subscribe(client, desk, ["sale.confirmed"])).status_code == 403
+
+
+async def test_an_admin_names_the_region_or_partner_a_webhook_belongs_to(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    region = await a_region(session)
+    partner = await a_partner(session, region)
+    admin = await bearer_for(session, Role.ADMIN)
+    body = {"url": PUBLIC, "events": ["sale.confirmed"]}
+    unnamed = await client.post("/v1/webhooks", headers=admin, json=body)
+    assert unnamed.status_code == 422
+    for bad in ({"region_id": "not-an-id"}, {"partner_id": "0" * 60}):
+        response = await client.post("/v1/webhooks", headers=admin, json={**body, **bad})
+        assert response.status_code == 422, response.text
+    unknown = "00000000-0000-0000-0000-000000000001"
+    response = await client.post("/v1/webhooks", headers=admin, json={**body, "region_id": unknown})
+    assert response.status_code == 422
+    for_region = await client.post(
+        "/v1/webhooks", headers=admin, json={**body, "region_id": region.id}
+    )
+    assert for_region.status_code == 201, for_region.text
+    assert (for_region.json()["role"], for_region.json()["partner_id"]) == ("region_admin", None)
+    for_partner = await client.post(
+        "/v1/webhooks", headers=admin, json={**body, "partner_id": partner}
+    )
+    assert for_partner.status_code == 201, for_partner.text
+    assert for_partner.json()["role"] == "partner_admin"
+    assert for_partner.json()["region_id"] == region.id
+    listed = await client.get("/v1/webhooks", params={"after": "nonsense"}, headers=admin)
+    assert listed.status_code == 422

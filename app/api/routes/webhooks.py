@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
 from app.api.deps import Authorized, SessionDep, SettingsDep
-from app.api.models import MAX_PAGE_SIZE, RequestModel, ResponseModel
+from app.api.models import MAX_PAGE_SIZE, RequestModel, ResponseModel, parse_reference
 from app.api.problems import problem_responses
 from app.db.webhooks import DeliveryRow, SubscriptionRow
 from app.domain.access import Principal, Role
@@ -141,8 +141,12 @@ async def create_webhook(
         url=body.url,
         events=body.events,
         description=body.description,
-        region_id=body.region_id,
-        partner_id=body.partner_id,
+        region_id=None
+        if body.region_id is None
+        else parse_reference(body.region_id, pointer="/region_id"),
+        partner_id=None
+        if body.partner_id is None
+        else parse_reference(body.partner_id, pointer="/partner_id"),
     )
     response.headers.update(_NO_STORE)
     return WebhookCreated(**WebhookOut.of(created.subscription).model_dump(), secret=created.secret)
@@ -152,7 +156,7 @@ async def create_webhook(
     "",
     operation_id="listWebhooks",
     response_model=WebhookPage,
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 422),
     summary="The subscriptions this client's grants cover",
 )
 async def list_webhooks(
@@ -161,9 +165,8 @@ async def list_webhooks(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> WebhookPage:
-    rows = await service.list_subscriptions(
-        session, principal, limit=limit, after_id=service.valid_id(after)
-    )
+    after_id = None if after is None else parse_reference(after, parameter="after")
+    rows = await service.list_subscriptions(session, principal, limit=limit, after_id=after_id)
     items = [WebhookOut.of(row) for row in rows]
     return WebhookPage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
 
