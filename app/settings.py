@@ -157,8 +157,8 @@ class Settings(BaseSettings):
     db_lock_timeout_ms: int = Field(default=2_000, ge=10, le=3_600_000)
     db_idle_in_transaction_timeout_ms: int = Field(default=10_000, ge=100, le=3_600_000)
 
-    # Webhooks (app.webhooks). A send holds its subscription's row lock in an open
-    # transaction, so the timeout stays below the database's idle-in-transaction limit.
+    # Webhooks (app.webhooks). A send keeps its transaction open (its subscription's lock)
+    # while it waits, so the timeout stays below the database's idle-in-transaction limit.
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=8)
     webhook_max_response_bytes: int = Field(default=65_536, ge=0, le=1_048_576)
     webhook_backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)

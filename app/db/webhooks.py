@@ -101,27 +101,31 @@ async def insert_subscription(session: AsyncSession, values: Mapping[str, Any]) 
     return _subscription(row)
 
 
-async def get_subscription(
-    session: AsyncSession, subscription_id: str, *, lock: bool = False
-) -> SubscriptionRow | None:
+async def get_subscription(session: AsyncSession, subscription_id: str) -> SubscriptionRow | None:
     query = sa.select(subscriptions).where(subscriptions.c.id == uuid.UUID(subscription_id))
-    if lock:
-        query = query.with_for_update(key_share=False)
     row = (await session.execute(query)).one_or_none()
     return None if row is None else _subscription(row)
 
 
 async def claim_subscription(session: AsyncSession, subscription_id: str) -> SubscriptionRow | None:
-    """The subscription, locked for this sender until its transaction ends; None when
-    another sender holds it (or it is gone). NO KEY UPDATE: the trigger's inserts of new
-    deliveries (a key-share lock through the foreign key) never wait for a send."""
-    query = (
-        sa.select(subscriptions)
-        .where(subscriptions.c.id == uuid.UUID(subscription_id))
-        .with_for_update(key_share=True, skip_locked=True)
-    )
-    row = (await session.execute(query)).one_or_none()
-    return None if row is None else _subscription(row)
+    """The subscription, reserved for this sender until its transaction ends; None when
+    another sender holds it (or it is gone).
+
+    An advisory lock, not a row lock: a row lock would give the sender's transaction an id
+    while it waits for the receiver, and the change feed only shows events older than every
+    running transaction id — each send would hold back `GET /v1/changes` (and every other
+    subscription's deliveries) for up to the timeout. Readers and the trigger's inserts
+    never wait for it either.
+    """
+    taken = (
+        await session.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"webhook:{subscription_id}"},
+        )
+    ).scalar_one()
+    if not taken:
+        return None
+    return await get_subscription(session, subscription_id)
 
 
 async def list_subscriptions(

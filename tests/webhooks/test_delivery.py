@@ -23,11 +23,18 @@ import standardwebhooks
 from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.db.offers import PriceClassRow
+from app.domain.webhooks import EVENT_TYPES, SALE_EVENTS
 from app.services.demo import HOLDERS, demo_id, seed_demo, system_principal
 from app.services.offers import NewOffer, create_offer
 from tests.conftest import NO_RATE_LIMITS, TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
 from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import create_database, drop_database, free_port, run_in_thread
+from tests.support.postgres import (
+    admin_fetchval,
+    create_database,
+    drop_database,
+    free_port,
+    run_in_thread,
+)
 
 pytestmark = pytest.mark.concurrency
 
@@ -567,3 +574,101 @@ def test_a_revoked_clients_subscription_stops_before_sending_anything(world: Wor
     read = httpx.get(f"{base}/v1/webhooks/{hook['id']}", headers=admin).json()
     assert "revoked" in read["disabled_reason"]
     assert world.receiver.at(path) == []
+
+
+def test_every_event_type_reaches_whoever_may_read_it_and_no_one_else(world: World) -> None:
+    base = world.server.base_url
+    registry = _token(world.server, "demo-registry")
+    start = httpx.get(f"{base}/v1/changes", headers=registry, params={"limit": 500}).json()
+    _, region_path = _subscribe(world, "demo-registry", sorted(EVENT_TYPES))
+    _, brugge_path = _subscribe(world, "demo-registry-brugge", sorted(EVENT_TYPES))
+    _, partner_path = _subscribe(world, "demo-partner-admin", sorted(SALE_EVENTS))
+
+    def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = httpx.request(method, f"{base}{path}", headers=registry, json=body)
+        assert response.status_code in (200, 201), response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    holder = call(
+        "POST",
+        "/v1/passholders",
+        {
+            "first_name": "Ilse",
+            "last_name": f"Claes-{uuid.uuid4().hex[:6]}",
+            "birth_date": "1980-03-04",
+            "postal_code": "8500",
+        },
+    )
+    card = call("POST", f"/v1/passholders/{holder['id']}/cards")
+    call("POST", f"/v1/cards/{card['number']}/block", {"reason": "lost"})
+    call("POST", f"/v1/cards/{card['number']}/replace")
+    granted = call(
+        "POST",
+        f"/v1/passholders/{holder['id']}/entitlements",
+        {"type": "kansenstatuut", "region_id": str(demo_id("region", "REGIO_KORTRIJK")),
+         "valid_from": "2026-01-01"},
+    )  # fmt: skip
+    entitlement = f"/v1/passholders/{holder['id']}/entitlements/{granted['id']}"
+    call("POST", f"{entitlement}/suspend", {"until": "2026-12-31"})
+    call("POST", f"{entitlement}/end", {"on": "2027-01-31"})
+    call("PATCH", f"/v1/passholders/{holder['id']}", {"email": "ilse@example.org"})
+    other_sale = _sell(world, "demo-desk-kv", "kv-kortrijk")
+    own_sale = _sell(world, "demo-desk", "schouwburg-kortrijk")
+    cancelled = httpx.post(
+        f"{base}/v1/sales/{own_sale}/cancel", headers=_token(world.server, "demo-desk")
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    after = {"after": start["next_cursor"]} if start["next_cursor"] else {}
+
+    def read_feed() -> list[dict[str, Any]]:
+        page = httpx.get(
+            f"{base}/v1/changes", headers=registry, params={"limit": 500, **after}
+        ).json()
+        items: list[dict[str, Any]] = page["items"]
+        return items
+
+    # The feed shows an event once every older transaction of the server has ended (other
+    # databases' included): wait for the last one.
+    _wait(lambda: "sale.cancelled" in {event["kind"] for event in read_feed()})
+    feed = read_feed()
+    kinds = {event["kind"] for event in feed}
+    assert {
+        "passholder.created", "card.issued", "card.blocked", "card.replaced",
+        "entitlement.granted", "entitlement.suspended", "entitlement.ended",
+        "passholder.updated", "sale.confirmed", "sale.cancelled",
+    } <= kinds, kinds  # fmt: skip
+    _wait(lambda: len(world.receiver.at(region_path)) >= len(feed))
+    _wait(lambda: len(world.receiver.at(partner_path)) >= 2)
+    time.sleep(1)
+    got = world.receiver.at(region_path)
+    assert [(r.body["type"], r.body["cursor"]) for r in got] == [
+        (event["kind"], event["cursor"]) for event in feed
+    ]
+    assert [r.body["data"]["id"] for r in got] == [event["entity_id"] for event in feed]
+    assert all(r.verified for r in got)
+    partner = world.receiver.at(partner_path)
+    assert [(r.body["type"], r.body["data"]["id"]) for r in partner] == [
+        ("sale.confirmed", own_sale),
+        ("sale.cancelled", own_sale),
+    ]
+    assert other_sale not in json.dumps([r.body for r in partner])
+    assert world.receiver.at(brugge_path) == []
+
+
+def test_a_send_in_progress_holds_no_transaction_id(world: World) -> None:
+    """The change feed shows only events older than every running transaction id: a
+    sender waiting for its receiver with one would hold back `GET /v1/changes` and every
+    other subscription's deliveries for as long as the receiver takes."""
+    _, path = _subscribe(world, "demo-registry", ["sale.confirmed"])
+    world.receiver.delay[path] = 0.9  # under the timeout: the worker waits for the answer
+    _sell(world, "demo-desk", "schouwburg-kortrijk")
+    _wait(lambda: len(world.receiver.at(path)) == 1)
+    holding = admin_fetchval(
+        world.server.database_url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
+    )
+    world.receiver.delay[path] = 0
+    assert holding == 0
