@@ -58,7 +58,7 @@ LATENCY = Histogram(
 # OPENPAS_WORKER_METRICS_PORT) or in the `make run` process that runs the worker inside.
 webhook_deliveries_total = Counter(
     "openpas_webhook_deliveries_total",
-    "Webhook delivery attempts by outcome (delivered, failed, gave_up).",
+    "Webhook delivery attempts by outcome (delivered, failed, gave_up, skipped).",
     ["outcome"],
     registry=REGISTRY,
 )

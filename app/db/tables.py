@@ -692,7 +692,8 @@ webhook_deliveries = sa.Table(
     sa.Column("entity_id", sa.String(64), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("occurred_at", Timestamp, nullable=False),
-    # `pending` until a 2xx answer, then `delivered`.
+    # `pending` until a 2xx answer, then `delivered`; `skipped` when the subscription's
+    # grant could not read it after all (never sent).
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_response_code", sa.Integer, nullable=True),

@@ -421,8 +421,11 @@ async def _send_head(sender: Sender, subscription_id: str) -> bool:
         ):
             # Never sent: the trigger's rule and the domain's disagree (a defect), or the
             # subscription's grant no longer covers it.
+            webhook_deliveries_total.labels(outcome="skipped").inc()
             await db.record_attempt(
-                session, delivery.id, {"status": "delivered", "last_error": "not readable"}
+                session,
+                delivery.id,
+                {"status": "skipped", "last_error": "not readable by the subscription's grant"},
             )
             return True
         try:

@@ -244,7 +244,7 @@ async def list_deliveries(
     webhook_id: str,
     session: SessionDep,
     principal: Subscriber,
-    status: Literal["pending", "delivered"] | None = None,
+    status: Literal["pending", "delivered", "skipped"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> DeliveryPage:
     rows = await service.list_deliveries(session, principal, webhook_id, limit=limit, status=status)
