@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import http.cookiejar
 import json
+import os
 import re
 import subprocess
 import sys
@@ -31,6 +32,7 @@ HEADINGS = (
     "## The registry (toeleiders, OCMW)",
     "## Figures for the network and the council",
     "## In the browser: the desk and the dashboard",
+    "## Webhooks: a regional system is told what changed",
 )
 # The problems a section shows on purpose; any other problem answer fails the run.
 EXPECTED_PROBLEMS = {"## A first walk-through with curl": ["not-found"]}
@@ -149,6 +151,10 @@ def main() -> None:
     base = sys.argv[1].rstrip("/")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     workdir = Path(tempfile.mkdtemp(prefix="openpas-readme-"))
+    # As a newcomer with the project's virtual environment activated (`python` is its own,
+    # with the libraries the webhook receiver of the README imports).
+    venv = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+    env = {**os.environ, "PATH": f"{venv}:{os.environ.get('PATH', '')}"}
     outputs: dict[str, str] = {}
     for heading in HEADINGS:
         found = blocks(readme, heading)
@@ -158,7 +164,12 @@ def main() -> None:
         for block in found:
             script = "set -euo pipefail\n" + block.replace("http://127.0.0.1:8000", base)
             result = subprocess.run(
-                ["bash", "-c", script], cwd=workdir, capture_output=True, text=True, timeout=120
+                ["bash", "-c", script],
+                cwd=workdir,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
             )
             if result.returncode != 0:
                 print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")

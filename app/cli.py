@@ -1,5 +1,5 @@
-"""The `openpas` command: run, serve, migrate, demo, clients, regions, schemes, imports,
-maintenance.
+"""The `openpas` command: run, serve, worker, migrate, demo, clients, regions, schemes,
+imports, webhooks, maintenance.
 
 With no DATABASE_URL every command works on the embedded PostgreSQL server under
 `var/postgres` (app.db.embedded): started when it is not running, and stopped again by the
@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -25,6 +26,7 @@ from app.db import embedded, migrations
 from app.db.engine import create_engine, create_sessionmaker, unit_of_work
 from app.domain.access import Grant, GrantError, Role
 from app.errors import OpenPasError
+from app.observability import configure_logging
 from app.settings import Settings, SettingsFileError, database_url_is_set
 
 T = TypeVar("T")
@@ -89,7 +91,71 @@ def cmd_run(args: argparse.Namespace) -> None:
         # The demo has no cron job and no compose service to run `openpas maintenance`:
         # it keeps itself tidy (the published deployment runs it as a service of its own).
         start_background_maintenance(settings, DEMO_MAINTENANCE_SECONDS)
-    cmd_serve(args)
+    if not settings.run_worker:
+        cmd_serve(args)
+        return
+    # The webhook worker beside the server, as its own process (it inherits DATABASE_URL,
+    # the embedded server's included), stopped with it.
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+    try:
+        cmd_serve(args)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    """Send webhooks until SIGTERM/SIGINT; run as many as you like, on any machine."""
+    from app.webhooks.worker import run_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    port = os.environ.get("OPENPAS_WORKER_METRICS_PORT")
+    if port:
+        from prometheus_client import start_http_server
+
+        from app.observability import REGISTRY
+
+        start_http_server(int(port), addr="127.0.0.1", registry=REGISTRY)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings))
+
+
+def cmd_webhooks(args: argparse.Namespace) -> None:
+    """Operators' view of the webhooks: list, retry a delivery, disable a subscription."""
+    from app.db import webhooks as webhook_db
+    from app.services import webhooks as webhook_service
+
+    settings = _settings()
+
+    async def work(session: Any) -> list[str]:
+        if args.webhooks_command == "list":
+            rows = await webhook_db.list_subscriptions(
+                session, everything=True, region_ids=[], partner_ids=[], limit=500, after_id=None
+            )
+            return [
+                f"{row.id}\t{row.role}\t{row.url}\t"
+                + ("enabled" if row.disabled_at is None else f"disabled: {row.disabled_reason}")
+                for row in rows
+            ]
+        row = await webhook_db.get_subscription(session, args.subscription_id)
+        if row is None:
+            sys.exit(f"openpas: no webhook {args.subscription_id}")
+        if args.webhooks_command == "retry":
+            delivery = await webhook_service.requeue(session, row, args.delivery_id)
+            return [f"{delivery.id}\tpending"]
+        await webhook_service.disable_subscription(session, row.id, args.reason)
+        return [f"{row.id}\tdisabled"]
+
+    try:
+        lines = asyncio.run(_with_session(settings, work))
+    except OpenPasError as error:
+        sys.exit(f"openpas: {error.detail}")
+    for line in lines:
+        print(line)
 
 
 DEMO_MAINTENANCE_SECONDS = 3600.0
@@ -231,7 +297,7 @@ def cmd_import_entitlements(args: argparse.Namespace) -> None:
         print(f"row {row}: {reason}", file=sys.stderr)
 
 
-MAINTENANCE_POLICIES = ("idempotency", "holds", "audit")
+MAINTENANCE_POLICIES = ("idempotency", "holds", "audit", "webhooks")
 
 
 def cmd_maintenance(args: argparse.Namespace) -> None:
@@ -281,6 +347,13 @@ async def _maintain(settings: Settings, policies: Sequence[str]) -> list[str]:
                 f"(older than {settings.audit_retention_days} days): "
                 f"{', '.join(upkeep.dropped) or 'none'}; "
                 f"rows purged from the default partition: {upkeep.stray_rows_purged}"
+            )
+        if "webhooks" in policies:
+            async with unit_of_work(sessions) as session:
+                gone = await maintenance.forget_webhook_deliveries(session, settings, utcnow())
+            lines.append(
+                f"webhooks: {gone} deliveries delivered more than "
+                f"{settings.webhook_delivery_retention_days} days ago forgotten"
             )
     finally:
         await engine.dispose()
@@ -344,6 +417,23 @@ def build_parser() -> argparse.ArgumentParser:
         )
         serve.set_defaults(func=func)
 
+    worker = commands.add_parser("worker", help="send webhooks (several may run at once)")
+    worker.set_defaults(func=cmd_worker)
+
+    webhooks = commands.add_parser("webhooks", help="webhook subscriptions and deliveries")
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    webhook_commands.add_parser("list", help="every subscription and its state").set_defaults(
+        func=cmd_webhooks
+    )
+    retry = webhook_commands.add_parser("retry", help="send a delivery again")
+    retry.add_argument("subscription_id")
+    retry.add_argument("delivery_id")
+    retry.set_defaults(func=cmd_webhooks)
+    disable = webhook_commands.add_parser("disable", help="stop sending to a subscription")
+    disable.add_argument("subscription_id")
+    disable.add_argument("--reason", default="disabled by an operator")
+    disable.set_defaults(func=cmd_webhooks)
+
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=cmd_migrate)
@@ -380,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     maintenance = commands.add_parser(
         "maintenance",
-        help="forget old idempotency keys, release lapsed holds, purge old audit rows",
+        help="forget old idempotency keys and webhook deliveries, release holds, purge audit rows",
     )
     maintenance.add_argument(
         "--only", action="append", choices=MAINTENANCE_POLICIES, help="one policy (repeatable)"

@@ -52,6 +52,7 @@ from app.api.routes import (
     sales,
     schemes,
     staff,
+    webhooks,
 )
 from app.db.engine import Timeouts, create_engine, create_grants_cache, create_sessionmaker
 from app.mail import Mailer
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checkins,
         staff,
         me,
+        webhooks,
     ):
         app.include_router(module.router, dependencies=business)
 

@@ -20,6 +20,7 @@ import structlog
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -50,6 +51,31 @@ LATENCY = Histogram(
     "HTTP request latency by method and route template.",
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+
+# Counted where deliveries are sent: in `openpas worker` (served on its own metrics port,
+# OPENPAS_WORKER_METRICS_PORT) or in the `make run` process that runs the worker inside.
+webhook_deliveries_total = Counter(
+    "openpas_webhook_deliveries_total",
+    "Webhook delivery attempts by outcome (delivered, failed, gave_up, skipped).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+webhook_pending = Gauge(
+    "openpas_webhook_pending_deliveries",
+    "Webhook deliveries not yet accepted by their receiver.",
+    registry=REGISTRY,
+)
+webhook_oldest_pending = Gauge(
+    "openpas_webhook_oldest_pending_seconds",
+    "Age of the oldest webhook delivery not yet accepted (the queue's age).",
+    registry=REGISTRY,
+)
+webhook_attempts = Histogram(
+    "openpas_webhook_delivery_attempt_number",
+    "Which attempt of its delivery each webhook request was.",
+    buckets=(1, 2, 3, 5, 8, 13, 21, 34),
     registry=REGISTRY,
 )
 

@@ -170,6 +170,25 @@ class Settings(BaseSettings):
     # The address people reach OpenPas at (https://pas.example.be), for links in mails;
     # empty: the address the creating request came in on.
     public_url: str = ""
+    # Webhooks (app.webhooks). A send keeps its transaction open (its subscription's lock)
+    # while it waits, so the timeout stays below the database's idle-in-transaction limit.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=8)
+    webhook_max_response_bytes: int = Field(default=65_536, ge=0, le=1_048_576)
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # Failing this long, a delivery stops being retried and its subscription is disabled.
+    webhook_retry_window_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    webhook_secret_overlap_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    # Loopback and private addresses as webhook targets (tests, closed networks; demo mode
+    # allows them too); link-local and cloud-metadata addresses stay refused.
+    webhook_allow_private: bool = False
+    # Delivered deliveries are kept this long (`openpas maintenance`); pending ones always.
+    webhook_delivery_retention_days: int = Field(default=30, ge=1, le=36_500)
+    webhook_worker_concurrency: int = Field(default=10, ge=1, le=200)
+    # `openpas run` (make run, the image) starts a webhook worker beside the server; off
+    # where workers run as their own service (`openpas worker`).
+    run_worker: bool = True
+    # A job whose worker sent no heartbeat for this long is handed to another worker.
+    webhook_stalled_after_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     # Rate limits (app.api.rate_limits), "N/second|minute|hour|day" or "N per M minutes";
     # "" switches one off. Shared by every process through Redis when redis_url is set

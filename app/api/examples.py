@@ -12,7 +12,40 @@ from __future__ import annotations
 from typing import Any, Final
 
 # Request bodies, by component name.
+_WEBHOOK: Final[dict[str, Any]] = {
+    "id": "6f1d2c3b-9a87-4e65-b432-10fedcba9876",
+    "url": "https://crm.regio-kortrijk.example/openpas",
+    "events": ["entitlement.granted", "sale.confirmed"],
+    "description": "CRM van de regio",
+    "role": "registry",
+    "region_id": "dbe6c2d8-f9f5-5f27-8ab3-cca346f35689",
+    "partner_id": None,
+    "created_at": "2026-12-04T09:30:00Z",
+    "enabled": True,
+    "disabled_at": None,
+    "disabled_reason": None,
+    "previous_secret_expires_at": None,
+}
+_DELIVERY: Final[dict[str, Any]] = {
+    "id": "0b8e7f61-2d4c-4a9b-8e3f-5c6d7e8f9a01",
+    "type": "sale.confirmed",
+    "cursor": "eyJ0IjoxMjczMywicyI6MzB9",
+    "status": "pending",
+    "attempts": 2,
+    "last_response_code": 503,
+    "last_error": "HTTP 503",
+    "next_attempt_at": "2026-12-04T09:31:10Z",
+    "occurred_at": "2026-12-04T09:30:30Z",
+    "delivered_at": None,
+}
+
 REQUESTS: Final[dict[str, dict[str, Any]]] = {
+    "WebhookIn": {
+        "url": "https://crm.regio-kortrijk.example/openpas",
+        "events": ["sale.confirmed", "entitlement.granted"],
+        "description": "CRM van de regio",
+    },
+    "WebhookPatch": {"enabled": True},
     "QuoteIn": {
         "card_number": "5395011334637",
         "offer_id": "f885b1c5-8e53-54f0-b4c6-a98fd001c18e",
@@ -96,6 +129,15 @@ RESPONSES: Final[dict[str, dict[str, Any]]] = {
     "GroupCardList": {"items": [_GROUP_CARD], "next_cursor": None},
     "TicketRequestOut": _TICKET_REQUEST,
     "TicketRequestPage": {"items": [_TICKET_REQUEST], "next_cursor": None},
+    "WebhookCreated": {**_WEBHOOK, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+    "WebhookOut": _WEBHOOK,
+    "WebhookPage": {"items": [_WEBHOOK], "next_cursor": None},
+    "DeliveryOut": _DELIVERY,
+    "DeliveryPage": {"items": [_DELIVERY]},
+    "RotatedSecret": {
+        "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        "previous_secret_expires_at": "2026-12-05T09:30:00Z",
+    },
     "QuoteOut": {
         "holder": {"display_name": "Sofie D.", "card_status": "active"},
         "voucher": None,

@@ -81,6 +81,8 @@ END_USER_MESSAGES: Final[Mapping[str, str]] = {
     "ticket-request-not-open": N_("problem.ticket-request-not-open"),
     "ticket-request-not-found": N_("problem.ticket-request-not-found"),
     "no-tariff": N_("problem.no-tariff"),
+    "webhook-url-refused": N_("problem.webhook-url-refused"),
+    "webhook-events-refused": N_("problem.webhook-events-refused"),
     "allocation-budget-exhausted": N_("problem.allocation-budget-exhausted"),
     "voucher-not-found": N_("problem.voucher-not-found"),
     "voucher-revoked": N_("problem.voucher-revoked"),

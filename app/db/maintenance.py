@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.tables import idempotency_keys, sales
+from app.db.tables import idempotency_keys, sales, webhook_deliveries
 from app.domain.retention import Month
 from app.domain.sales import SaleStatus
 
@@ -21,6 +21,16 @@ _PARTITION_NAME = re.compile(r"audit_log_(\d{4})_(\d{2})")
 async def forget_idempotency_keys(session: AsyncSession, made_before: datetime) -> int:
     result = await session.execute(
         sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < made_before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_webhook_deliveries(session: AsyncSession, delivered_before: datetime) -> int:
+    result = await session.execute(
+        sa.delete(webhook_deliveries).where(
+            webhook_deliveries.c.status == "delivered",
+            webhook_deliveries.c.delivered_at < delivered_before,
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

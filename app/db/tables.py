@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -708,4 +709,78 @@ login_failures = sa.Table(
     sa.Column("first_failed_at", Timestamp, nullable=False),
     sa.Column("last_failed_at", Timestamp, nullable=False),
     sa.Column("locked_until", Timestamp, nullable=True),
+)
+
+# A subscription to events, owned by the grant that made it (role, region and, for a
+# partner's, the partner): it receives only what that grant could read anyway.
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("region_id", sa.Uuid, sa.ForeignKey("regions.id"), nullable=False),
+    sa.Column("partner_id", sa.Uuid, sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", postgresql.ARRAY(sa.String(40)), nullable=False),
+    sa.Column("description", sa.String(500), nullable=True),
+    # Kept as given, not hashed: a signing secret is a symmetric key that OpenPas itself must
+    # use for every delivery (unlike a client secret, which is only compared). Encrypting it
+    # with a key the same process holds would only guard against a leak of the database
+    # alone; it is never returned after creation and never logged.
+    sa.Column("secret", sa.String(100), nullable=False),
+    # After a rotation the previous secret signs too, until it expires: receivers switch over
+    # without missing a delivery.
+    sa.Column("previous_secret", sa.String(100), nullable=True),
+    sa.Column("previous_secret_expires_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("disabled_at", Timestamp, nullable=True),
+    sa.Column("disabled_reason", sa.String(500), nullable=True),
+    sa.Index("ix_webhook_subscriptions_region_id", "region_id"),
+)
+
+# One event for one subscription. Written by a trigger on change_events, in the transaction
+# of the change; `txid`/`event_seq` are the event's change-feed position (its cursor), the
+# order in which a subscription receives its deliveries. A ping has no event (`event_seq`).
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "subscription_id",
+        sa.Uuid,
+        sa.ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_seq", sa.BigInteger, nullable=True),
+    sa.Column("txid", sa.BigInteger, nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    # `pending` until a 2xx answer, then `delivered`; `skipped` when the subscription's
+    # grant could not read it after all (never sent).
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_response_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    # The first failure of the current run of failures: retries stop (and the subscription
+    # is disabled) once it is older than the retry window.
+    sa.Column("first_failed_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.Index(
+        "ix_webhook_deliveries_subscription_id_txid_event_seq",
+        "subscription_id",
+        "txid",
+        "event_seq",
+    ),
+    sa.Index(
+        "ix_webhook_deliveries_pending",
+        "subscription_id",
+        "txid",
+        "event_seq",
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
 )

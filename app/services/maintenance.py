@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,16 @@ HOLDS_PER_BATCH = 500
 async def forget_idempotency_keys(session: AsyncSession, settings: Settings, now: datetime) -> int:
     return await db.forget_idempotency_keys(
         session, idempotency_cutoff(now, settings.idempotency_ttl_hours)
+    )
+
+
+async def forget_webhook_deliveries(
+    session: AsyncSession, settings: Settings, now: datetime
+) -> int:
+    """Delivered deliveries past the retention; a pending one stays however old (it is
+    what a disabled subscription still owes its receiver)."""
+    return await db.forget_webhook_deliveries(
+        session, now - timedelta(days=settings.webhook_delivery_retention_days)
     )
 
 

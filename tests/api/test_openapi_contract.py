@@ -261,7 +261,7 @@ def test_a_sale_requires_an_idempotency_key_and_types_the_fresh_quote(
 
 
 # The routes whose every request and answer carries an example.
-EXAMPLED_TAGS = {"desk", "registry", "reports", "organisations", "staff"}
+EXAMPLED_TAGS = {"desk", "registry", "reports", "organisations", "staff", "webhooks"}
 
 
 def _shown(document: dict[str, Any], media: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.services.demo import CLIENTS, HOLDERS, PARTNERS, REGIONS, demo_id, seed_demo
 from app.settings import Settings
 from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY
-from tests.support.postgres import create_database, drop_database
+from tests.support.postgres import admin_execute, admin_fetchval, create_database, drop_database
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -208,6 +209,7 @@ def test_the_cli_maintenance_runs_every_policy_and_can_run_one(scratch_database:
     assert lines[1] == "holds: 0 lapsed holds released"
     assert lines[2].startswith("audit: partitions ready audit_log_")
     assert "months dropped (older than 730 days): none" in lines[2]
+    assert lines[3] == "webhooks: 0 deliveries delivered more than 30 days ago forgotten"
     only = _openpas("maintenance", "--only", "holds", database_url=scratch_database)
     assert only.stdout.splitlines() == ["holds: 0 lapsed holds released"]
 
@@ -225,10 +227,10 @@ def test_make_run_keeps_the_demo_tidy_in_the_background(scratch_database: str) -
     lines: queue.Queue[str] = queue.Queue()
     stop = start_background_maintenance(make_settings(scratch_database), 0.2, lines.put)
     try:
-        seen = [lines.get(timeout=30) for _ in range(6)]  # two runs of three policies
+        seen = [lines.get(timeout=30) for _ in range(8)]  # two runs of four policies
     finally:
         stop.set()
-    assert [line.split(":")[0] for line in seen] == ["idempotency", "holds", "audit"] * 2
+    assert [line.split(":")[0] for line in seen] == ["idempotency", "holds", "audit", "webhooks"] * 2
     assert seen[1] == "holds: 0 lapsed holds released"
 
     broken = make_settings(scratch_database.rsplit("/", 1)[0] + "/openpas_no_such_database")
@@ -251,7 +253,7 @@ def test_openpas_run_starts_the_background_maintenance_in_demo_mode_only(
     from tests.conftest import make_settings
 
     started: list[float] = []
-    monkeypatch.setattr(cli, "_settings", lambda: make_settings("postgresql://x/y", demo=demo))
+    monkeypatch.setattr(cli, "_settings", lambda: make_settings("postgresql://x/y", demo=demo, run_worker=False))
     monkeypatch.setattr(migrations, "upgrade", lambda url: None)
     monkeypatch.setattr(cli, "cmd_demo", lambda args: None)
     monkeypatch.setattr(cli, "cmd_serve", lambda args: None)
@@ -261,3 +263,58 @@ def test_openpas_run_starts_the_background_maintenance_in_demo_mode_only(
     cli.cmd_run(argparse.Namespace())
     # Outside demo mode a deployment runs `openpas maintenance` itself (compose: a service).
     assert started == ([3600.0] if demo else [])
+def test_the_cli_lists_retries_and_disables_webhooks(scratch_database: str) -> None:
+    assert _openpas("migrate", database_url=scratch_database).returncode == 0
+    assert _openpas("demo", database_url=scratch_database, demo=True).returncode == 0
+    subscription, delivery = uuid.uuid4(), uuid.uuid4()
+    region = demo_id("region", "REGIO_KORTRIJK")
+    admin_execute(
+        scratch_database,
+        "INSERT INTO webhook_subscriptions (id, client_id, role, region_id, url, events,"
+        f" secret, created_at) VALUES ('{subscription}', 'demo-registry', 'registry',"
+        f" '{region}', 'https://hooks.example.org/openpas', ARRAY['sale.confirmed'],"
+        " 'whsec_c2VjcmV0', now())",
+        "INSERT INTO webhook_deliveries (id, subscription_id, event_seq, txid, type,"
+        " entity_id, data, occurred_at, status, attempts, next_attempt_at, created_at,"
+        f" delivered_at) VALUES ('{delivery}', '{subscription}', 1, 1, 'sale.confirmed', 's',"
+        " '{}', now(), 'delivered', 1, now(), now(), now())",
+    )
+
+    listed = _openpas("webhooks", "list", database_url=scratch_database)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"{subscription}\tregistry\thttps://hooks.example.org/openpas\tenabled"
+    ]
+    retried = _openpas(
+        "webhooks", "retry", str(subscription), str(delivery), database_url=scratch_database
+    )
+    assert retried.returncode == 0, retried.stderr
+    assert (
+        admin_fetchval(
+            scratch_database, f"SELECT status FROM webhook_deliveries WHERE id = '{delivery}'"
+        )
+        == "pending"
+    )
+    # Woken: a job for its subscription waits in the queue.
+    assert (
+        admin_fetchval(
+            scratch_database,
+            "SELECT count(*) FROM procrastinate.procrastinate_jobs"
+            f" WHERE lock = 'webhook:{subscription}' AND status = 'todo'",
+        )
+        == 1
+    )
+    disabled = _openpas(
+        "webhooks",
+        "disable",
+        str(subscription),
+        "--reason",
+        "receiver retired",
+        database_url=scratch_database,
+    )
+    assert disabled.returncode == 0, disabled.stderr
+    listed = _openpas("webhooks", "list", database_url=scratch_database)
+    assert listed.stdout.strip().endswith("\tdisabled: receiver retired")
+    unknown = _openpas("webhooks", "disable", str(uuid.uuid4()), database_url=scratch_database)
+    assert unknown.returncode != 0
+    assert "no webhook" in unknown.stderr

@@ -148,3 +148,59 @@ async def test_a_row_of_a_month_made_ahead_goes_straight_into_its_partition(
         sa.text(f"SELECT id FROM audit_partitions.audit_log_{month.year:04d}_{month.month:02d}")
     )
     assert row in list(found.scalars())
+
+
+async def test_delivered_webhook_deliveries_past_the_retention_are_forgotten_pending_ones_stay(
+    session: AsyncSession, settings: Settings
+) -> None:
+    from app.db.tables import webhook_deliveries, webhook_subscriptions
+    from tests.factories import a_region
+
+    region = await a_region(session)
+    subscription = uuid.uuid4()
+    now = utcnow()
+    await session.execute(
+        sa.insert(webhook_subscriptions).values(
+            id=subscription,
+            client_id="c",
+            role="registry",
+            region_id=uuid.UUID(region.id),
+            url="https://hooks.example.org/",
+            events=["sale.confirmed"],
+            secret="whsec_c2VjcmV0",
+            created_at=now,
+        )
+    )
+    old = now - timedelta(days=settings.webhook_delivery_retention_days + 1)
+    recent = now - timedelta(days=1)
+    rows = {
+        "old-delivered": ("delivered", old),
+        "recent-delivered": ("delivered", recent),
+        "old-pending": ("pending", None),
+    }
+    for entity, (status, delivered_at) in rows.items():
+        await session.execute(
+            sa.insert(webhook_deliveries).values(
+                id=uuid.uuid4(),
+                subscription_id=subscription,
+                event_seq=1,
+                txid=1,
+                type="sale.confirmed",
+                entity_id=entity,
+                data={},
+                occurred_at=old,
+                status=status,
+                attempts=1,
+                next_attempt_at=old,
+                created_at=old,
+                delivered_at=delivered_at,
+            )
+        )
+
+    assert await maintenance.forget_webhook_deliveries(session, settings, now) == 1
+    left = await session.execute(
+        sa.select(webhook_deliveries.c.entity_id).where(
+            webhook_deliveries.c.subscription_id == subscription
+        )
+    )
+    assert sorted(left.scalars()) == ["old-pending", "recent-delivered"]
