@@ -21,6 +21,7 @@ from app.api.openapi import (
     document_examples,
     document_roles,
     enforced_roles,
+    fix_number_bounds,
     require_headers,
 )
 from app.api.problems import (
@@ -202,6 +203,7 @@ def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
             document_roles(operation, roles.get(operation.get("operationId")))
             _document_common_problems(path, operation)
     document_examples(schema)
+    fix_number_bounds(schema)
     app.openapi_schema = schema
     return schema
 

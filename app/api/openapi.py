@@ -115,3 +115,28 @@ def _price_changed_with_its_quote(operation: dict[str, Any]) -> None:
     value = media["examples"]["price-changed"]["value"]
     quote = examples.RESPONSES["QuoteOut"]
     value.update(best_tariff_id=quote["best_tariff_id"], quote=quote)
+
+
+# pydantic (2.x) cannot fold the bounds of a `StrictInt` (an int behind a before-validator)
+# into the int's own schema and writes them under their Python names: `ge: 1` is no JSON
+# Schema keyword, so the document would allow any integer the server refuses.
+_BOUND_KEYWORDS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
+
+
+def fix_number_bounds(node: Any) -> None:
+    """Rename pydantic's stray `ge`/`le`/`gt`/`lt` of number schemas to JSON Schema's words."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for python_name, keyword in _BOUND_KEYWORDS.items():
+                if python_name in node:
+                    node[keyword] = node.pop(python_name)
+        for value in node.values():
+            fix_number_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            fix_number_bounds(value)
