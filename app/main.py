@@ -19,6 +19,7 @@ from app.api.openapi import (
     ROLES,
     api_routes,
     document_examples,
+    document_links,
     document_roles,
     enforced_roles,
     fix_number_bounds,
@@ -204,6 +205,7 @@ def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
             _document_common_problems(path, operation)
     document_examples(schema)
     fix_number_bounds(schema)
+    document_links(schema)
     app.openapi_schema = schema
     return schema
 
