@@ -18,9 +18,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     Strict,
     StringConstraints,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from app.domain.validation import CALENDAR, in_calendar
 from app.errors import NotFound, Unprocessable
@@ -30,6 +33,29 @@ class RequestModel(BaseModel):
     """Request bodies refuse unknown fields: a typo must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for field in schema.get("properties", {}).values():
+            _no_blank_string(field)
+        return schema
+
+
+# Strings are stripped before their length is checked: "  " is refused where a length of 1
+# is the least, so the document refuses a blank string too.
+_BLANK = {"pattern": r"^\s*$"}
+
+
+def _no_blank_string(node: dict[str, Any]) -> None:
+    for option in node.get("anyOf", []):
+        _no_blank_string(option)
+    if isinstance(node.get("items"), dict):
+        _no_blank_string(node["items"])
+    if node.get("type") == "string" and node.get("minLength", 0) >= 1 and "format" not in node:
+        node["not"] = _BLANK
 
 
 def _iso_date_only(value: object) -> object:
