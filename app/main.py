@@ -19,8 +19,10 @@ from app.api.openapi import (
     ROLES,
     api_routes,
     document_examples,
+    document_links,
     document_roles,
     enforced_roles,
+    fix_number_bounds,
     require_headers,
 )
 from app.api.problems import (
@@ -206,6 +208,8 @@ def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
             document_roles(operation, roles.get(operation.get("operationId")))
             _document_common_problems(path, operation)
     document_examples(schema)
+    fix_number_bounds(schema)
+    document_links(schema)
     app.openapi_schema = schema
     return schema
 

@@ -7,7 +7,7 @@ import binascii
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -17,9 +17,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
     Strict,
     StringConstraints,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from app.domain.validation import CALENDAR, in_calendar
 from app.errors import NotFound, Unprocessable
@@ -29,6 +33,29 @@ class RequestModel(BaseModel):
     """Request bodies refuse unknown fields: a typo must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for field in schema.get("properties", {}).values():
+            _no_blank_string(field)
+        return schema
+
+
+# Strings are stripped before their length is checked: "  " is refused where a length of 1
+# is the least, so the document refuses a blank string too.
+_BLANK = {"pattern": r"^\s*$"}
+
+
+def _no_blank_string(node: dict[str, Any]) -> None:
+    for option in node.get("anyOf", []):
+        _no_blank_string(option)
+    if isinstance(node.get("items"), dict):
+        _no_blank_string(node["items"])
+    if node.get("type") == "string" and node.get("minLength", 0) >= 1 and "format" not in node:
+        node["not"] = _BLANK
 
 
 def _iso_date_only(value: object) -> object:
@@ -52,8 +79,17 @@ def _moment_within_calendar(value: datetime) -> datetime:
     return value
 
 
+# The calendar's years (1900..2999) in the words of JSON Schema, so that the document
+# refuses what the server refuses: `format` alone would allow 0001-01-01 or 9999-12-31.
+CALENDAR_DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-"
+
 # A date within the calendar (app.domain.validation.in_calendar).
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_calendar)]
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_only),
+    AfterValidator(_within_calendar),
+    Field(json_schema_extra={"pattern": CALENDAR_DATE_PATTERN}),
+]
 
 
 def require_to_after_from(from_date: date, to_date: date) -> None:
@@ -74,8 +110,62 @@ def _moment_text_only(value: object) -> object:
 
 # A moment with its UTC offset, within the same calendar.
 Moment = Annotated[
-    AwareDatetime, BeforeValidator(_moment_text_only), AfterValidator(_moment_within_calendar)
+    AwareDatetime,
+    BeforeValidator(_moment_text_only),
+    AfterValidator(_moment_within_calendar),
+    Field(json_schema_extra={"pattern": CALENDAR_DATE_PATTERN}),
 ]
+
+# The ids the API hands out are UUIDs: the document says so, and a body field or query
+# parameter of this type is still parsed by `parse_reference`, which answers its own problem
+# (422 naming the field) for anything else.
+ID_SCHEMA: dict[str, Any] = {"format": "uuid"}
+IdText = Annotated[str, Field(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)]
+
+
+def one_of_required(*groups: tuple[str, ...]) -> dict[str, Any]:
+    """A model's JSON Schema for "exactly one group of fields is given (not null), and the
+    fields of the other groups are absent or null", as its validator checks.
+
+    Written as `if`/`then`/`else` rather than `oneOf`: a generator of typed clients reads a
+    top-level `oneOf` as a union of types and would lose the model itself."""
+    *firsts, last = groups
+    names = [name for group in groups for name in group]
+    schema: dict[str, Any] = _given(last, others=[name for name in names if name not in last])
+    for group in reversed(firsts):
+        schema = {
+            "if": _given(group),
+            "then": _given(group, others=[name for name in names if name not in group]),
+            "else": schema,
+        }
+    return schema
+
+
+def not_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A model's `json_schema_extra` for the optional fields of a PATCH that may be left out
+    but not sent as null (the route answers "cannot be removed"): the document drops their
+    `null` option. The model keeps `None` as "not sent", so the route's answer stays."""
+
+    def drop_null(schema: dict[str, Any]) -> None:
+        for name in names:
+            field = schema["properties"][name]
+            options = [o for o in field.pop("anyOf", []) if o.get("type") != "null"]
+            if len(options) == 1:
+                field.update(options[0])
+            elif options:
+                field["anyOf"] = options
+
+    return drop_null
+
+
+def _given(fields: tuple[str, ...], others: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "required": list(fields),
+        "properties": {
+            **{name: {"type": "null"} for name in others or []},
+            **{name: {"not": {"type": "null"}} for name in fields},
+        },
+    }
 
 
 def _integral_number(value: object) -> object:

@@ -133,3 +133,135 @@ def _price_changed_with_its_quote(operation: dict[str, Any]) -> None:
     value = media["examples"]["price-changed"]["value"]
     quote = examples.RESPONSES["QuoteOut"]
     value.update(best_tariff_id=quote["best_tariff_id"], quote=quote)
+
+
+# pydantic (2.x) cannot fold the bounds of a `StrictInt` (an int behind a before-validator)
+# into the int's own schema and writes them under their Python names: `ge: 1` is no JSON
+# Schema keyword, so the document would allow any integer the server refuses.
+_BOUND_KEYWORDS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
+
+
+def fix_number_bounds(node: Any) -> None:
+    """Rename pydantic's stray `ge`/`le`/`gt`/`lt` of number schemas to JSON Schema's words."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for python_name, keyword in _BOUND_KEYWORDS.items():
+                if python_name in node:
+                    node[keyword] = node.pop(python_name)
+        for value in node.values():
+            fix_number_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            fix_number_bounds(value)
+
+
+# OpenAPI links of the main resource flows: what a call creates, the calls that use it next
+# (for clients, and for schemathesis's stateful phase, which follows them). Each entry:
+# the creating operation, its success status, and per following operation the parameters
+# it takes from the answer (or from the creating request).
+_BODY_ID = "$response.body#/id"
+_LINKS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
+    ("createClient", "201"): {
+        op: {"client_id": "$response.body#/client_id"}
+        for op in ("getClient", "updateClient", "revokeClient")
+    },
+    ("createRegion", "201"): {
+        op: {"region_id": _BODY_ID}
+        for op in ("getRegion", "updateRegion", "archiveRegion", "createRegionStaff")
+    },
+    ("createScheme", "201"): {
+        op: {"code": "$response.body#/code"} for op in ("getScheme", "updateScheme")
+    },
+    ("createPartner", "201"): {
+        op: {"partner_id": _BODY_ID}
+        for op in (
+            "getPartner",
+            "updatePartner",
+            "archivePartner",
+            "createOffer",
+            "listPartnerOffers",
+            "createPartnerStaff",
+        )
+    },
+    ("createOffer", "201"): {
+        op: {"offer_id": _BODY_ID}
+        for op in ("getOffer", "updateOffer", "archiveOffer", "getOfferPrices")
+    },
+    ("createPassholder", "201"): {
+        op: {"passholder_id": _BODY_ID}
+        for op in (
+            "getPassholder",
+            "updatePassholder",
+            "movePassholder",
+            "issueCard",
+            "listCards",
+            "grantEntitlement",
+            "listEntitlements",
+        )
+    },
+    ("issueCard", "201"): {
+        op: {"number": "$response.body#/number"} for op in ("blockCard", "replaceCard")
+    },
+    ("grantEntitlement", "201"): {
+        op: {"passholder_id": "$request.path.passholder_id", "entitlement_id": _BODY_ID}
+        for op in ("suspendEntitlement", "endEntitlement")
+    },
+    ("createOrganisation", "201"): {
+        op: {"organisation_id": _BODY_ID}
+        for op in (
+            "getOrganisation",
+            "updateOrganisation",
+            "createAllocation",
+            "listAllocations",
+            "issueVoucher",
+            "listVouchers",
+        )
+    },
+    ("issueVoucher", "201"): {
+        op: {"code": "$response.body#/code"} for op in ("getVoucher", "revokeVoucher")
+    },
+    ("createSale", "201"): {
+        op: {"sale_id": _BODY_ID} for op in ("getSale", "confirmSale", "cancelSale")
+    },
+    ("createPartnerStaff", "201"): {"deactivateStaff": {"staff_id": _BODY_ID}},
+    ("createRegionStaff", "201"): {"deactivateStaff": {"staff_id": _BODY_ID}},
+}
+
+# A quote's best tariff is what a sale of the same ticket names.
+_QUOTE_TO_SALE = {
+    "operationId": "createSale",
+    "requestBody": {
+        "items": [
+            {
+                "card_number": "$request.body#/card_number",
+                "offer_id": "$request.body#/offer_id",
+                "price_class": "$request.body#/price_class",
+                "quantity": "$request.body#/quantity",
+                "tariff_id": "$response.body#/best_tariff_id",
+            }
+        ]
+    },
+    "description": "Sell the quoted ticket at its best tariff",
+}
+
+
+def document_links(schema: dict[str, Any]) -> None:
+    """Put `_LINKS` (and quote → sale) on the responses of the operations they start from."""
+    responses = {
+        operation["operationId"]: operation.get("responses", {})
+        for operations in schema.get("paths", {}).values()
+        for operation in operations.values()
+        if "operationId" in operation
+    }
+    for (source, status), targets in _LINKS.items():
+        links = responses[source][status].setdefault("links", {})
+        for target, parameters in targets.items():
+            if target not in responses:
+                raise ValueError(f"a link to {target}, which is no operation")
+            links[target] = {"operationId": target, "parameters": parameters}
+    responses["createQuote"]["200"].setdefault("links", {})["createSale"] = _QUOTE_TO_SALE

@@ -21,6 +21,8 @@ ReadOnly = Annotated[
     Field(
         default=None,
         description="Read-only: accepted when sent as GET answers it, refused when changed",
+        # OpenAPI's word for it: a client need not send it (a changed value is refused).
+        json_schema_extra={"readOnly": True},
     ),
 ]
 

@@ -14,7 +14,7 @@ procrastinate release that changes its schema ships migration files; they become
 revision here.
 
 Revision ID: 60acb96190b8
-Revises: 9a3f6c2d1e87
+Revises: e3a9c71f05d2
 Create Date: 2026-12-04 20:30:00
 """
 
@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.util import await_only
 
 revision: str = "60acb96190b8"
-down_revision: str | None = "9a3f6c2d1e87"
+down_revision: str | None = "e3a9c71f05d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

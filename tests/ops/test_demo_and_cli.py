@@ -230,7 +230,12 @@ def test_make_run_keeps_the_demo_tidy_in_the_background(scratch_database: str) -
         seen = [lines.get(timeout=30) for _ in range(8)]  # two runs of four policies
     finally:
         stop.set()
-    assert [line.split(":")[0] for line in seen] == ["idempotency", "holds", "audit", "webhooks"] * 2
+    assert [line.split(":")[0] for line in seen] == [
+        "idempotency",
+        "holds",
+        "audit",
+        "webhooks",
+    ] * 2
     assert seen[1] == "holds: 0 lapsed holds released"
 
     broken = make_settings(scratch_database.rsplit("/", 1)[0] + "/openpas_no_such_database")
@@ -253,7 +258,9 @@ def test_openpas_run_starts_the_background_maintenance_in_demo_mode_only(
     from tests.conftest import make_settings
 
     started: list[float] = []
-    monkeypatch.setattr(cli, "_settings", lambda: make_settings("postgresql://x/y", demo=demo, run_worker=False))
+    monkeypatch.setattr(
+        cli, "_settings", lambda: make_settings("postgresql://x/y", demo=demo, run_worker=False)
+    )
     monkeypatch.setattr(migrations, "upgrade", lambda url: None)
     monkeypatch.setattr(cli, "cmd_demo", lambda args: None)
     monkeypatch.setattr(cli, "cmd_serve", lambda args: None)
@@ -263,6 +270,8 @@ def test_openpas_run_starts_the_background_maintenance_in_demo_mode_only(
     cli.cmd_run(argparse.Namespace())
     # Outside demo mode a deployment runs `openpas maintenance` itself (compose: a service).
     assert started == ([3600.0] if demo else [])
+
+
 def test_the_cli_lists_retries_and_disables_webhooks(scratch_database: str) -> None:
     assert _openpas("migrate", database_url=scratch_database).returncode == 0
     assert _openpas("demo", database_url=scratch_database, demo=True).returncode == 0

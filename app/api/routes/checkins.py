@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ConfigDict, Field, model_validator
 
 from app.api.deps import SessionDep
-from app.api.models import RequestModel, ResponseModel
+from app.api.models import IdText, RequestModel, ResponseModel, one_of_required
 from app.api.problems import problem_responses
 from app.api.rate_limits import QUOTES, RateLimits
 from app.api.routes.quotes import (
@@ -27,15 +26,16 @@ router = APIRouter(prefix="/v1", tags=["desk"])
 class CheckinIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
+            **one_of_required(("card_number",), ("voucher_code",)),
             "examples": [
                 {"card_number": "5395011334637", "offer_id": "7dbb68d9-3474-5a55-8ccd-08b78ba331eb"}
-            ]
+            ],
         }
     )
 
     card_number: CardNumber | None = None
     voucher_code: VoucherCode | None = None
-    offer_id: Annotated[str, Field(max_length=64)]
+    offer_id: IdText
 
     @model_validator(mode="after")
     def _one_bearer(self) -> CheckinIn:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from app.api.deps import Authorized, GrantsCacheDep, SessionDep
-from app.api.models import Name, RequestModel, ResponseModel
+from app.api.models import IdText, Name, RequestModel, ResponseModel, not_null
 from app.api.problems import problem_responses
 from app.api.round_trip import ReadOnly, check_read_only
 from app.db.clients import ClientRow
-from app.domain.access import Grant, GrantError, Principal, Role
+from app.domain.access import (
+    ORGANISATION_ROLES,
+    PARTNER_ROLES,
+    REGION_ROLES,
+    Grant,
+    GrantError,
+    Principal,
+    Role,
+)
 from app.errors import Unprocessable
 from app.services import clients as service
 
@@ -22,11 +31,52 @@ router = APIRouter(prefix="/v1/clients", tags=["clients"])
 AdminOnly = Annotated[Principal, Depends(Authorized(Role.ADMIN))]
 
 
+_TENANTS = ("region_id", "partner_id", "organisation_id")
+
+
+def _grant_shape(roles: Iterable[Role], tenant: str | None) -> dict[str, Any]:
+    """The JSON Schema of a grant of one of `roles`: its tenant given, no other one."""
+    return {
+        "properties": {
+            "role": {"enum": sorted(role.value for role in roles)},
+            **{name: {"type": "null"} for name in _TENANTS if name != tenant},
+            **({tenant: {"type": "string"}} if tenant else {}),
+        },
+        "required": ["role", tenant] if tenant else ["role"],
+    }
+
+
+def _grant_shapes(*shapes: tuple[Iterable[Role], str | None]) -> dict[str, Any]:
+    """`if` the role is one of a shape's `then` that shape: a union discriminated by `role`,
+    in a form a generator of typed clients reads as one model (a top-level `oneOf` it would
+    read as a union of types)."""
+    *firsts, (last_roles, last_tenant) = shapes
+    schema = _grant_shape(last_roles, last_tenant)
+    for roles, tenant in reversed(firsts):
+        schema = {
+            "if": {"properties": {"role": {"enum": sorted(role.value for role in roles)}}},
+            "then": _grant_shape(roles, tenant),
+            "else": schema,
+        }
+    return schema
+
+
 class GrantIn(RequestModel):
+    # The shapes `Grant` checks (app.domain.access), one per kind of tenant, so that the
+    # document refuses what the server refuses (a desk grant on a region, say).
+    model_config = ConfigDict(
+        json_schema_extra=_grant_shapes(
+            ([Role.ADMIN], None),
+            (REGION_ROLES, "region_id"),
+            (PARTNER_ROLES, "partner_id"),
+            (ORGANISATION_ROLES, "organisation_id"),
+        )
+    )
+
     role: Role
-    region_id: Annotated[str, Field(max_length=64)] | None = None
-    partner_id: Annotated[str, Field(max_length=64)] | None = None
-    organisation_id: Annotated[str, Field(max_length=64)] | None = None
+    region_id: IdText | None = None
+    partner_id: IdText | None = None
+    organisation_id: IdText | None = None
 
     @model_validator(mode="after")
     def _tenant_fits_role(self) -> GrantIn:
@@ -160,6 +210,8 @@ _EXAMPLE: dict[int | str, Any] = {
 class ClientPatch(RequestModel):
     """A client's name or grants (replaced as a whole); a client as GET answers it may be
     sent back whole, with its read-only fields unchanged. The secret never changes here."""
+
+    model_config = ConfigDict(json_schema_extra=not_null("name", "grants"))
 
     name: Name | None = None
     grants: Annotated[list[GrantIn], Field(min_length=1, max_length=20)] | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from app.api.deps import SessionDep
-from app.api.models import IsoDate, RequestModel, ResponseModel
+from app.api.models import IsoDate, RequestModel, ResponseModel, one_of_required
 from app.api.problems import negotiate_language, problem_responses
 from app.domain.entitlements import ENTITLEMENT_TYPES
 from app.services import eligibility as service
@@ -19,6 +19,10 @@ Status = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(ENT
 
 
 class CheckIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=one_of_required(("municipality_nis",), ("postal_code",))
+    )
+
     municipality_nis: Annotated[str, Field(pattern=r"^[0-9]{5}$")] | None = None
     postal_code: Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")] | None = None
     birth_date: IsoDate

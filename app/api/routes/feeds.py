@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
+    ID_SCHEMA,
     MAX_PAGE_SIZE,
     IsoDate,
     ResponseModel,
@@ -55,7 +56,9 @@ async def changes(
     principal: Annotated[Principal, Depends(Authorized(Role.REGISTRY, Role.REGION_ADMIN))],
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
-    region_id: Annotated[str | None, Query(max_length=64)] = None,
+    region_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
 ) -> ChangePage:
     position = _position(after)
     if region_id is not None:
@@ -103,10 +106,14 @@ class AuditPage(ResponseModel):
 async def audit(
     session: SessionDep,
     principal: Annotated[Principal, Depends(Authorized(*AUDITORS))],
-    passholder_id: Annotated[str | None, Query(max_length=64)] = None,
+    passholder_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     from_: Annotated[IsoDate | None, Query(alias="from", description="first day")] = None,
     to: Annotated[IsoDate | None, Query(description="day after the last")] = None,
-    region_id: Annotated[str | None, Query(max_length=64)] = None,
+    region_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> AuditPage:

@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints
 from app.api.deps import Authorized, SessionDep, SettingsDep
 from app.api.models import (
     MAX_PAGE_SIZE,
+    IdText,
     Name,
     RequestModel,
     ResponseModel,
@@ -38,7 +39,7 @@ RequestReaders = Annotated[Principal, Depends(Authorized(*requests_service.READE
 OrganisationReaders = Annotated[
     Principal, Depends(Authorized(*requests_service.ORGANISATION_READERS))
 ]
-Reference = Annotated[str, Field(max_length=64)]
+Reference = IdText
 CardNumberPath = Annotated[str, Field(min_length=13, max_length=20, pattern=r"^[0-9 \-]+$")]
 Text = Annotated[
     str,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from app.api import examples
 from app.api.deps import Authorized, SessionDep, SettingsDep, long_statements
-from app.api.models import ResponseModel, parse_reference
+from app.api.models import ID_SCHEMA, ResponseModel, parse_reference
 from app.api.problems import problem_responses
 from app.domain.access import Principal, Role
 from app.errors import Unprocessable, UnsupportedMediaType
@@ -80,7 +80,9 @@ async def import_entitlements(
     session: SessionDep,
     settings: SettingsDep,
     principal: Annotated[Principal, Depends(Authorized(Role.REGISTRY))],
-    region_id: Annotated[str | None, Query(max_length=64)] = None,
+    region_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     source: Annotated[str, Query(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")] = (
         "import"
     ),

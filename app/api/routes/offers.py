@@ -8,10 +8,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
+    ID_SCHEMA,
     MAX_PAGE_SIZE,
     IsoDate,
     Moment,
@@ -22,6 +23,7 @@ from app.api.models import (
     decode_cursor,
     encode_cursor,
     invalid_cursor,
+    not_null,
     parse_id,
     parse_reference,
     require_to_after_from,
@@ -155,6 +157,10 @@ def _example(example: object, description: str = "Successful response") -> dict[
 class OfferPatch(RequestModel):
     """Any of an offer's fields; an offer as GET answers it may be sent back whole, with
     its read-only fields unchanged."""
+
+    model_config = ConfigDict(
+        json_schema_extra=not_null("title", "category", "kind", "price_classes")
+    )
 
     title: Name | None = None
     category: Category | None = None
@@ -304,7 +310,7 @@ async def list_partner_offers(
 async def list_offers(
     session: SessionDep,
     principal: ListReaders,
-    region_id: Annotated[str, Query(max_length=64)],
+    region_id: Annotated[str, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)],
     category: CategoryQuery = None,
     status: StatusQuery = "active",
     from_date: FromQuery = None,

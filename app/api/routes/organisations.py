@@ -10,7 +10,9 @@ from pydantic import Field, model_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
+    ID_SCHEMA,
     MAX_PAGE_SIZE,
+    IdText,
     IsoDate,
     Name,
     RequestModel,
@@ -41,8 +43,13 @@ Readers = Annotated[Principal, Depends(Authorized(*service.READERS))]
 Managers = Annotated[Principal, Depends(Authorized(*service.MANAGERS))]
 Issuers = Annotated[Principal, Depends(Authorized(*service.ISSUERS))]
 VoucherReaders = Annotated[Principal, Depends(Authorized(*service.VOUCHER_READERS))]
-Reference = Annotated[str, Field(max_length=64)]
-VoucherCode = Annotated[str, Field(min_length=14, max_length=24, pattern=r"^[0-9A-Za-z \-]+$")]
+Reference = IdText
+VoucherCode = Annotated[
+    str,
+    Field(
+        min_length=14, max_length=24, pattern=r"^[0-9A-Za-z\-](?:[0-9A-Za-z \-]*[0-9A-Za-z\-])?$"
+    ),
+]
 
 
 # --- organisations --------------------------------------------------------------------------
@@ -112,7 +119,9 @@ async def create_organisation(
 async def list_organisations(
     session: SessionDep,
     principal: Readers,
-    region_id: Annotated[str | None, Query(max_length=64)] = None,
+    region_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> OrganisationPage:

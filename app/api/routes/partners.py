@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
+    ID_SCHEMA,
     MAX_PAGE_SIZE,
+    IdText,
     Name,
     RequestModel,
     ResponseModel,
@@ -19,6 +21,7 @@ from app.api.models import (
     decode_cursor,
     encode_cursor,
     invalid_cursor,
+    not_null,
     parse_id,
     parse_reference,
 )
@@ -38,7 +41,7 @@ CREATORS = service.CREATORS
 
 class PartnerIn(RequestModel):
     name: Name
-    region_id: Annotated[str, Field(max_length=64)]
+    region_id: IdText
     municipality_nis: Annotated[str, Field(pattern=r"^[0-9]{5}$")]
     categories: Annotated[list[Category], Field(max_length=20)] = Field(default_factory=list)
     cancellation_window_hours: Annotated[StrictInt, Field(ge=0, le=24 * 365)] = Field(
@@ -100,6 +103,12 @@ def _example(example: object) -> dict[int | str, Any]:
 class PartnerPatch(RequestModel):
     """Any of a partner's fields; a partner as GET answers it may be sent back whole, with
     its read-only fields unchanged."""
+
+    model_config = ConfigDict(
+        json_schema_extra=not_null(
+            "name", "municipality_nis", "categories", "cancellation_window_hours"
+        )
+    )
 
     name: Name | None = None
     municipality_nis: Annotated[str, Field(pattern=r"^[0-9]{5}$")] | None = None
@@ -184,7 +193,9 @@ async def get_partner(
 async def list_partners(
     session: SessionDep,
     principal: Annotated[Principal, Depends(Authorized(*service.READERS))],
-    region_id: Annotated[str | None, Query(max_length=64)] = None,
+    region_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     status: Annotated[Literal["active", "archived", "all"], Query()] = "active",
     cursor: Annotated[str | None, Query(max_length=600)] = None,

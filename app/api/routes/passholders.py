@@ -6,10 +6,17 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import EmailStr, Field, model_validator
+from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from app.api.deps import Authorized, SessionDep, SettingsDep
-from app.api.models import IsoDate, RequestModel, ResponseModel
+from app.api.models import (
+    IdText,
+    IsoDate,
+    RequestModel,
+    ResponseModel,
+    not_null,
+    one_of_required,
+)
 from app.api.problems import problem_responses
 from app.api.round_trip import ReadOnly, check_read_only
 from app.clock import today_in_brussels
@@ -34,11 +41,13 @@ InszText = Annotated[
     Field(
         min_length=11,
         max_length=20,
-        pattern=r"^[0-9 .\-]+$",
+        pattern=r"^[0-9.\-](?:[0-9 .\-]*[0-9.\-])?$",
         description="Belgian INSZ (national register or BIS number); stored only as a keyed hash",
     ),
 ]
-CardNumberText = Annotated[str, Field(min_length=13, max_length=20, pattern=r"^[0-9 \-]+$")]
+CardNumberText = Annotated[
+    str, Field(min_length=13, max_length=20, pattern=r"^[0-9\-](?:[0-9 \-]*[0-9\-])?$")
+]
 EntitlementType = Annotated[
     str, Field(max_length=40, json_schema_extra={"enum": list(ENTITLEMENT_TYPES)})
 ]
@@ -58,6 +67,12 @@ class PassholderIn(RequestModel):
 
 class PassholderPatch(RequestModel):
     """Only the fields given change; `null` clears email or INSZ."""
+
+    model_config = ConfigDict(
+        json_schema_extra=not_null(
+            "first_name", "last_name", "birth_date", "postal_code", "municipality_nis"
+        )
+    )
 
     first_name: PersonName | None = None
     last_name: PersonName | None = None
@@ -134,6 +149,10 @@ class PassholderOut(ResponseModel):
 class SearchIn(RequestModel):
     """Exactly one way of finding: a card number, an INSZ, or last name and birth date."""
 
+    model_config = ConfigDict(
+        json_schema_extra=one_of_required(("card_number",), ("insz",), ("last_name", "birth_date"))
+    )
+
     card_number: CardNumberText | None = None
     insz: InszText | None = None
     last_name: PersonName | None = None
@@ -191,7 +210,7 @@ class BlockIn(RequestModel):
 
 class EntitlementIn(RequestModel):
     type: EntitlementType
-    region_id: Annotated[str, Field(max_length=64)] | None = Field(
+    region_id: IdText | None = Field(
         default=None, description="The region where it counts; null: everywhere"
     )
     valid_from: IsoDate

@@ -6,10 +6,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from app.api.deps import Authorized, SessionDep
-from app.api.models import RequestModel, ResponseModel, StrictInt
+from app.api.models import IdText, RequestModel, ResponseModel, StrictInt, one_of_required
 from app.api.problems import Language, negotiate_language, problem_responses
 from app.api.rate_limits import QUOTES, RateLimits
 from app.domain.access import Principal
@@ -26,13 +26,17 @@ from app.services.quotes import MAX_QUANTITY, QuoteResult
 router = APIRouter(prefix="/v1", tags=["desk"])
 
 Desk = Annotated[Principal, Depends(Authorized(*service.DESKS))]
-CardNumber = Annotated[str, Field(min_length=13, max_length=20, pattern=r"^[0-9 \-]+$")]
+# Request strings are stripped before their length is checked, so the patterns keep spaces
+# off the edges: "  5395011334637" would satisfy the document but not the server.
+CardNumber = Annotated[
+    str, Field(min_length=13, max_length=20, pattern=r"^[0-9\-](?:[0-9 \-]*[0-9\-])?$")
+]
 VoucherCode = Annotated[
     str,
     Field(
         min_length=14,
         max_length=24,
-        pattern=r"^[0-9A-Za-z \-]+$",
+        pattern=r"^[0-9A-Za-z\-](?:[0-9A-Za-z \-]*[0-9A-Za-z\-])?$",
         description="A voucher's code, with or without its dashes",
     ),
 ]
@@ -84,9 +88,13 @@ _DESK_REASON = {Reason.ENTITLEMENT_EXPIRED: Reason.NOT_ELIGIBLE}
 
 
 class QuoteIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=one_of_required(("card_number",), ("voucher_code",))
+    )
+
     card_number: CardNumber | None = None
     voucher_code: VoucherCode | None = None
-    offer_id: Annotated[str, Field(max_length=64)]
+    offer_id: IdText
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     quantity: Annotated[
         StrictInt, Field(ge=1, le=MAX_GROUP_SIZE, description=QUANTITY_DESCRIPTION)

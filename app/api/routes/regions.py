@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from app.api.deps import Authorized, SessionDep
 from app.api.models import (
@@ -18,6 +18,7 @@ from app.api.models import (
     StrictInt,
     decode_cursor,
     encode_cursor,
+    not_null,
     parse_id,
 )
 from app.api.problems import problem_responses
@@ -39,7 +40,11 @@ RegionCode = Annotated[
 class MunicipalityIn(RequestModel):
     nis_code: NisCode
     name: Name
-    postal_codes: Annotated[list[PostalCode], Field(min_length=1, max_length=50)]
+    # `uniqueItems` says in the document what `_distinct` checks.
+    postal_codes: Annotated[
+        list[PostalCode],
+        Field(min_length=1, max_length=50, json_schema_extra={"uniqueItems": True}),
+    ]
 
     @field_validator("postal_codes")
     @classmethod
@@ -148,6 +153,12 @@ def _example(example: object) -> dict[int | str, Any]:
 class RegionPatch(RequestModel):
     """A region's name and settings; a region as GET answers it may be sent back whole,
     with its read-only fields (its code and municipalities among them) unchanged."""
+
+    model_config = ConfigDict(
+        json_schema_extra=not_null(
+            "name", "status_grace_days", "default_status_end", "end_statuses_on_move"
+        )
+    )
 
     name: Name | None = None
     status_grace_days: Annotated[StrictInt, Field(ge=0, le=365)] | None = None

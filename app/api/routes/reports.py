@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import Authorized, SessionDep, long_statements
-from app.api.models import IsoDate, ResponseModel, parse_reference, require_to_after_from
+from app.api.models import ID_SCHEMA, IsoDate, ResponseModel, parse_reference, require_to_after_from
 from app.api.problems import negotiate_language, problem_responses
 from app.clock import today_in_brussels
 from app.domain.access import Principal
@@ -48,7 +48,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends
 # The same URL answers JSON, CSV or XLSX, with Dutch, French, English or German headers: caches
 # must tell them apart.
 VARY = "Accept, Accept-Language"
-MaybeId = Annotated[str | None, Query(max_length=64)]
+MaybeId = Annotated[str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)]
 FromDate = Annotated[IsoDate | None, Query(alias="from", description="first day (included)")]
 ToDate = Annotated[IsoDate | None, Query(description="the day after the last day (excluded)")]
 

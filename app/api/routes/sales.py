@@ -8,11 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field, StrictBool, model_validator
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.models import (
+    ID_SCHEMA,
     MAX_PAGE_SIZE,
+    IdText,
     IsoDate,
     RequestModel,
     ResponseModel,
@@ -20,6 +22,7 @@ from app.api.models import (
     decode_cursor,
     encode_cursor,
     invalid_cursor,
+    one_of_required,
     parse_reference,
     require_to_after_from,
 )
@@ -75,9 +78,13 @@ class SaleConflict(Problem):
 
 
 class SaleItemIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=one_of_required(("card_number",), ("voucher_code",))
+    )
+
     card_number: CardNumber | None = None
     voucher_code: VoucherCode | None = None
-    offer_id: Annotated[str, Field(max_length=64)]
+    offer_id: IdText
     price_class: Annotated[str, Field(min_length=1, max_length=40)]
     tariff_id: Annotated[str, Field(min_length=1, max_length=100)]
     quantity: Annotated[
@@ -309,9 +316,13 @@ class SalePage(ResponseModel):
 async def list_sales(
     session: SessionDep,
     principal: Desk,
-    partner_id: Annotated[str | None, Query(max_length=64)] = None,
+    partner_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     status: Annotated[SaleStatus | None, Query()] = None,
-    offer_id: Annotated[str | None, Query(max_length=64)] = None,
+    offer_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, json_schema_extra=ID_SCHEMA)
+    ] = None,
     from_: Annotated[
         IsoDate | None, Query(alias="from", description="sold on or after this day (Brussels)")
     ] = None,

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
 from app.api.deps import Authorized, SessionDep, SettingsDep
-from app.api.models import MAX_PAGE_SIZE, RequestModel, ResponseModel, parse_reference
+from app.api.models import (
+    ID_SCHEMA,
+    MAX_PAGE_SIZE,
+    IdText,
+    RequestModel,
+    ResponseModel,
+    parse_reference,
+)
 from app.api.problems import problem_responses
 from app.db.webhooks import DeliveryRow, SubscriptionRow
 from app.domain.access import Principal, Role
@@ -32,8 +39,8 @@ class WebhookIn(RequestModel):
     events: Events
     description: Description | None = None
     # Only for a client with several subscriber grants (or an admin): whose it is.
-    region_id: Annotated[str, Field(max_length=64)] | None = None
-    partner_id: Annotated[str, Field(max_length=64)] | None = None
+    region_id: IdText | None = None
+    partner_id: IdText | None = None
 
 
 class WebhookPatch(RequestModel):
@@ -163,7 +170,7 @@ async def list_webhooks(
     session: SessionDep,
     principal: Subscriber,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
-    after: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[str | None, Query(max_length=64, json_schema_extra=ID_SCHEMA)] = None,
 ) -> WebhookPage:
     after_id = None if after is None else parse_reference(after, parameter="after")
     rows = await service.list_subscriptions(session, principal, limit=limit, after_id=after_id)
