@@ -645,6 +645,8 @@ TABLES_OF_LATER_REVISIONS = frozenset(
         "login_failures",
         "group_cards",
         "ticket_requests",
+        "webhook_subscriptions",
+        "webhook_deliveries",
     }
 )
 
