@@ -7,60 +7,22 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker, unit_of_work
+from app.db.engine import create_engine
 from app.db.tables import allocations, sale_items, sales, ticket_requests
-from app.services.demo import DEMO_GROUP_CARD, demo_id, seed_demo
-from tests.concurrency.test_concurrent_sales import _an_offer, _token
-from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
-from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import create_database, drop_database, run_in_thread
+from app.services.demo import DEMO_GROUP_CARD, demo_id
+from tests.concurrency.conftest import DemoWorld
+from tests.concurrency.test_concurrent_sales import _token
+from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.concurrency
 
 SCHOOL = str(demo_id("organisation", "school-de-vlieger"))
-
-
-@dataclass(frozen=True)
-class World:
-    server: LiveServer
-    offer: str
-
-
-@pytest.fixture(scope="module")
-def world(postgres_admin_url: str) -> Iterator[World]:
-    url = create_database(postgres_admin_url, prefix="openpas_concurrency")
-    migrations.upgrade(url)
-
-    async def seed() -> str:
-        engine = create_engine(url)
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                await seed_demo(session, make_settings(url))
-                await session.commit()
-            return await _an_offer(url, "schouwburg-kortrijk", 1_500)
-        finally:
-            await engine.dispose()
-
-    offer = run_in_thread(seed())
-    env = {
-        "OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY,
-        "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY,
-        "OPENPAS_DB_POOL_SIZE": "20",
-    }
-    try:
-        with live_server(url, env, workers=2) as server:
-            yield World(server, offer)
-    finally:
-        drop_database(postgres_admin_url, url)
 
 
 async def _allocation(client: httpx.AsyncClient, tickets: int) -> str:
@@ -104,7 +66,7 @@ async def _empty_the_demo_allocation(server: LiveServer) -> None:
 
 
 async def test_desks_and_accepted_requests_at_once_never_take_more_than_the_allocation(
-    world: World,
+    world: DemoWorld,
 ) -> None:
     await _empty_the_demo_allocation(world.server)
     limits = httpx.Limits(max_connections=60)

@@ -7,61 +7,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker, unit_of_work
+from app.db.engine import create_engine
 from app.db.tables import allocations, sale_items, sales, usage_counters, vouchers
 from app.domain.vouchers import VOUCHER_BUCKET
-from app.services.demo import demo_id, seed_demo
-from tests.concurrency.test_concurrent_sales import _an_offer, _token
-from tests.conftest import TEST_INSZ_KEY, TEST_TOKEN_KEY, make_settings
-from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import create_database, drop_database, run_in_thread
+from app.services.demo import demo_id
+from tests.concurrency.conftest import DemoWorld
+from tests.concurrency.test_concurrent_sales import _token
+from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.concurrency
 
 ORGANISATION = str(demo_id("organisation", "welzijnsschakel-kortrijk"))
-
-
-@dataclass(frozen=True)
-class World:
-    server: LiveServer
-    offer: str
-
-
-@pytest.fixture(scope="module")
-def world(postgres_admin_url: str) -> Iterator[World]:
-    url = create_database(postgres_admin_url, prefix="openpas_concurrency")
-    migrations.upgrade(url)
-
-    async def seed() -> str:
-        engine = create_engine(url)
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                await seed_demo(session, make_settings(url))
-                await session.commit()
-            return await _an_offer(url, "schouwburg-kortrijk", 1_500)
-        finally:
-            await engine.dispose()
-
-    offer = run_in_thread(seed())
-    env = {
-        "OPENPAS_TOKEN_SIGNING_KEY": TEST_TOKEN_KEY,
-        "OPENPAS_INSZ_HMAC_KEY": TEST_INSZ_KEY,
-        "OPENPAS_DB_POOL_SIZE": "20",
-    }
-    try:
-        with live_server(url, env, workers=2) as server:
-            yield World(server, offer)
-    finally:
-        drop_database(postgres_admin_url, url)
 
 
 async def _allocation(client: httpx.AsyncClient, tickets: int) -> str:
@@ -90,7 +52,7 @@ async def _scalar(server: LiveServer, query: sa.Select[Any]) -> Any:
 
 
 async def test_a_hundred_issues_against_a_quota_of_ten_give_exactly_ten_tickets(
-    world: World,
+    world: DemoWorld,
 ) -> None:
     limits = httpx.Limits(max_connections=100)
     async with httpx.AsyncClient(
@@ -130,7 +92,7 @@ async def test_a_hundred_issues_against_a_quota_of_ten_give_exactly_ten_tickets(
 
 
 async def test_fifty_desks_selling_on_a_voucher_for_three_sell_three_tickets(
-    world: World,
+    world: DemoWorld,
 ) -> None:
     limits = httpx.Limits(max_connections=50)
     async with httpx.AsyncClient(
