@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -94,5 +95,18 @@ async def post(
     except httpx.TimeoutException:
         return Answer(None, "timeout")
     except httpx.HTTPError as error:
-        return Answer(None, f"{type(error).__name__}: {str(error)[:200]}")
+        return Answer(None, failure_text(error))
     return Answer(response.status_code, None)
+
+
+def failure_text(error: BaseException) -> str:
+    """What went wrong, for the log and the deliveries listing: the kind of failure and a
+    TLS reason, never httpx's message, which may hold the URL with its query (a
+    receiver's token)."""
+    text = type(error).__name__
+    cause: BaseException | None = error
+    for _ in range(6):  # httpx wraps httpcore, which wraps the ssl error
+        cause = cause.__cause__ or cause.__context__ if cause is not None else None
+        if isinstance(cause, ssl.SSLError):
+            return f"{text} (TLS: {cause.reason or 'handshake failed'})"
+    return text

@@ -150,3 +150,15 @@ async def test_tls_checks_the_certificate_against_the_urls_host_not_the_address(
         assert wrong.error is not None
         assert "certificate" in wrong.error.lower() or "ssl" in wrong.error.lower()
         assert hits == ["/in"]
+
+
+def test_a_failure_is_named_without_the_message_that_may_hold_the_url() -> None:
+    from app.webhooks.net import failure_text
+
+    error = httpx.ConnectError("cannot reach https://hooks.example/in?token=s3cret-token")
+    assert failure_text(error) == "ConnectError"
+    tls = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    tls.reason = "CERTIFICATE_VERIFY_FAILED"
+    wrapped = httpx.ConnectError("https://hooks.example/in?token=s3cret-token")
+    wrapped.__cause__ = tls
+    assert failure_text(wrapped) == "ConnectError (TLS: CERTIFICATE_VERIFY_FAILED)"
