@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from app.cursors import encode_cursor as encode_cursor  # the routes page with it
 from app.domain.validation import CALENDAR, in_calendar
 from app.errors import NotFound, Unprocessable
 
@@ -198,10 +199,6 @@ MAX_PAGE_SIZE = 500
 class Page(ResponseModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None
-
-
-def encode_cursor(value: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
 
 
 def decode_cursor(

@@ -22,6 +22,7 @@ import standardwebhooks
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import cursors
 from app.clock import utcnow
 from app.db import audit as audit_db
 from app.db import clients as client_db
@@ -328,8 +329,7 @@ def feed_cursor(delivery: DeliveryRow) -> str | None:
     (`after=` it, a receiver reads what came next)."""
     if delivery.event_seq is None:
         return None
-    position = {"t": delivery.txid, "s": delivery.event_seq}
-    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode()
+    return cursors.feed_cursor(delivery.txid, delivery.event_seq)
 
 
 def body_of(row: SubscriptionRow, delivery: DeliveryRow) -> bytes:

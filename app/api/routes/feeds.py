@@ -18,6 +18,7 @@ from app.api.models import (
     parse_reference,
 )
 from app.api.problems import problem_responses
+from app.cursors import FEED_POSITION_FIELDS, feed_cursor
 from app.domain.access import Principal, Role
 from app.services import changes as change_service
 from app.services.audit import AUDITORS, read_audit
@@ -40,7 +41,7 @@ class ChangePage(ResponseModel):
 
 
 def _position(cursor: str | None) -> tuple[int, int] | None:
-    position = decode_cursor(cursor, {"t": int, "s": int}, parameter="after")
+    position = decode_cursor(cursor, FEED_POSITION_FIELDS, parameter="after")
     return None if position is None else (position["t"], position["s"])
 
 
@@ -68,7 +69,7 @@ async def changes(
     )
     items = [
         ChangeOut(
-            cursor=encode_cursor({"t": event.txid, "s": event.seq}),
+            cursor=feed_cursor(event.txid, event.seq),
             kind=event.kind,
             entity_id=event.entity_id,
             region_id=event.region_id,
