@@ -259,6 +259,16 @@ async def wake(
     await session.execute(_WAKE, {"s": subscription_id, "at": at, "reschedule": reschedule})
 
 
+_WRITERS = sa.text("SELECT openpas_webhook_writers(CAST(:s AS uuid))")
+
+
+async def writers_in_flight(session: AsyncSession, subscription_id: str) -> bool:
+    """Whether a transaction that woke this subscription is still running: it may yet commit
+    a delivery that this one cannot see (see `openpas_webhook_wake`). Ask before reading the
+    head, so that a writer which has finished by then is seen in the head's snapshot."""
+    return bool(await session.scalar(_WRITERS, {"s": subscription_id}))
+
+
 @dataclass(frozen=True, slots=True)
 class Head:
     delivery: DeliveryRow

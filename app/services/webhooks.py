@@ -54,6 +54,11 @@ log = structlog.get_logger("openpas.webhooks")
 UrlCheck = Callable[[str], Awaitable[tuple[Any, Any]]]
 
 
+# How soon a job looks again when a writer that counted on it is still running: a sale's
+# transaction ends within milliseconds.
+_WRITER_WAIT = timedelta(milliseconds=250)
+
+
 def url_check(settings: Settings) -> UrlCheck:
     # The demo runs on a laptop with a receiver beside it, and holds no real people: it
     # allows loopback and private addresses too (never link-local or metadata ones).
@@ -403,8 +408,13 @@ async def _send_head(sender: Sender, subscription_id: str) -> bool:
             )
             log.warning("webhook.disabled", subscription_id=row.id, reason=reason)
             return False
+        writers = await db.writers_in_flight(session, row.id)
         head = await db.head(session, row.id)
         if head is None:
+            if writers:
+                # A writer that saw this job waiting counted on it: look again once it has
+                # committed, or its delivery would wait for the subscription's next event.
+                await db.wake(session, row.id, utcnow() + _WRITER_WAIT, reschedule=False)
             return False
         delivery = head.delivery
         now = utcnow()

@@ -4,9 +4,12 @@ A job's `lock` is its subscription (`webhook:<id>`): procrastinate runs at most 
 a lock at a time, in the order they were queued, however many workers run — so a
 subscription is sent to by one worker at a time, in cursor order. Jobs are queued in SQL
 (`openpas_webhook_wake`, by the trigger on the change feed and by the API), in the
-transaction of the change. A worker that dies mid-delivery leaves its job `doing`; once its
-heartbeat is older than `webhook_stalled_after_seconds`, any worker puts the job back and
-the delivery, still pending, is sent again: at least once.
+transaction of the change; a writer that finds a job already waiting counts on it, and
+a job that finds nothing due while such a writer still runs looks again once it has
+committed (`openpas_webhook_writers`), so no delivery waits for the next event. A worker
+that dies mid-delivery leaves its job `doing`; once its heartbeat is older than
+`webhook_stalled_after_seconds`, any worker puts the job back and the delivery, still
+pending, is sent again: at least once.
 """
 
 from __future__ import annotations
